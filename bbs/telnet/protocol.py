@@ -1,0 +1,580 @@
+"""The telnet layer: IAC parsing, option negotiation and line-end rules.
+
+Our own incremental parser rather than L{twisted.conch.telnet}: that one
+raises on C{IAC EOF} (Ctrl-D in netkit telnet) and on C{IAC SB IAC SE}, holds
+back a CR that ends a packet, and leaks unhandled Deferred errors from its
+negotiations -- all of which bots and old clients trigger daily.
+
+Everything above this module sees plain application bytes with every line
+end turned into one C{b"\\n"}, and writes plain bytes with C{b"\\n"} line
+ends; only this module knows about IAC, CR NUL and options.  Nothing here
+waits for a negotiation answer: bots never answer, and people must not wait
+for their client to make up its mind.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import typing
+
+import attrs
+from twisted.internet.interfaces import IAddress, IDelayedCall, IPushProducer, IReactorTime
+from twisted.internet.protocol import Protocol, connectionDone
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from bbs.telnet.options import BINARY, ECHO, NAWS, SGA, TTYPE, Q, Side
+
+log = Logger()
+
+# Commands (RFC 854, RFC 1184 for EOF/SUSP/ABORT, RFC 885 for EOR).
+EOF, SUSP, ABORT, EOR = 236, 237, 238, 239
+SE, NOP, DM, BRK, IP, AO, AYT, EC, EL, GA, SB = range(240, 251)
+WILL, WONT, DO, DONT, IAC = 251, 252, 253, 254, 255
+NUL, LF, CR = 0, 10, 13
+TTYPE_IS, TTYPE_SEND = 0, 1
+
+# Commands that stand for a key: what a character-mode client would have sent.
+_KEYS = {IP: b"\x03", EC: b"\x7f", EL: b"\x15", EOF: b"\x04"}
+_AYT_REPLY = b"\r\n[yes]\r\n"
+
+# Options we agree to perform ourselves (DO x) and to let the client perform
+# (WILL x).  Everything else, LINEMODE included, is refused.
+_OURS = frozenset((ECHO, SGA, BINARY))
+_THEIRS = frozenset((BINARY, NAWS, TTYPE))
+_OFF = Side()
+
+WIDTH_RANGE = (20, 500)
+HEIGHT_RANGE = (5, 500)
+NEGOTIATION_TIMEOUT = 2.0  # seconds before a silent client is reported
+CLOSE_TIMEOUT = 10.0  # seconds a closing client gets to read its last line
+
+# Parser states.
+_DATA, _COMMAND, _OPTION, _SUB, _SUB_IAC = range(5)
+_SPECIAL = re.compile(b"[\x00\r\xff]")
+_UNPRINTABLE = bytes(range(32)) + bytes(range(127, 256))
+
+# What other protocols open with.  Their clients speak first and never send
+# IAC, so the first application bytes of a connection tell them apart.
+_FOREIGN = (
+    (b"GET ", "http"),
+    (b"POST ", "http"),
+    (b"HEAD ", "http"),
+    (b"PUT ", "http"),
+    (b"OPTIONS ", "http"),
+    (b"CONNECT ", "http"),
+    (b"\x16\x03", "tls"),
+    (b"SSH-", "ssh"),
+)
+_FOREIGN_LINES = {
+    "http": "This is a telnet server, not a web server.",
+    "tls": "This is a plain telnet server; TLS is not spoken on this port.",
+    "ssh": "This is a telnet server, not an SSH server.",
+}
+
+
+def encode(data: bytes) -> bytes:
+    """Turn application bytes into telnet wire bytes.
+
+    IAC is doubled, C{b"\\n"} becomes CR LF and a CR not followed by LF
+    becomes CR NUL (RFC 854).  Application text uses C{b"\\n"} alone for
+    newlines; a C{b"\\r\\n"} is tolerated and sent as one CR LF.  Pure, so that
+    the hub encodes a broadcast once for all its recipients.
+    """
+    if b"\xff" in data:
+        data = data.replace(b"\xff", b"\xff\xff")
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\r\0")
+    if b"\n" in data:
+        data = data.replace(b"\n", b"\r\n")
+    return data
+
+
+@attrs.frozen
+class TelnetLimits:
+    """Bounds on what one client can make us buffer or send."""
+
+    subnegotiation: int = 4096  # bytes in one SB; more closes the connection
+    pending_output: int = 256 * 1024  # bytes written while paused; more aborts
+    negotiations: int = 100  # option commands answered per connection
+    ttype_max: int = 40  # characters kept of the terminal type
+
+
+class TelnetApplication(typing.Protocol):
+    """What sits above the telnet layer (the session)."""
+
+    def telnet_connected(self, telnet: TelnetConnection) -> None:
+        """The connection is up and negotiation has been offered."""
+
+    def telnet_data(self, data: bytes) -> None:
+        """Application bytes; every line end arrives as one C{b"\\n"}."""
+
+    def telnet_window(self, width: int, height: int) -> None:
+        """The client's window size changed (NAWS), already clamped."""
+
+    def telnet_ttype(self, name: str) -> None:
+        """The client's first terminal type answer, printable ASCII."""
+
+    def telnet_echo(self, server_echoes: bool) -> None:
+        """The client accepted (C{True}) or refused/ended our ECHO."""
+
+    def telnet_signal(self, name: str) -> None:
+        """Behaviour worth telling bots by, such as C{"no-negotiation"}."""
+
+    def telnet_lost(self, reason: str) -> None:
+        """The connection is gone; called exactly once."""
+
+
+def _address(address: IAddress) -> tuple[str, int]:
+    """C{(ip, port)} of a Twisted address, IPv4-mapped IPv6 shown as IPv4."""
+    host = getattr(address, "host", "")
+    port = getattr(address, "port", 0)
+    if ":" in host:
+        try:
+            mapped = ipaddress.IPv6Address(host).ipv4_mapped
+        except ValueError:
+            mapped = None
+        if mapped is not None:
+            host = str(mapped)
+    return host, port
+
+
+def _foreign(head: bytes) -> str | None:
+    """The protocol C{head} opens, C{""} for none, C{None} if too short to tell."""
+    undecided = False
+    for signature, name in _FOREIGN:
+        if head.startswith(signature):
+            return name
+        if signature.startswith(head):
+            undecided = True
+    return None if undecided else ""
+
+
+def _clamp(value: int, bounds: tuple[int, int]) -> int:
+    low, high = bounds
+    return min(max(value, low), high)
+
+
+@implementer(IPushProducer)
+class TelnetConnection(Protocol):
+    """One telnet client, speaking application bytes to a L{TelnetApplication}.
+
+    It is also the transport's streaming producer: Twisted pauses it when the
+    client stops reading, and whatever is written meanwhile is counted so a
+    client that never reads cannot make us buffer without bound.
+
+    @ivar character_mode: The client accepted our ECHO, so it sends each key
+        as typed and we echo.
+    @ivar binary: Binary transmission (RFC 856) is on in either direction.
+    @ivar window: C{(width, height)}, C{(80, 24)} until the client says.
+    @ivar terminal_type: The client's first TTYPE answer, or C{None}.
+    """
+
+    def __init__(
+        self,
+        app: TelnetApplication,
+        *,
+        clock: IReactorTime | None = None,
+        limits: TelnetLimits = TelnetLimits(),
+    ) -> None:
+        if clock is None:
+            from twisted.internet import reactor as clock  # type: ignore[no-redef]
+        self.app = app
+        self.clock: IReactorTime = clock
+        self.limits = limits
+        self.peer: tuple[str, int] = ("", 0)
+        self.host: tuple[str, int] = ("", 0)
+        self.window: tuple[int, int] = (80, 24)
+        self.terminal_type: str | None = None
+        self._us: dict[int, Side] = {}
+        self._him: dict[int, Side] = {}
+        self._state = _DATA
+        self._verb = 0
+        self._sub = bytearray()
+        self._cr = False  # the last data byte was a CR: drop a following LF/NUL
+        self._out = bytearray()  # parsed application bytes not yet delivered
+        self._sniff: bytearray | None = bytearray()  # first bytes, until told apart
+        self._commands = 0  # option commands received
+        self._ttype_asked = False
+        self._signalled: set[str] = set()
+        self._silence: IDelayedCall | None = None
+        self._linger: IDelayedCall | None = None
+        self._registered = False
+        self._paused = False
+        self._pending = 0
+        self._closing = False
+        self._aborted = False
+        self._reason: str | None = None
+        self._lost = False
+
+    # -- state seen from above
+
+    @property
+    def character_mode(self) -> bool:
+        return self._us.get(ECHO, _OFF).enabled
+
+    @property
+    def binary(self) -> bool:
+        return self._us.get(BINARY, _OFF).enabled or self._him.get(BINARY, _OFF).enabled
+
+    # -- Protocol
+
+    def connectionMade(self) -> None:
+        transport = self.transport
+        nodelay = getattr(transport, "setTcpNoDelay", None)
+        if nodelay is not None:
+            try:
+                nodelay(True)
+            except OSError:
+                pass
+        self.peer = _address(transport.getPeer())
+        self.host = _address(transport.getHost())
+        transport.registerProducer(self, True)
+        self._registered = True
+        self._send(
+            self._request(ECHO, us=True, enable=True)
+            + self._request(SGA, us=True, enable=True)
+            + self._request(NAWS, us=False, enable=True)
+            + self._request(TTYPE, us=False, enable=True)
+        )
+        self._silence = self.clock.callLater(NEGOTIATION_TIMEOUT, self._no_negotiation)
+        self.app.telnet_connected(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._closing or not data:
+            return
+        try:
+            if (
+                self._state == _DATA
+                and not self._cr
+                and self._sniff is None
+                and data.find(b"\xff") < 0
+                and data.find(b"\r") < 0
+                and data.find(b"\x00") < 0
+            ):
+                self.app.telnet_data(data)
+                return
+            self._parse(data)
+            self._flush()
+        except Exception:
+            log.failure("Unexpected error on telnet input from {ip}", ip=self.peer[0])
+            self._out.clear()
+            self.close("internal error")
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        for call in (self._silence, self._linger):
+            if call is not None and call.active():
+                call.cancel()
+        self._silence = self._linger = None
+        held, self._sniff = self._sniff, None
+        self._closing = True
+        self._registered = False
+        if self._lost:
+            return
+        self._lost = True
+        if held and self._reason is None:
+            # The client left before its first bytes could be told apart.
+            self.app.telnet_data(bytes(held))
+        self.app.telnet_lost(
+            self._reason if self._reason is not None else reason.getErrorMessage()
+        )
+
+    # -- IPushProducer: the transport tells us whether the client reads
+
+    def pauseProducing(self) -> None:
+        self._paused = True
+
+    def resumeProducing(self) -> None:
+        self._paused = False
+        self._pending = 0
+
+    def stopProducing(self) -> None:
+        self._closing = True
+        self._registered = False
+
+    # -- output
+
+    def write(self, data: bytes) -> None:
+        """Send application bytes (C{b"\\n"} line ends); see L{encode}."""
+        self.write_wire(encode(data))
+
+    def write_wire(self, wire: bytes) -> None:
+        """Send bytes that L{encode} has already made ready for the wire."""
+        if self._closing or not wire:
+            return
+        self._send(wire)
+
+    def request_echo(self, on: bool) -> None:
+        """Offer (or withdraw) to echo, e.g. around a password prompt."""
+        if not self._closing:
+            self._send(self._request(ECHO, us=True, enable=on))
+
+    def close(self, reason: str | None = None) -> None:
+        """Send C{reason} as a last line, then close once the output is flushed."""
+        if self._closing:
+            return
+        if reason is not None:
+            self._send(encode(reason.encode("utf-8") + b"\n"))
+            if self._closing:  # that line overflowed the queue and aborted
+                return
+        self._closing = True
+        self._reason = reason if reason is not None else "closed by server"
+        self._unregister()
+        self.transport.loseConnection()
+        if not self._lost:
+            # A client that does not read would keep the socket open for ever.
+            self._linger = self.clock.callLater(CLOSE_TIMEOUT, self.abort, "close timed out")
+
+    def abort(self, reason: str) -> None:
+        """Drop the connection now, discarding unsent output."""
+        if self._aborted or self._lost:
+            return
+        self._aborted = self._closing = True
+        if self._reason is None:
+            self._reason = reason
+        self._unregister()
+        self.transport.abortConnection()
+
+    def _unregister(self) -> None:
+        # A paused streaming producer keeps the transport from closing.
+        if self._registered:
+            self._registered = False
+            self.transport.unregisterProducer()
+
+    def _send(self, wire: bytes) -> None:
+        if not wire:
+            return
+        if self._paused:
+            self._pending += len(wire)
+            if self._pending > self.limits.pending_output:
+                log.info("Telnet client {ip} is not reading; dropping it", ip=self.peer[0])
+                self.abort("output queue full")
+                return
+        self.transport.write(wire)
+
+    # -- input
+
+    def _parse(self, data: bytes) -> None:
+        i, end = 0, len(data)
+        while i < end and not self._closing:
+            state = self._state
+            if state == _DATA:
+                if self._cr:
+                    self._cr = False
+                    byte = data[i]
+                    if byte == LF:
+                        i += 1
+                        continue
+                    if byte == NUL:
+                        i += 1
+                        self._nul()
+                        continue
+                match = _SPECIAL.search(data, i)
+                if match is None:
+                    self._emit(data[i:])
+                    return
+                j = match.start()
+                if j > i:
+                    self._emit(data[i:j])
+                byte = data[j]
+                i = j + 1
+                if byte == CR:
+                    self._emit(b"\n")
+                    self._cr = True
+                elif byte == NUL:
+                    self._nul()
+                else:
+                    self._end_sniff()
+                    self._state = _COMMAND
+            elif state == _COMMAND:
+                self._state = _DATA
+                self._command(data[i])
+                i += 1
+            elif state == _OPTION:
+                self._state = _DATA
+                self._negotiate(self._verb, data[i])
+                i += 1
+            elif state == _SUB:
+                j = data.find(b"\xff", i)
+                stop = end if j < 0 else j
+                if len(self._sub) + stop - i > self.limits.subnegotiation:
+                    self._sub_too_long()
+                    return
+                self._sub += data[i:stop]
+                if j < 0:
+                    return
+                i = j + 1
+                self._state = _SUB_IAC
+            else:  # _SUB_IAC
+                byte = data[i]
+                i += 1
+                if byte == IAC:
+                    if len(self._sub) >= self.limits.subnegotiation:
+                        self._sub_too_long()
+                        return
+                    self._sub.append(IAC)
+                    self._state = _SUB
+                elif byte == SE:
+                    self._state = _DATA
+                    sub = bytes(self._sub)
+                    self._sub.clear()
+                    self._subnegotiation(sub)
+                else:
+                    # IAC <command> cuts the subnegotiation short; obey the
+                    # command, as a lenient client would.
+                    self._sub.clear()
+                    self._state = _DATA
+                    self._command(byte)
+
+    def _emit(self, data: bytes) -> None:
+        """Queue application bytes, first holding them until told apart."""
+        sniff = self._sniff
+        if sniff is not None:
+            sniff += data
+            verdict = _foreign(sniff)
+            if verdict is None:
+                return
+            self._sniff = None
+            if verdict:
+                self._reject_foreign(verdict)
+                return
+            data = bytes(sniff)
+        self._out += data
+
+    def _end_sniff(self) -> None:
+        # A client that sends IAC is a telnet client, whatever follows.
+        if self._sniff is not None:
+            self._out += self._sniff
+            self._sniff = None
+
+    def _flush(self) -> None:
+        if self._out and not self._closing:
+            data = bytes(self._out)
+            self._out.clear()
+            self.app.telnet_data(data)
+
+    def _notify(self, callback: typing.Callable[..., None], *args: object) -> None:
+        """Call the app, after the data that came before, unless closing."""
+        self._flush()
+        if not self._closing:
+            callback(*args)
+
+    def _signal(self, name: str) -> None:
+        if name not in self._signalled:
+            self._signalled.add(name)
+            self._notify(self.app.telnet_signal, name)
+
+    def _nul(self) -> None:
+        # Dropped either way; only its use as a line end is telling: netkit
+        # telnet sends CR NUL in character mode, bots send it in line mode.
+        if not self.character_mode:
+            self._signal("nul-line-end")
+
+    def _no_negotiation(self) -> None:
+        self._silence = None
+        self._signal("no-negotiation")
+
+    def _command(self, byte: int) -> None:
+        """Handle the byte after an IAC (state already reset to data)."""
+        if byte == IAC:
+            self._emit(b"\xff")
+        elif byte >= WILL:
+            self._verb = byte
+            self._state = _OPTION
+        elif byte == SB:
+            self._state = _SUB
+        elif byte == AYT:
+            self._send(_AYT_REPLY)
+        elif byte in _KEYS:
+            self._emit(_KEYS[byte])
+        elif byte < EOF:
+            self._protocol_error(f"IAC followed by {byte}", "protocol error")
+        # NOP, DM, BRK, AO, GA, SUSP, ABORT, EOR and a stray SE mean nothing here.
+
+    def _protocol_error(self, detail: str, line: str) -> None:
+        self._flush()
+        log.info("Telnet protocol error from {ip}: {detail}", ip=self.peer[0], detail=detail)
+        self._signal("protocol-error")
+        self.close(line)
+
+    def _sub_too_long(self) -> None:
+        self._sub.clear()
+        self._protocol_error(
+            f"subnegotiation over {self.limits.subnegotiation} bytes",
+            "subnegotiation too long",
+        )
+
+    def _reject_foreign(self, name: str) -> None:
+        log.info("{ip} spoke {protocol}, not telnet", ip=self.peer[0], protocol=name)
+        self._signal(f"foreign-protocol:{name}")
+        self.close(_FOREIGN_LINES[name])
+
+    # -- options
+
+    def _request(self, option: int, *, us: bool, enable: bool) -> bytes:
+        table = self._us if us else self._him
+        side, answer = table.get(option, _OFF).request(enable)
+        table[option] = side
+        return b"" if answer is None else _option(us, answer, option)
+
+    def _negotiate(self, verb: int, option: int) -> None:
+        if self._silence is not None:
+            self._silence.cancel()
+            self._silence = None
+        self._commands += 1
+        us = verb in (DO, DONT)
+        table = self._us if us else self._him
+        old = table.get(option, _OFF)
+        new, answer = old.received(verb in (WILL, DO), option in (_OURS if us else _THEIRS))
+        if answer is not None and self._commands > self.limits.negotiations:
+            return  # a storm: stop answering, only take note of answers
+        table[option] = new
+        if answer is not None:
+            self._send(_option(us, answer, option))
+        if us and option == ECHO and old.state is not new.state:
+            if new.enabled:
+                self._notify(self.app.telnet_echo, True)
+            elif new.state is Q.NO:
+                self._notify(self.app.telnet_echo, False)
+        elif not us and option == TTYPE and new.enabled and not self._ttype_asked:
+            self._ttype_asked = True
+            self._send(bytes((IAC, SB, TTYPE, TTYPE_SEND, IAC, SE)))
+
+    def _subnegotiation(self, sub: bytes) -> None:
+        if not sub:
+            return
+        option = sub[0]
+        if option == NAWS and len(sub) == 5:
+            self._resize(int.from_bytes(sub[1:3]), int.from_bytes(sub[3:5]))
+        elif option == TTYPE and len(sub) > 1 and sub[1] == TTYPE_IS:
+            self._terminal_type(sub[2:])
+        # Other subnegotiations are parsed and ignored.
+
+    def _resize(self, width: int, height: int) -> None:
+        # Zero means "unknown" (RFC 1073): keep what we had.
+        old_width, old_height = self.window
+        window = (
+            _clamp(width, WIDTH_RANGE) if width else old_width,
+            _clamp(height, HEIGHT_RANGE) if height else old_height,
+        )
+        if window != self.window:
+            self.window = window
+            self._notify(self.app.telnet_window, *window)
+
+    def _terminal_type(self, raw: bytes) -> None:
+        if self.terminal_type is not None:
+            return
+        name = raw.translate(None, _UNPRINTABLE)[: self.limits.ttype_max].decode("ascii")
+        if name:
+            self.terminal_type = name
+            self._notify(self.app.telnet_ttype, name)
+
+
+def _option(us: bool, enable: bool, option: int) -> bytes:
+    if us:
+        verb = WILL if enable else WONT
+    else:
+        verb = DO if enable else DONT
+    return bytes((IAC, verb, option))
