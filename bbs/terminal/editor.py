@@ -1,0 +1,649 @@
+"""The line editor: the line being typed, kept on one row of the terminal.
+
+In character mode (the client let us echo) the server owns the screen's
+last row: it echoes, edits, scrolls the line sideways when it is wider than
+the window, and prints incoming messages above it without disturbing what is
+half typed.  In line mode (netcat, bots, clients that refused to let us
+echo) the client owns echo, so nothing is echoed and no escape sequence is
+ever written; bytes simply accumulate until the line ends.
+
+The buffer holds one code point per element with its column width beside
+it, so wide and combining characters never desync the cursor, and every
+buffer here is bounded by L{EditorLimits}.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from typing import Callable, Sequence
+
+import attrs
+from wcwidth import wcwidth
+
+from bbs.terminal.keys import Key, KeyDecoder, printable
+from bbs.terminal.render import Span, Styled, render, visible_width
+from bbs.text import sanitize
+
+# Narrower than this there is no room for a prompt and a wide character.
+MIN_WIDTH = 8
+# Tab lists at most this many candidates.
+MAX_LISTED = 50
+
+_BELL = "\x07"
+_ERASE_TO_END = "\x1b[K"
+_ERASE_BELOW = "\x1b[J"
+_CLEAR_ROW = "\r" + _ERASE_TO_END
+_EOF_NOTICE: Styled = (Span("Press Ctrl-D again to quit.", "dim"),)
+
+
+@attrs.frozen
+class EditorLimits:
+    """Bounds on what one connection's editor will hold."""
+
+    line: int = attrs.field(default=1024, validator=attrs.validators.ge(1))
+    history: int = attrs.field(default=100, validator=attrs.validators.ge(0))
+    escape: int = attrs.field(default=32, validator=attrs.validators.ge(3))
+
+
+def _widths(text: str) -> list[int]:
+    if text.isascii():
+        return [1] * len(text)
+    return [max(wcwidth(char), 0) for char in text]
+
+
+class LineEditor:
+    """Input line editing and output interleaving for one connection.
+
+    C{on_line} gets every finished line, empty ones included; C{on_eof}
+    is called on a confirmed Ctrl-D; C{completer} maps the text before the
+    cursor to the full words that could complete its last word.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        on_line: Callable[[str], None],
+        *,
+        on_eof: Callable[[], None],
+        completer: Callable[[str], Sequence[str]] | None = None,
+        limits: EditorLimits = EditorLimits(),
+    ) -> None:
+        self._write = write
+        self._on_line = on_line
+        self._on_eof = on_eof
+        self._completer = completer
+        self._limits = limits
+        self._keys = KeyDecoder(limits.escape)
+        self._chars: list[str] = []
+        self._widths: list[int] = []
+        self._cursor = 0
+        self._scroll = 0  # index of the first character shown
+        self._prompt = ""
+        self._shown_prompt = ""  # the prompt cut to leave room to type
+        self._prompt_columns = 0
+        self._room = 0  # columns left for the line after the prompt
+        self._secret = False
+        self._character_mode = False
+        self._colour = False
+        self._width = 80
+        self._height = 24
+        # Whether the prompt for the line being typed is on screen.  False
+        # only while on_line runs: the next prompt is shown once it returns.
+        self._drawn = True
+        # Line mode: the cursor is not at the start of a row (a prompt or
+        # the client's own echo is on it).
+        self._row_used = False
+        self._history: deque[str] = deque(maxlen=limits.history)
+        self._recalled: int | None = None  # history index being shown
+        self._draft = ""  # the line typed before walking the history
+        self._eof_pending = False
+        self._listed: tuple[tuple[str, ...], int] | None = None
+        self._overflow = False  # line mode: characters were dropped
+        self._out: list[str] = []
+        self._ring = False
+        self._layout()
+
+    # -- configuration --------------------------------------------------------
+
+    @property
+    def character_mode(self) -> bool:
+        return self._character_mode
+
+    @character_mode.setter
+    def character_mode(self, value: bool) -> None:
+        if value == self._character_mode:
+            return
+        self._character_mode = value
+        self._overflow = False
+        self._cursor = len(self._chars)
+        if value:
+            if self._drawn:
+                self._out.append(self._image())
+        else:
+            self._row_used = bool(self._prompt or self._chars)
+        self._flush()
+
+    @property
+    def colour(self) -> bool:
+        """Whether output gets SGR colour; never in line mode."""
+        return self._colour and self._character_mode
+
+    @colour.setter
+    def colour(self, value: bool) -> None:
+        self._colour = value
+
+    @property
+    def width(self) -> int:
+        return self._width
+
+    @property
+    def height(self) -> int:
+        return self._height
+
+    @property
+    def buffer(self) -> str:
+        return "".join(self._chars)
+
+    @property
+    def cursor(self) -> int:
+        return self._cursor
+
+    @property
+    def idle_input(self) -> bool:
+        return not self._chars
+
+    def set_size(self, width: int, height: int) -> None:
+        """Follow a window size change; 0 means the client does not know.
+
+        Only a change of width can move anything, and it redraws the input
+        row in place, so a storm of NAWS reports costs at most one row each.
+        """
+        if height > 0:
+            self._height = height
+        if width <= 0:
+            return
+        width = max(width, MIN_WIDTH)
+        if width == self._width:
+            return
+        self._width = width
+        self._layout()
+        if self._character_mode and self._drawn:
+            # Terminals that reflow on resize may have wrapped the old row:
+            # erase below it too (it is the last row in use).
+            self._out.append(self._image(_ERASE_BELOW))
+        self._flush()
+
+    def set_prompt(self, prompt: str) -> None:
+        """Show C{prompt} before the line; this also ends a secret line."""
+        self._set_prompt(prompt, secret=False)
+
+    def ask_secret(self, prompt: str) -> None:
+        """Make the next line secret: nothing of it is echoed or remembered.
+
+        Once it has been entered the prompt is empty until the caller sets
+        one again, so a password prompt is never left showing with echo on.
+        """
+        self._set_prompt(prompt, secret=True)
+
+    def _set_prompt(self, prompt: str, secret: bool) -> None:
+        prompt = sanitize(prompt)
+        unchanged = prompt == self._prompt
+        self._prompt = prompt
+        self._secret = secret
+        self._layout()
+        if self._drawn:
+            if self._character_mode:
+                self._out.append(self._image())
+            elif not (unchanged and self._row_used and not self._chars):
+                self._show_line_prompt()
+        self._flush()
+
+    # -- output ---------------------------------------------------------------
+
+    def print(self, message: Styled | str) -> None:
+        """Show C{message} above the input line."""
+        self.print_rendered(render(message, self._width, self.colour))
+
+    def print_rendered(self, rendered: str) -> None:
+        """Show a message already laid out for (L{width}, L{colour})."""
+        if not self._character_mode:
+            if self._row_used:
+                self._out.append("\n")
+            self._out.append(rendered + "\n")
+            self._row_used = False
+        elif self._drawn and (self._prompt or self._chars):
+            self._out.append(_CLEAR_ROW + rendered + "\n" + self._image())
+        else:
+            self._out.append(rendered + "\n")
+        self._flush()
+
+    def redraw(self) -> None:
+        """Draw the input row again (character mode only)."""
+        if self._character_mode:
+            self._drawn = True
+            self._out.append(self._image())
+        self._flush()
+
+    def _flush(self) -> None:
+        if self._ring:
+            self._ring = False
+            self._out.append(_BELL)
+        if self._out:
+            data = "".join(self._out)
+            self._out.clear()
+            self._write(data)
+
+    def _bell(self) -> None:
+        if self._character_mode:
+            self._ring = True
+
+    # -- input ----------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        """Take input bytes from the telnet layer."""
+        for event in self._keys.feed(data):
+            if isinstance(event, str):
+                self._eof_pending = False
+                self._listed = None
+                self._insert(event)
+            else:
+                if event is not Key.EOF:
+                    self._eof_pending = False
+                if event is not Key.TAB:
+                    self._listed = None
+                if self._character_mode:
+                    _ACTIONS[event](self)
+                elif event is Key.ENTER:
+                    self._enter()
+                elif event is Key.BACKSPACE:
+                    self._line_mode_backspace()
+                elif event is Key.EOF and not self._chars:
+                    self._eof()
+        self._flush()
+
+    def _insert(self, text: str) -> None:
+        room = self._limits.line - len(self._chars)
+        if len(text) > room:
+            self._bell()
+            self._overflow = not self._character_mode
+            text = text[:room]
+            if not text:
+                return
+        at = self._cursor
+        self._chars[at:at] = text
+        self._widths[at:at] = _widths(text)
+        self._cursor = at + len(text)
+        if not self._character_mode:
+            self._row_used = True  # the client echoed it
+        elif not self._secret:
+            if self._cursor == len(self._chars) and self._in_view():
+                self._out.append(text)
+            else:
+                self._out.append(self._image())
+
+    def _line_mode_backspace(self) -> None:
+        if self._chars:
+            self._chars.pop()
+            self._widths.pop()
+            self._cursor = len(self._chars)
+
+    def _enter(self) -> None:
+        line = "".join(self._chars)
+        if self._character_mode:
+            self._out.append("\n")
+        else:
+            self._row_used = False  # the client's own echo ended the row
+            if self._overflow:
+                self.print(
+                    (Span(f"Line too long: cut to {self._limits.line} characters.", "error"),)
+                )
+        secret = self._secret
+        if not secret and line.strip() and (not self._history or self._history[-1] != line):
+            self._history.append(line)
+        self._reset_line()
+        if secret:
+            self._secret = False
+            self._prompt = ""
+            self._layout()
+        self._drawn = False
+        self._flush()
+        try:
+            self._on_line(line)
+        finally:
+            self._drawn = True
+            if self._character_mode:
+                self._out.append(self._image())
+            else:
+                self._show_line_prompt()
+
+    def _reset_line(self) -> None:
+        self._chars.clear()
+        self._widths.clear()
+        self._cursor = 0
+        self._scroll = 0
+        self._recalled = None
+        self._draft = ""
+        self._overflow = False
+
+    def _show_line_prompt(self) -> None:
+        if self._prompt:
+            if self._row_used:
+                self._out.append("\n")
+            self._out.append(self._prompt)
+            self._row_used = True
+
+    def _eof(self) -> None:
+        if self._eof_pending:
+            self._eof_pending = False
+            self._flush()
+            self._on_eof()
+        else:
+            self.print(_EOF_NOTICE)
+            self._eof_pending = True
+
+    # -- keys (character mode) ------------------------------------------------
+
+    def _key_eof(self) -> None:
+        if self._chars:
+            self._key_delete()
+        else:
+            self._eof()
+
+    def _key_interrupt(self) -> None:
+        if self._secret:
+            self._out.append("^C\n")
+        else:
+            start, end = self._view()
+            column = self._prompt_columns + sum(self._widths[start:end])
+            ahead = sum(self._widths[self._cursor:end])
+            move = f"\x1b[{ahead}C" if ahead else ""
+            # "^C" goes after the text when it fits, else on a row of its own.
+            self._out.append(move + ("^C\n" if column + 2 <= self._width else "\n^C\n"))
+        self._reset_line()
+        self._out.append(self._image())
+
+    def _key_backspace(self) -> None:
+        if self._cursor == 0:
+            return
+        start = self._cluster_before(self._cursor)
+        gone = sum(self._widths[start : self._cursor])
+        at_end = self._cursor == len(self._chars)
+        self._delete(start, self._cursor)
+        if self._secret:
+            return
+        if at_end and gone and self._in_view():
+            self._out.append("\b" * gone + _ERASE_TO_END)
+        else:
+            self._out.append(self._image())
+
+    def _key_delete(self) -> None:
+        self._kill(self._cursor, self._cluster_after(self._cursor))
+
+    def _key_left(self) -> None:
+        self._move(self._cluster_before(self._cursor))
+
+    def _key_right(self) -> None:
+        self._move(self._cluster_after(self._cursor))
+
+    def _key_home(self) -> None:
+        self._move(0)
+
+    def _key_end(self) -> None:
+        self._move(len(self._chars))
+
+    def _key_word_left(self) -> None:
+        self._move(self._word_before())
+
+    def _key_word_right(self) -> None:
+        chars, index = self._chars, self._cursor
+        while index < len(chars) and chars[index] == " ":
+            index += 1
+        while index < len(chars) and chars[index] != " ":
+            index += 1
+        self._move(index)
+
+    def _key_kill_start(self) -> None:
+        self._kill(0, self._cursor)
+
+    def _key_kill_end(self) -> None:
+        self._kill(self._cursor, len(self._chars))
+
+    def _key_kill_word(self) -> None:
+        self._kill(self._word_before(), self._cursor)
+
+    def _key_redraw(self) -> None:
+        self._out.append(self._image())
+
+    def _key_up(self) -> None:
+        if self._secret:
+            return
+        index = (len(self._history) if self._recalled is None else self._recalled) - 1
+        if index < 0:
+            self._bell()
+            return
+        if self._recalled is None:
+            self._draft = "".join(self._chars)
+        self._recalled = index
+        self._load(self._history[index])
+
+    def _key_down(self) -> None:
+        if self._secret:
+            return
+        if self._recalled is None:
+            self._bell()
+            return
+        index = self._recalled + 1
+        if index < len(self._history):
+            self._recalled = index
+            self._load(self._history[index])
+        else:
+            self._recalled = None
+            self._load(self._draft)
+            self._draft = ""
+
+    def _key_tab(self) -> None:
+        if self._secret:
+            return
+        if self._completer is None:
+            self._bell()
+            return
+        start = self._word_start()
+        word = "".join(self._chars[start : self._cursor])
+        candidates = list(
+            dict.fromkeys(
+                c for c in self._completer("".join(self._chars[: self._cursor]))
+                if c and all(printable(char) for char in c)
+            )
+        )
+        if not candidates:
+            self._bell()
+            return
+        if len(candidates) == 1:
+            self._replace(start, candidates[0] + " ")
+            return
+        common = os.path.commonprefix(candidates)
+        if len(common) > len(word):
+            self._replace(start, common)
+            return
+        state = (tuple(self._chars), self._cursor)
+        if self._listed == state:
+            self._bell()
+            return
+        self._listed = state
+        shown = "  ".join(candidates[:MAX_LISTED])
+        if len(candidates) > MAX_LISTED:
+            shown += f"  (+{len(candidates) - MAX_LISTED} more)"
+        self.print(shown)
+
+    # -- editing helpers ------------------------------------------------------
+
+    def _delete(self, start: int, end: int) -> None:
+        del self._chars[start:end]
+        del self._widths[start:end]
+        self._cursor = start
+
+    def _kill(self, start: int, end: int) -> None:
+        if start < end:
+            self._delete(start, end)
+            self._redraw_line()
+
+    def _replace(self, start: int, text: str) -> None:
+        """Put C{text} in place of the characters from C{start} to the cursor."""
+        if len(self._chars) - (self._cursor - start) + len(text) > self._limits.line:
+            self._bell()
+            return
+        self._chars[start : self._cursor] = text
+        self._widths[start : self._cursor] = _widths(text)
+        self._cursor = start + len(text)
+        self._redraw_line()
+
+    def _load(self, text: str) -> None:
+        self._chars[:] = text
+        self._widths[:] = _widths(text)
+        self._cursor = len(self._chars)
+        self._redraw_line()
+
+    def _move(self, index: int) -> None:
+        while 0 < index < len(self._widths) and self._widths[index] == 0:
+            index -= 1  # never between a character and its combining marks
+        if index == self._cursor:
+            return
+        before = sum(self._widths[self._scroll : self._cursor])
+        self._cursor = index
+        if self._secret:
+            return
+        if self._in_view():
+            after = sum(self._widths[self._scroll : index])
+            if after < before:
+                self._out.append(f"\x1b[{before - after}D")
+            elif after > before:
+                self._out.append(f"\x1b[{after - before}C")
+        else:
+            self._out.append(self._image())
+
+    def _redraw_line(self) -> None:
+        if not self._secret:
+            self._out.append(self._image())
+
+    def _cluster_before(self, index: int) -> int:
+        """Where the character ending at C{index} starts.
+
+        Combining marks belong to the character before them: the cursor
+        never stops between them, and one keystroke deletes them together.
+        """
+        index -= 1
+        while index > 0 and self._widths[index] == 0:
+            index -= 1
+        return max(index, 0)
+
+    def _cluster_after(self, index: int) -> int:
+        index += 1
+        while index < len(self._widths) and self._widths[index] == 0:
+            index += 1
+        return min(index, len(self._widths))
+
+    def _word_start(self) -> int:
+        index = self._cursor
+        while index > 0 and self._chars[index - 1] != " ":
+            index -= 1
+        return index
+
+    def _word_before(self) -> int:
+        """Readline's word rubout: the spaces before the cursor, then a word."""
+        index = self._cursor
+        while index > 0 and self._chars[index - 1] == " ":
+            index -= 1
+        while index > 0 and self._chars[index - 1] != " ":
+            index -= 1
+        return index
+
+    # -- the input row --------------------------------------------------------
+
+    def _layout(self) -> None:
+        """Fit the prompt to the width, leaving room to type."""
+        usable = self._width - 1  # the last column stays free for the cursor
+        least = max(usable // 2, 4)  # a wide character and the cursor fit
+        prompt = self._prompt
+        if visible_width(prompt) > usable - least:
+            kept: list[str] = []
+            columns = 0
+            for char in prompt:
+                columns += max(wcwidth(char), 0)
+                if columns > usable - least:
+                    break
+                kept.append(char)
+            prompt = "".join(kept)
+        self._shown_prompt = prompt
+        self._prompt_columns = visible_width(prompt)
+        self._room = usable - self._prompt_columns
+
+    def _in_view(self) -> bool:
+        """Whether the cursor is visible without moving the scroll position."""
+        scroll, cursor = self._scroll, self._cursor
+        if scroll == 0:
+            return sum(self._widths[:cursor]) <= self._room
+        if cursor <= scroll or sum(self._widths) <= self._room:
+            return False
+        return sum(self._widths[scroll:cursor]) <= self._room
+
+    def _view(self) -> tuple[int, int]:
+        """The slice of the line on screen, scrolled so the cursor shows.
+
+        When the cursor leaves the view it is brought back to the middle, so
+        scrolling happens once per half a row, not on every keystroke.
+        """
+        widths = self._widths
+        if not self._in_view():
+            if sum(widths) <= self._room:
+                self._scroll = 0
+            else:
+                target = self._room // 2
+                start, columns = self._cursor, 0
+                while start > 0 and columns + widths[start - 1] <= target:
+                    start -= 1
+                    columns += widths[start]
+                while 0 < start < len(widths) and widths[start] == 0:
+                    start -= 1
+                self._scroll = start
+        end, columns = self._scroll, 0
+        while end < len(widths) and columns + widths[end] <= self._room:
+            columns += widths[end]
+            end += 1
+        return self._scroll, end
+
+    def _image(self, erase: str = _ERASE_TO_END) -> str:
+        """Everything that draws the input row over whatever it shows now."""
+        if self._secret:
+            return "\r" + self._shown_prompt + erase
+        start, end = self._view()
+        back = sum(self._widths[self._cursor : end])
+        return (
+            "\r"
+            + self._shown_prompt
+            + "".join(self._chars[start:end])
+            + erase
+            + (f"\x1b[{back}D" if back else "")
+        )
+
+
+_ACTIONS: dict[Key, Callable[[LineEditor], None]] = {
+    Key.ENTER: LineEditor._enter,
+    Key.BACKSPACE: LineEditor._key_backspace,
+    Key.DELETE: LineEditor._key_delete,
+    Key.TAB: LineEditor._key_tab,
+    Key.LEFT: LineEditor._key_left,
+    Key.RIGHT: LineEditor._key_right,
+    Key.UP: LineEditor._key_up,
+    Key.DOWN: LineEditor._key_down,
+    Key.HOME: LineEditor._key_home,
+    Key.END: LineEditor._key_end,
+    Key.WORD_LEFT: LineEditor._key_word_left,
+    Key.WORD_RIGHT: LineEditor._key_word_right,
+    Key.KILL_START: LineEditor._key_kill_start,
+    Key.KILL_END: LineEditor._key_kill_end,
+    Key.KILL_WORD: LineEditor._key_kill_word,
+    Key.REDRAW: LineEditor._key_redraw,
+    Key.INTERRUPT: LineEditor._key_interrupt,
+    Key.EOF: LineEditor._key_eof,
+}

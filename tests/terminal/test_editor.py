@@ -1,0 +1,506 @@
+"""The line editor in character mode: keys in, buffer, cursor and bytes out.
+
+Everything the editor writes is also played on a pyte screen, the way a
+telnet client would show it, so tests can assert what the user sees.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import pyte
+import pytest
+
+from bbs.terminal.editor import EditorLimits, LineEditor
+from bbs.terminal.render import Span
+
+LEFT, RIGHT, UP, DOWN = b"\x1b[D", b"\x1b[C", b"\x1b[A", b"\x1b[B"
+HOME, END, DELETE = b"\x1b[H", b"\x1b[F", b"\x1b[3~"
+BELL = "\x07"
+
+
+class Terminal:
+    """A LineEditor wired to a pyte screen through a telnet-like write path."""
+
+    def __init__(
+        self,
+        width: int = 80,
+        height: int = 24,
+        *,
+        character_mode: bool = True,
+        prompt: str = "> ",
+        completer: Callable[[str], Sequence[str]] | None = None,
+        limits: EditorLimits = EditorLimits(),
+        on_line: Callable[[str], None] | None = None,
+    ) -> None:
+        self.written: list[str] = []
+        self.lines: list[str] = []
+        self.eofs = 0
+        self.screen = pyte.Screen(width, height)
+        self.stream = pyte.Stream(self.screen)
+        self.editor = LineEditor(
+            self._write,
+            on_line or self.lines.append,
+            on_eof=self._eof,
+            completer=completer,
+            limits=limits,
+        )
+        self.editor.set_size(width, height)
+        self.editor.character_mode = character_mode
+        if prompt:
+            self.editor.set_prompt(prompt)
+
+    def _write(self, text: str) -> None:
+        assert isinstance(text, str)
+        # The telnet layer turns "\n" into CR LF: the editor never writes
+        # CR LF itself, and never clears or resets the screen.
+        assert "\r\n" not in text
+        assert "\x1bc" not in text and "\x1b[2J" not in text
+        self.written.append(text)
+        self.stream.feed(text.replace("\n", "\r\n"))
+
+    def _eof(self) -> None:
+        self.eofs += 1
+
+    def feed(self, data: bytes | str) -> str:
+        """Type C{data}; return what the editor wrote in answer."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        start = len(self.written)
+        self.editor.feed(data)
+        return "".join(self.written[start:])
+
+    def call(self, action: Callable[[], None]) -> str:
+        start = len(self.written)
+        action()
+        return "".join(self.written[start:])
+
+    @property
+    def output(self) -> str:
+        return "".join(self.written)
+
+    @property
+    def row(self) -> str:
+        """The row the cursor is on, as the user sees it."""
+        return self.screen.display[self.screen.cursor.y].rstrip()
+
+    def rows(self) -> list[str]:
+        return [row.rstrip() for row in self.screen.display]
+
+    @property
+    def x(self) -> int:
+        return self.screen.cursor.x
+
+
+def test_typing_echoes_each_character_cheaply() -> None:
+    term = Terminal()
+    assert term.feed("abc") == "abc"
+    assert term.feed("d") == "d"
+    assert (term.editor.buffer, term.editor.cursor) == ("abcd", 4)
+    assert (term.row, term.x) == ("> abcd", 6)
+
+
+def test_wide_characters_are_one_keystroke_and_two_columns() -> None:
+    term = Terminal()
+    term.feed("héllo 日本語")
+    assert term.x == 2 + 6 + 6
+    assert term.feed(b"\x7f") == "\b\b\x1b[K"
+    assert (term.editor.buffer, term.editor.cursor) == ("héllo 日本", 8)
+    assert (term.row, term.x) == ("> héllo 日本", 12)
+    term.feed(b"\x08")
+    assert (term.row, term.x) == ("> héllo 日", 10)
+    term.feed(b"\n")
+    assert term.lines == ["héllo 日"]
+
+
+def test_one_backspace_then_enter() -> None:
+    term = Terminal()
+    term.feed("héllo 日本語\x7f\n")
+    assert term.lines == ["héllo 日本"]
+
+
+def test_combining_marks_move_and_delete_with_their_letter() -> None:
+    term = Terminal()
+    term.feed("ae\u0301b")
+    assert term.editor.cursor == 4
+    term.feed(LEFT + LEFT)
+    assert (term.editor.cursor, term.x) == (1, 3)
+    term.feed(DELETE)
+    assert term.editor.buffer == "ab"
+    term.feed(RIGHT + b"\x7f")
+    assert term.editor.buffer == "a"
+
+
+@pytest.mark.parametrize("key", [LEFT, b"\x1bOD", b"\x02"])
+def test_left(key: bytes) -> None:
+    term = Terminal()
+    term.feed("a日b")
+    term.feed(key)
+    assert (term.editor.cursor, term.x) == (2, 5)
+    term.feed(key)
+    assert (term.editor.cursor, term.x) == (1, 3)
+    term.feed(key + key)
+    assert (term.editor.cursor, term.x) == (0, 2)
+
+
+@pytest.mark.parametrize("key", [RIGHT, b"\x1bOC", b"\x06"])
+def test_right(key: bytes) -> None:
+    term = Terminal()
+    term.feed("a日b" + "\x01")
+    term.feed(key + key)
+    assert (term.editor.cursor, term.x) == (2, 5)
+    term.feed(key + key)
+    assert (term.editor.cursor, term.x) == (3, 6)
+
+
+@pytest.mark.parametrize("key", [HOME, b"\x1bOH", b"\x1b[1~", b"\x1b[7~", b"\x01"])
+def test_home(key: bytes) -> None:
+    term = Terminal()
+    term.feed("hello")
+    assert term.feed(key) == "\x1b[5D"
+    assert (term.editor.cursor, term.x) == (0, 2)
+
+
+@pytest.mark.parametrize("key", [END, b"\x1bOF", b"\x1b[4~", b"\x1b[8~", b"\x05"])
+def test_end(key: bytes) -> None:
+    term = Terminal()
+    term.feed("hello" + "\x01")
+    assert term.feed(key) == "\x1b[5C"
+    assert (term.editor.cursor, term.x) == (5, 7)
+
+
+def test_insert_in_the_middle_redraws_the_row() -> None:
+    term = Terminal()
+    term.feed("ac")
+    out = term.feed(LEFT + b"b")
+    assert out == "\x1b[1D" + "\r> abc\x1b[K\x1b[1D"
+    assert (term.editor.buffer, term.editor.cursor) == ("abc", 2)
+    assert (term.row, term.x) == ("> abc", 4)
+
+
+def test_delete_and_ctrl_d_delete_under_the_cursor() -> None:
+    term = Terminal()
+    term.feed("abcd" + "\x01")
+    term.feed(DELETE)
+    assert (term.editor.buffer, term.editor.cursor, term.row) == ("bcd", 0, "> bcd")
+    term.feed(b"\x04")
+    assert (term.editor.buffer, term.row, term.eofs) == ("cd", "> cd", 0)
+    term.feed(END + DELETE + b"\x04")
+    assert term.editor.buffer == "cd"
+
+
+def test_kill_keys() -> None:
+    term = Terminal()
+    term.feed("one two  three")
+    term.feed(b"\x17")
+    assert (term.editor.buffer, term.row) == ("one two  ", "> one two")
+    term.feed(b"\x17")
+    assert term.editor.buffer == "one "
+    term.feed("two three" + "\x1bb")
+    assert term.editor.cursor == len("one two ")
+    term.feed(b"\x0b")
+    assert (term.editor.buffer, term.editor.cursor) == ("one two ", 8)
+    term.feed(LEFT * 2 + b"\x15")
+    assert (term.editor.buffer, term.editor.cursor, term.row, term.x) == ("o ", 0, "> o", 2)
+
+
+def test_alt_and_ctrl_arrows_move_by_word() -> None:
+    term = Terminal()
+    term.feed("alpha beta gamma")
+    term.feed(b"\x1b[1;5D")
+    assert term.editor.cursor == 11
+    term.feed(b"\x1bb")
+    assert term.editor.cursor == 6
+    term.feed(b"\x1bf")
+    assert term.editor.cursor == 10
+    term.feed(b"\x1b[1;5C")
+    assert (term.editor.cursor, term.x) == (16, 18)
+
+
+def test_ctrl_l_redraws_the_input_line_only() -> None:
+    term = Terminal()
+    term.feed("abc" + "\x02")
+    assert term.feed(b"\x0c") == "\r> abc\x1b[K\x1b[1D"
+
+
+def test_ctrl_c_abandons_the_line() -> None:
+    term = Terminal()
+    term.feed("abc" + "\x02")
+    term.feed(b"\x03")
+    assert term.lines == []
+    assert (term.editor.buffer, term.editor.cursor) == ("", 0)
+    assert term.rows()[:2] == ["> abc^C", ">"]
+    assert (term.screen.cursor.y, term.x) == (1, 2)
+
+
+def test_ctrl_d_asks_for_confirmation_on_an_empty_line() -> None:
+    term = Terminal()
+    term.feed(b"\x04")
+    assert term.eofs == 0
+    assert term.rows()[:2] == ["Press Ctrl-D again to quit.", ">"]
+    term.feed(b"\x04")
+    assert term.eofs == 1
+
+
+def test_ctrl_d_confirmation_must_be_consecutive() -> None:
+    term = Terminal()
+    term.feed(b"\x04" + b"x\x7f" + b"\x04")
+    assert term.eofs == 0
+    term.feed(b"\x04")
+    assert term.eofs == 1
+
+
+def test_ctrl_d_notice_is_dim_in_colour() -> None:
+    term = Terminal()
+    term.editor.colour = True
+    assert "\x1b[2mPress Ctrl-D again to quit.\x1b[0m" in term.feed(b"\x04")
+
+
+def test_enter_delivers_the_line_and_draws_a_fresh_prompt() -> None:
+    term = Terminal()
+    term.feed("hi there" + "\x01")
+    out = term.feed(b"\n")
+    assert term.lines == ["hi there"]
+    assert out == "\n\r> \x1b[K"
+    assert term.rows()[:2] == ["> hi there", ">"]
+    assert (term.editor.buffer, term.editor.cursor, term.editor.idle_input) == ("", 0, True)
+
+
+def test_empty_lines_are_delivered() -> None:
+    term = Terminal()
+    term.feed(b"\n\n")
+    assert term.lines == ["", ""]
+
+
+def test_prompt_set_during_on_line_is_the_one_drawn_after() -> None:
+    term: Terminal
+
+    def on_line(line: str) -> None:
+        term.editor.print(f"you said {line}")
+        term.editor.set_prompt("[den] ")
+
+    term = Terminal(on_line=on_line)
+    out = term.feed("yo\n")
+    # No redraw in between: the message, then the new prompt, once.
+    assert out == "yo\n" + "you said yo\n" + "\r[den] \x1b[K"
+    assert term.rows()[:3] == ["> yo", "you said yo", "[den]"]
+
+
+def test_several_lines_in_one_packet() -> None:
+    term = Terminal()
+    term.feed(b"one\ntwo\nthr")
+    assert term.lines == ["one", "two"]
+    assert term.editor.buffer == "thr"
+    assert term.rows()[:3] == ["> one", "> two", "> thr"]
+
+
+def test_history_walks_back_and_keeps_the_draft() -> None:
+    term = Terminal()
+    term.feed(b"one\ntwo\ntwo\n\n   \n")
+    term.feed("dra" + "\x02")
+    term.feed(UP)
+    assert (term.editor.buffer, term.editor.cursor, term.row, term.x) == ("two", 3, "> two", 5)
+    term.feed(b"\x1bOA")
+    assert term.editor.buffer == "one"
+    assert term.feed(UP) == BELL
+    assert term.editor.buffer == "one"
+    term.feed(DOWN)
+    assert term.editor.buffer == "two"
+    term.feed(b"\x1bOB")
+    assert (term.editor.buffer, term.editor.cursor, term.row) == ("dra", 3, "> dra")
+    assert term.feed(DOWN) == BELL
+
+
+def test_history_skips_blank_lines_and_consecutive_duplicates() -> None:
+    term = Terminal()
+    term.feed(b"a\na\n\n  \nb\na\n")
+    walked = []
+    for _ in range(4):
+        term.feed(UP)
+        walked.append(term.editor.buffer)
+    assert walked == ["a", "b", "a", "a"]
+
+
+def test_history_is_bounded() -> None:
+    term = Terminal(limits=EditorLimits(history=3))
+    term.feed(b"1\n2\n3\n4\n5\n")
+    term.feed(UP * 3)
+    assert term.editor.buffer == "3"
+    assert term.feed(UP) == BELL
+
+
+def _nicks(before: str) -> list[str]:
+    word = before.rsplit(" ", 1)[-1]
+    if word.startswith("/"):
+        return [c for c in ["/join", "/msg", "/me"] if c.startswith(word)]
+    return [n for n in ["alice", "alan", "bob"] if n.startswith(word)]
+
+
+def test_tab_completes_a_unique_word_with_a_space() -> None:
+    seen: list[str] = []
+
+    def completer(before: str) -> list[str]:
+        seen.append(before)
+        return _nicks(before)
+
+    term = Terminal(completer=completer)
+    term.feed("/jo\t")
+    assert seen == ["/jo"]
+    assert (term.editor.buffer, term.editor.cursor, term.row) == ("/join ", 6, "> /join")
+
+
+def test_tab_completes_in_the_middle_of_the_line() -> None:
+    term = Terminal(completer=_nicks)
+    term.feed("hi b, ok" + "\x1b[D" * 4 + "\t")
+    assert (term.editor.buffer, term.editor.cursor) == ("hi bob , ok", 7)
+    assert (term.row, term.x) == ("> hi bob , ok", 9)
+
+
+def test_tab_with_several_candidates_extends_then_lists_once() -> None:
+    term = Terminal(completer=_nicks)
+    term.feed("hi a\t")
+    assert (term.editor.buffer, term.row) == ("hi al", "> hi al")
+    term.feed(b"\t")
+    assert term.rows()[:2] == ["alice  alan", "> hi al"]
+    assert (term.editor.buffer, term.editor.cursor, term.x) == ("hi al", 5, 7)
+    assert term.feed(b"\t") == BELL
+    assert term.rows()[:3] == ["alice  alan", "> hi al", ""]
+
+
+def test_tab_with_no_candidates_or_no_completer_rings_the_bell() -> None:
+    term = Terminal(completer=_nicks)
+    assert term.feed("zz\t") == "zz" + BELL
+    assert term.editor.buffer == "zz"
+    term = Terminal()
+    assert term.feed(b"\t") == BELL
+
+
+@pytest.mark.parametrize(
+    "sequence",
+    [b"\x1b[12;34X", b"\x1b[?1;2c", b"\x1bOz", b"\x1bx", b"\x1b[[A", b"\x1b[" + b"1" * 100 + b"A",
+     b"\x1b[200~", "\x1bé".encode(), b"\x00\x1c\x1f", b"\xff\xfe"],
+)
+def test_unknown_sequences_are_swallowed(sequence: bytes) -> None:
+    term = Terminal()
+    term.feed(b"old\n")
+    term.feed(b"a")
+    assert term.feed(sequence) == ""
+    term.feed(b"b")
+    assert (term.editor.buffer, term.row) == ("ab", "> ab")
+
+
+def test_a_sequence_split_over_packets_is_one_key() -> None:
+    term = Terminal()
+    term.feed(b"ab")
+    term.feed(b"\x1b")
+    term.feed(b"[")
+    term.feed(b"D")
+    assert term.editor.cursor == 1
+    for byte in "日".encode():
+        term.feed(bytes([byte]))
+    assert term.editor.buffer == "a日b"
+
+
+def test_the_line_limit_rings_the_bell_and_takes_nothing() -> None:
+    term = Terminal(limits=EditorLimits(line=5))
+    out = term.feed("abcdefgh")
+    assert out == "abcde" + BELL
+    assert term.editor.buffer == "abcde"
+    assert term.feed("x") == BELL
+    term.feed(b"\x7f")
+    assert term.feed("日") == "日"
+    assert term.feed("\n") and term.lines == ["abcd日"]
+
+
+def test_completion_beyond_the_limit_rings_the_bell() -> None:
+    term = Terminal(completer=_nicks, limits=EditorLimits(line=4))
+    assert term.feed("/jo\t") == "/jo" + BELL
+    assert term.editor.buffer == "/jo"
+
+
+def test_secret_lines_echo_nothing_and_are_forgotten() -> None:
+    term = Terminal()
+    term.feed(b"visible\n")
+    out = term.call(lambda: term.editor.ask_secret("Password: "))
+    assert out == "\rPassword: \x1b[K"
+    assert term.feed("hunter2 日") == ""
+    assert term.feed(b"\x7f\x7f" + LEFT + b"\x0c") == "\rPassword: \x1b[K"
+    assert term.feed(UP + b"\t") == ""
+    assert term.x == len("Password: ")
+    out = term.feed(b"\n")
+    assert term.lines == ["visible", "hunter2"]
+    assert "hunter" not in term.output
+    assert term.rows()[1] == "Password:"
+    # The secret prompt is not left up with echo back on.
+    assert out == "\n\r\x1b[K"
+    term.call(lambda: term.editor.set_prompt("> "))
+    term.feed(UP)
+    assert term.editor.buffer == "visible"
+
+
+def test_set_prompt_redraws_with_the_line() -> None:
+    term = Terminal()
+    term.feed("abc" + "\x02")
+    assert term.call(lambda: term.editor.set_prompt("[lobby] ")) == "\r[lobby] abc\x1b[K\x1b[1D"
+
+
+def test_print_while_typing_keeps_the_line() -> None:
+    term = Terminal()
+    term.feed("half" + "\x02")
+    out = term.call(lambda: term.editor.print("<bob> hello"))
+    assert out == "\r\x1b[K<bob> hello\n\r> half\x1b[K\x1b[1D"
+    assert term.rows()[:2] == ["<bob> hello", "> half"]
+    assert (term.editor.buffer, term.editor.cursor, term.x) == ("half", 3, 5)
+
+
+def test_print_with_no_prompt_and_no_line_is_just_the_message() -> None:
+    term = Terminal(prompt="")
+    assert term.call(lambda: term.editor.print("hello")) == "hello\n"
+
+
+def test_print_in_colour_and_without() -> None:
+    message = (Span("<bob>", "nick"), Span(" hi"))
+    term = Terminal(prompt="")
+    assert "\x1b" not in term.call(lambda: term.editor.print(message))
+    term.editor.colour = True
+    assert term.editor.colour
+    assert "\x1b[0m" in term.call(lambda: term.editor.print(message))
+
+
+def test_print_rendered_writes_the_given_text() -> None:
+    term = Terminal()
+    term.feed("x")
+    assert term.call(lambda: term.editor.print_rendered("pre\nmade")) == (
+        "\r\x1b[Kpre\nmade\n\r> x\x1b[K"
+    )
+    assert term.rows()[:3] == ["pre", "made", "> x"]
+
+
+def test_print_wraps_to_the_window_width() -> None:
+    term = Terminal(width=20)
+    term.call(lambda: term.editor.print("word " * 8))
+    assert term.rows()[:4] == ["word word word word", "  word word word", "  word", ">"]
+
+
+def test_set_size_redraws_only_when_the_width_changes() -> None:
+    term = Terminal()
+    term.feed("abc")
+    assert term.call(lambda: term.editor.set_size(80, 50)) == ""
+    assert term.call(lambda: term.editor.set_size(0, 0)) == ""
+    # Erasing below too: a reflowing terminal may have wrapped the old row.
+    assert term.call(lambda: term.editor.set_size(100, 50)) == "\r> abc\x1b[J"
+    assert term.editor.width == 100 and term.editor.height == 50
+
+
+def test_idle_input() -> None:
+    term = Terminal()
+    assert term.editor.idle_input
+    term.feed("a")
+    assert not term.editor.idle_input
+
+
+def test_limits_are_validated() -> None:
+    with pytest.raises(ValueError):
+        EditorLimits(line=0)
+    with pytest.raises(ValueError):
+        EditorLimits(history=-1)
