@@ -1,0 +1,477 @@
+"""The SQLite store: accounts, mail, boards, history, bans, threads."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+from twisted.python.failure import Failure
+from twisted.python.threadpool import ThreadPool
+from zope.interface.verify import verifyObject
+
+from bbs import store as store_module
+from bbs.store import (
+    Account,
+    AccountExists,
+    BanRecord,
+    DeferredStore,
+    HistoryEntry,
+    IStore,
+    MailboxFull,
+    NoSuchAccount,
+    NoSuchBoard,
+    SQLiteStore,
+    StoreError,
+    ban_target,
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> Iterator[SQLiteStore]:
+    opened = SQLiteStore(tmp_path / "bbs.sqlite3", clock=clock)
+    opened.open()
+    yield opened
+    opened.close()
+
+
+# Accounts
+
+
+def test_create_and_get_account(store: SQLiteStore) -> None:
+    created = store.create_account("Alice", "hash-a", sysop=True)
+    assert created == Account("Alice", "hash-a", True, 1000.0, None)
+    assert store.get_account("alice") == created
+    assert store.get_account("bob") is None
+
+
+def test_password_hash_not_in_repr(store: SQLiteStore) -> None:
+    assert "hash-a" not in repr(store.create_account("Alice", "hash-a"))
+
+
+@pytest.mark.parametrize("other", ["alice", "ALICE", "\uff21lice"])
+def test_nick_unique_by_fold(store: SQLiteStore, other: str) -> None:
+    store.create_account("Alice", "hash-a")
+    with pytest.raises(AccountExists, match="The nickname Alice is already registered"):
+        store.create_account(other, "hash-b")
+    assert store.get_account(other) == store.get_account("Alice")
+    assert [a.nick for a in store.list_accounts()] == ["Alice"]
+
+
+def test_set_password_hash(store: SQLiteStore) -> None:
+    store.create_account("Alice", "old")
+    store.set_password_hash("ALICE", "new")
+    account = store.get_account("alice")
+    assert account is not None and account.password_hash == "new"
+    with pytest.raises(NoSuchAccount, match="There is no account bob"):
+        store.set_password_hash("bob", "x")
+
+
+def test_set_sysop(store: SQLiteStore) -> None:
+    store.create_account("Alice", "h")
+    store.set_sysop("alice", True)
+    assert store.get_account("Alice").is_sysop  # type: ignore[union-attr]
+    store.set_sysop("alice", False)
+    assert not store.get_account("Alice").is_sysop  # type: ignore[union-attr]
+    with pytest.raises(NoSuchAccount):
+        store.set_sysop("bob", True)
+
+
+def test_delete_account_takes_its_mail(store: SQLiteStore) -> None:
+    store.create_account("Alice", "h")
+    store.send_mail("bob", "alice", "hello", 1.0)
+    assert store.delete_account("ALICE") is True
+    assert store.get_account("Alice") is None
+    assert store.delete_account("Alice") is False
+    store.create_account("Alice", "h")
+    assert store.inbox("alice") == []
+
+
+def test_list_accounts_sorted(store: SQLiteStore) -> None:
+    for nick in ("carol", "Alice", "bob"):
+        store.create_account(nick, "h")
+    assert [a.nick for a in store.list_accounts()] == ["Alice", "bob", "carol"]
+
+
+def test_touch_seen(store: SQLiteStore) -> None:
+    store.create_account("Alice", "h")
+    store.touch_seen("alice", 1234.5)
+    assert store.get_account("Alice").last_seen == 1234.5  # type: ignore[union-attr]
+    store.touch_seen("ghost", 1.0)  # deleted meanwhile: nothing to record
+    assert store.get_account("ghost") is None
+
+
+# Mail
+
+
+def test_mail_round_trip(store: SQLiteStore) -> None:
+    store.create_account("Alice", "h")
+    first = store.send_mail("bob", "ALICE", "one", 10.0)
+    second = store.send_mail("carol", "alice", "two", 20.0)
+    assert first != second
+    inbox = store.inbox("Alice")
+    assert [(m.number, m.id, m.sender, m.sent, m.text, m.read) for m in inbox] == [
+        (1, first, "bob", 10.0, "one", False),
+        (2, second, "carol", 20.0, "two", False),
+    ]
+    assert store.unread_count("alice") == 2
+    assert store.mark_read("alice") == 2
+    assert store.unread_count("alice") == 0
+    assert all(m.read for m in store.inbox("alice"))
+    assert store.mark_read("alice") == 0
+
+
+def test_mail_to_unknown_account(store: SQLiteStore) -> None:
+    with pytest.raises(NoSuchAccount, match="There is no account ghost"):
+        store.send_mail("bob", "ghost", "hello", 1.0)
+    assert store.inbox("ghost") == []
+    assert store.unread_count("ghost") == 0
+
+
+def test_mailbox_is_bounded(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "MAILBOX_LIMIT", 3)
+    store.create_account("Alice", "h")
+    for n in range(3):
+        store.send_mail("bob", "alice", f"letter {n}", n)
+    with pytest.raises(MailboxFull, match="The mailbox of alice is full"):
+        store.send_mail("bob", "alice", "one too many", 9.0)
+    assert [m.text for m in store.inbox("alice")] == ["letter 0", "letter 1", "letter 2"]
+    store.delete_mail("alice", 1)
+    store.send_mail("bob", "alice", "fits again", 10.0)
+
+
+def test_delete_mail_by_inbox_number(store: SQLiteStore) -> None:
+    store.create_account("Alice", "h")
+    store.create_account("Bob", "h")
+    for text in ("one", "two", "three"):
+        store.send_mail("carol", "alice", text, 1.0)
+    store.send_mail("carol", "bob", "bob's", 1.0)
+    assert store.delete_mail("alice", 2) is True
+    assert [(m.number, m.text) for m in store.inbox("alice")] == [(1, "one"), (2, "three")]
+    assert store.delete_mail("alice", 3) is False
+    assert store.delete_mail("alice", 0) is False
+    assert store.delete_mail("alice", -1) is False
+    assert [m.text for m in store.inbox("bob")] == ["bob's"]
+
+
+# Boards
+
+
+def test_default_boards(store: SQLiteStore) -> None:
+    boards = {b.name: b for b in store.list_boards()}
+    assert set(boards) == {"general", "announcements"}
+    assert boards["general"].post_role == "registered"
+    assert boards["announcements"].post_role == "sysop"
+    assert boards["general"].posts == 0 and boards["general"].newest is None
+
+
+def test_posts(store: SQLiteStore) -> None:
+    assert store.add_post("General", "alice", "Hi", "First post.", 10.0) == 1
+    assert store.add_post("general", "bob", "Re: Hi", "Second.", 20.0) == 2
+    assert store.add_post("announcements", "sysop", "News", "Body", 30.0) == 1
+    assert store.list_posts("GENERAL") == [
+        store_module.PostHeader(1, "alice", "Hi", 10.0),
+        store_module.PostHeader(2, "bob", "Re: Hi", 20.0),
+    ]
+    assert store.get_post("general", 2) == store_module.Post(
+        "general", 2, "bob", "Re: Hi", "Second.", 20.0
+    )
+    assert store.get_post("general", 3) is None
+    general = store.get_board("General")
+    assert general is not None and (general.posts, general.newest) == (2, 20.0)
+
+
+def test_list_posts_newest_only(store: SQLiteStore) -> None:
+    for n in range(5):
+        store.add_post("general", "alice", f"post {n}", "", float(n))
+    assert [p.number for p in store.list_posts("general", limit=2)] == [4, 5]
+
+
+def test_unknown_board(store: SQLiteStore) -> None:
+    assert store.get_board("nowhere") is None
+    with pytest.raises(NoSuchBoard, match="There is no board nowhere"):
+        store.add_post("nowhere", "alice", "s", "b", 1.0)
+    with pytest.raises(NoSuchBoard):
+        store.list_posts("nowhere")
+    with pytest.raises(NoSuchBoard):
+        store.get_post("nowhere", 1)
+
+
+# Room history
+
+
+def _line(room: str, n: int) -> HistoryEntry:
+    return HistoryEntry(room, "alice", f"line {n}", "say", float(n))
+
+
+def test_history_oldest_first(store: SQLiteStore) -> None:
+    for n in range(5):
+        store.append_history(_line("Lobby", n))
+    store.append_history(_line("den", 99))
+    assert store.recent_history("lobby", limit=3) == [_line("Lobby", n) for n in (2, 3, 4)]
+    assert store.recent_history("DEN") == [_line("den", 99)]
+    assert store.recent_history("attic") == []
+
+
+def test_history_is_pruned(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "HISTORY_KEEP", 5)
+    store.append_history_many([_line("lobby", n) for n in range(8)] + [_line("den", 0)])
+    store.append_history(_line("lobby", 8))
+    assert [e.text for e in store.recent_history("lobby", limit=100)] == [
+        f"line {n}" for n in range(4, 9)
+    ]
+    assert store.recent_history("den") == [_line("den", 0)]
+
+
+def test_history_empty_batch(store: SQLiteStore) -> None:
+    store.append_history_many([])
+    assert store.recent_history("lobby") == []
+
+
+# Bans
+
+
+def _ban(target: str, *, kind: str = "net", expires: float | None = None) -> BanRecord:
+    return BanRecord(None, kind, target, "spam", "sysop", 1000.0, expires)  # type: ignore[arg-type]
+
+
+def test_add_and_list_bans(store: SQLiteStore) -> None:
+    net = store.add_ban(_ban("10.0.0.0/8"))
+    nick = store.add_ban(_ban("Mallory", kind="nick", expires=2000.0))
+    assert net.id is not None and nick.id is not None and net.id != nick.id
+    assert net == attrs.evolve(_ban("10.0.0.0/8"), id=net.id)
+    assert store.list_bans(1500.0) == [net, nick]
+    assert store.list_bans(2000.0) == [net]
+
+
+def test_ban_on_same_target_replaces(store: SQLiteStore) -> None:
+    first = store.add_ban(_ban("Mallory", kind="nick", expires=2000.0))
+    again = store.add_ban(_ban("MALLORY", kind="nick"))
+    assert [(b.id, b.target, b.expires) for b in store.list_bans(0)] == [
+        (first.id, "MALLORY", None)
+    ]
+    assert again.id == first.id
+
+
+def test_remove_ban(store: SQLiteStore) -> None:
+    store.add_ban(_ban("Mallory", kind="nick"))
+    store.add_ban(_ban("192.0.2.0/24"))
+    assert store.remove_ban("nick", "mallory") == 1
+    assert store.remove_ban("nick", "mallory") == 0
+    assert store.remove_ban("nick", "192.0.2.0/24") == 0
+    assert store.remove_ban("net", "192.0.2.0/24") == 1
+    assert store.list_bans(0) == []
+
+
+def test_expired_bans_are_dropped(store: SQLiteStore, clock: FakeClock) -> None:
+    store.add_ban(_ban("192.0.2.1/32", expires=1100.0))
+    clock.now = 1200.0
+    store.add_ban(_ban("192.0.2.2/32"))
+    # Asking as of long ago shows only what is still stored.
+    assert [b.target for b in store.list_bans(0)] == ["192.0.2.2/32"]
+
+
+def test_bans_version_changes_with_bans_only(store: SQLiteStore) -> None:
+    start = store.bans_version()
+    store.create_account("Alice", "h")
+    store.list_bans(0)
+    assert store.bans_version() == start
+    store.add_ban(_ban("192.0.2.0/24"))
+    added = store.bans_version()
+    assert added != start
+    store.add_ban(_ban("192.0.2.0/24", expires=5000.0))
+    replaced = store.bans_version()
+    assert replaced != added
+    store.remove_ban("net", "192.0.2.0/24")
+    assert store.bans_version() not in (start, added, replaced)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("192.0.2.7", ("net", "192.0.2.7/32")),
+        ("192.0.2.7/24", ("net", "192.0.2.0/24")),
+        ("2001:DB8::1", ("net", "2001:db8::1/128")),
+        ("2001:db8::1/32", ("net", "2001:db8::/32")),
+        ("::ffff:192.0.2.7", ("net", "192.0.2.7/32")),
+        ("::ffff:192.0.2.7/120", ("net", "192.0.2.0/24")),
+        ("Mallory", ("nick", "Mallory")),
+        ("root", ("nick", "root")),
+    ],
+)
+def test_ban_target(text: str, expected: tuple[str, str]) -> None:
+    assert ban_target(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("192.0.2.7/33", "Not a valid network"),
+        ("::ffff:192.0.2.7/64", "Not a valid network"),
+        ("not a nick!", "Not an address, network or nickname"),
+        ("x", "Not an address, network or nickname"),
+    ],
+)
+def test_ban_target_refused(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ban_target(text)
+
+
+def test_ban_record_checks_itself() -> None:
+    with pytest.raises(ValueError):
+        _ban("192.0.2.7/24")  # not normalised
+    with pytest.raises(ValueError):
+        _ban("Mallory", kind="net")
+    with pytest.raises(ValueError):
+        _ban("Mallory", kind="host")
+
+
+# Open and close
+
+
+def test_closed_store_refuses(tmp_path: Path) -> None:
+    closed = SQLiteStore(tmp_path / "bbs.sqlite3")
+    with pytest.raises(StoreError, match="not open"):
+        closed.get_account("alice")
+    with pytest.raises(StoreError, match="not open"):
+        closed.create_account("alice", "h")
+    assert not (tmp_path / "bbs.sqlite3").exists()  # nothing happens before open()
+    closed.open()
+    closed.open()
+    closed.create_account("alice", "h")
+    closed.close()
+    closed.close()
+    with pytest.raises(StoreError, match="not open"):
+        closed.get_account("alice")
+
+
+def test_open_creates_the_data_directory(tmp_path: Path) -> None:
+    fresh = SQLiteStore(tmp_path / "data" / "bbs.sqlite3")
+    fresh.open()
+    fresh.close()
+    assert (tmp_path / "data" / "bbs.sqlite3").is_file()
+
+
+# Threads
+
+
+def test_many_threads_write_and_read(store: SQLiteStore) -> None:
+    """Worker threads share one store: every write lands, numbers are unique."""
+    numbers: list[int] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(6)
+
+    def work(n: int) -> None:
+        try:
+            start.wait()
+            store.create_account(f"user{n}", "h")
+            for i in range(10):
+                numbers.append(store.add_post("general", f"user{n}", f"{i}", "", 1.0))
+                assert store.get_account(f"user{n}") is not None
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(numbers) == list(range(1, 61))
+    assert len(store.list_accounts()) == 6
+
+
+# DeferredStore
+
+
+class ImmediatePool:
+    """A thread pool that runs the call at once, in this thread."""
+
+    def callInThreadWithCallback(
+        self, onResult: Callable[[bool, object], None], f: Callable[..., Any], *a: Any, **kw: Any
+    ) -> None:
+        try:
+            result = f(*a, **kw)
+        except BaseException:
+            onResult(False, Failure())
+        else:
+            onResult(True, result)
+
+
+class ImmediateReactor:
+    def callFromThread(self, f: Callable[..., Any], *a: Any, **kw: Any) -> None:
+        f(*a, **kw)
+
+
+def _result(d: Any) -> Any:
+    outcome: list[Any] = []
+    d.addBoth(outcome.append)
+    assert outcome, "the Deferred has not fired"
+    return outcome[0]
+
+
+def test_deferred_store_calls_through(store: SQLiteStore) -> None:
+    deferred = DeferredStore(store, ImmediatePool(), ImmediateReactor())  # type: ignore[arg-type]
+    created = _result(deferred.call("create_account", "Alice", "h", sysop=True))
+    assert created.is_sysop
+    assert _result(deferred.call("get_account", "alice")) == created
+    failure = _result(deferred.call("create_account", "alice", "h"))
+    assert isinstance(failure, Failure) and failure.check(AccountExists)
+
+
+def test_deferred_store_only_forwards_the_interface(store: SQLiteStore) -> None:
+    deferred = DeferredStore(store, ImmediatePool(), ImmediateReactor())  # type: ignore[arg-type]
+    with pytest.raises(AttributeError, match="backup_to"):
+        deferred.call("backup_to", "/tmp/x")
+
+
+class QueueReactor:
+    """Hands calls from pool threads to the test's thread, like a reactor."""
+
+    def __init__(self) -> None:
+        self.calls: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...]]] = queue.Queue()
+
+    def callFromThread(self, f: Callable[..., Any], *a: Any) -> None:
+        self.calls.put((f, a))
+
+    def run_one(self) -> None:
+        f, a = self.calls.get(timeout=10)
+        f(*a)
+
+
+def test_deferred_store_runs_in_a_real_pool(store: SQLiteStore) -> None:
+    pool = ThreadPool(minthreads=2, maxthreads=2)
+    pool.start()
+    try:
+        reactor = QueueReactor()
+        deferred = DeferredStore(store, pool, reactor)  # type: ignore[arg-type]
+        outcome: list[Any] = []
+        deferred.call("create_account", "Alice", "h").addBoth(outcome.append)
+        reactor.run_one()
+        assert outcome and outcome[0].nick == "Alice"
+        deferred.call("get_account", "ALICE").addBoth(outcome.append)
+        reactor.run_one()
+        assert outcome[1] == outcome[0]
+    finally:
+        pool.stop()
+
+
+def test_sqlite_store_provides_the_interface(store: SQLiteStore) -> None:
+    assert verifyObject(IStore, store)
