@@ -1,0 +1,341 @@
+"""The structured event log: JSON lines that honeypot tooling can ingest.
+
+Event ids and field names are Cowrie's wherever the meaning is the same, so
+dashboards built for Cowrie read this log unchanged; our own events use
+C{bbs.*} ids.  C{bbs/events.schema.json} documents every event and field and
+L{validate} checks an event against it.
+
+Passwords: the C{password} of C{cowrie.login.*} events is what a bot typed at
+the honeypot login and is logged, as Cowrie does.  A registered user's
+password is never logged; the session, which knows which is which, decides
+what it puts in an event.
+
+Everything a remote party sends ends up in some field, so the writer never
+lets data shape the file: each event is one C{json.dumps(ensure_ascii=True)}
+line (a newline in a field is C{\\n}, not a line break) written with a
+single C{write} call, long strings are cut to keep lines bounded, and each
+address is rate-limited so one noisy bot cannot flood the disk.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import time
+from datetime import datetime, timezone
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+from twisted.application.service import Service
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
+from zope.interface import Interface, implementer
+
+log = Logger()
+
+LOG_NAME = "events.json"
+MAX_LINE = 64 * 1024  # bytes in one event line; longer strings are cut
+_CUT = 2048  # characters kept of each long string in an over-long event
+_ROTATED = re.compile(re.escape(LOG_NAME) + r"\.(\d{4}-\d{2}-\d{2})(?:\.(\d+))?")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class IEventSink(Interface):
+    """Somewhere events go."""
+
+    def emit(event: dict[str, Any]) -> None:
+        """Record one event, a dict made by L{make_event}.  Never raises."""
+
+
+def timestamp(when: float) -> str:
+    """C{when} as Cowrie writes it: C{2026-11-27T11:00:00.123456Z}."""
+    return datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def make_event(eventid: str, *, session: str, src_ip: str, message: str, sensor: str,
+               when: float | None = None, **fields: Any) -> dict[str, Any]:
+    """An event with the common fields.  C{when} defaults to the current time;
+    pass the reactor's C{seconds()} so that logs follow the same clock."""
+    return {
+        "eventid": eventid,
+        "timestamp": timestamp(time.time() if when is None else when),
+        "sensor": sensor,
+        "session": session,
+        "src_ip": src_ip,
+        "message": message,
+        **fields,
+    }
+
+
+# -- the schema -----------------------------------------------------------------
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+    "null": (type(None),),
+}
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The documented events, from C{bbs/events.schema.json}."""
+    text = resources.files("bbs").joinpath("events.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _type_problem(name: str, value: Any, spec: dict[str, Any]) -> str | None:
+    kinds = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
+    for kind in kinds:
+        if isinstance(value, _TYPES[kind]) and (kind in ("boolean", "null")
+                                                or not isinstance(value, bool)):
+            pattern = spec.get("pattern")
+            if pattern and isinstance(value, str) and not re.fullmatch(pattern, value):
+                return f"{name}: {value!r} does not match {pattern}"
+            return None
+    return f"{name}: expected {' or '.join(kinds)}, got {type(value).__name__}"
+
+
+def validate(event: dict[str, Any]) -> list[str]:
+    """What is wrong with C{event} according to the schema; empty if nothing."""
+    doc = schema()
+    eventid = event.get("eventid")
+    described = doc["events"].get(eventid) if isinstance(eventid, str) else None
+    if described is None:
+        return [f"eventid: unknown event {eventid!r}"]
+    fields = {**doc["common"], **described["fields"]}
+    problems = []
+    for name, spec in fields.items():
+        if name not in event:
+            if not spec.get("optional"):
+                problems.append(f"{name}: missing")
+            continue
+        problem = _type_problem(name, event[name], spec)
+        if problem:
+            problems.append(problem)
+    problems.extend(f"{name}: not a documented field of {event['eventid']}"
+                    for name in event if name not in fields)
+    return problems
+
+
+# -- writing -------------------------------------------------------------------------
+
+def _clean(value: Any, cut: int | None) -> Any:
+    """C{value} made safe for strict JSON readers: lone surrogates (raw bytes a
+    bot sent) become C{\\xNN}, non-finite numbers become strings, and strings
+    longer than C{cut} are shortened."""
+    if isinstance(value, str):
+        if _SURROGATE.search(value):
+            value = _SURROGATE.sub(
+                lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}"
+                if "\udc80" <= m.group() <= "\udcff" else "\ufffd", value)
+        if cut is not None and len(value) > cut:
+            value = value[:cut] + "...[truncated]"
+        return value
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _clean(v, cut) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v, cut) for v in value]
+    return value
+
+
+def encode(event: dict[str, Any]) -> bytes:
+    """One event as one line of at most L{MAX_LINE} bytes, newline included."""
+    line = json.dumps(_clean(event, None), ensure_ascii=True, default=str, allow_nan=False)
+    if len(line) >= MAX_LINE:
+        shorter = _clean(event, _CUT)
+        shorter["truncated"] = True
+        line = json.dumps(shorter, ensure_ascii=True, default=str, allow_nan=False)
+        if len(line) >= MAX_LINE:  # very many fields: keep what identifies the event
+            line = json.dumps({k: shorter[k] for k in (
+                "eventid", "timestamp", "sensor", "session", "src_ip", "message", "truncated",
+            ) if k in shorter}, ensure_ascii=True, default=str)[:MAX_LINE - 1]
+    return line.encode("ascii") + b"\n"
+
+
+def _day(when: float) -> str:
+    return datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%d")
+
+
+@implementer(IEventSink)
+class MemoryEventSink:
+    """Events kept in a list, for tests."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.events.append(dict(event))
+
+
+@attrs.define
+class _Window:
+    start: float
+    count: int = 0
+    suppressed: int = 0
+    call: IDelayedCall | None = None
+
+
+@implementer(IEventSink)
+class JsonEventLog(Service):
+    """C{DIRECTORY/events.json}, rotated by size and at each UTC midnight.
+
+    A rotated file is renamed C{events.json.YYYY-MM-DD} after the day of its
+    events, then C{.1}, C{.2}... for later ones of the same day; only the
+    newest C{keep} are kept.  Each address gets C{rate} events per C{per}
+    seconds; what goes over is counted and reported in one
+    C{bbs.log.suppressed} event when its window ends (or on close).
+
+    As a service, stopping it closes the file; an event that still arrives
+    afterwards reopens it, so nothing emitted during shutdown is lost.
+    """
+
+    name = "events"
+
+    def __init__(self, directory: str | os.PathLike[str], *, sensor: str, clock: IReactorTime,
+                 max_bytes: int = 50 * 1024 * 1024, keep: int = 10, rate: int = 200,
+                 per: float = 60.0) -> None:
+        self.directory = Path(directory)
+        self.path = self.directory / LOG_NAME
+        self.sensor = sensor
+        self.clock = clock
+        self.max_bytes = max_bytes
+        self.keep = keep
+        self.rate = rate
+        self.per = per
+        self._windows: dict[str, _Window] = {}
+        self._swept = clock.seconds()
+        self._file: Any = None
+        self._size = 0
+        self._file_day: str | None = None
+        self._failing = False
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._open()
+
+    # -- IEventSink ---------------------------------------------------------------
+
+    def emit(self, event: dict[str, Any]) -> None:
+        now = self.clock.seconds()
+        address = event.get("src_ip") or ""
+        if address and self._over_limit(str(address), now):
+            return
+        self._write(event, now)
+
+    def close(self) -> None:
+        """Report suppressed counts and close the file."""
+        for address in list(self._windows):
+            self._end_window(address)
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def stopService(self) -> None:
+        super().stopService()
+        self.close()
+
+    # -- rate limit -----------------------------------------------------------------
+
+    def _over_limit(self, address: str, now: float) -> bool:
+        if now - self._swept >= self.per:
+            self._swept = now
+            for other, w in list(self._windows.items()):
+                if now - w.start >= self.per:
+                    self._end_window(other)
+        window = self._windows.get(address)
+        if window is not None and now - window.start >= self.per:
+            self._end_window(address)
+            window = None
+        if window is None:
+            window = self._windows[address] = _Window(now)
+        if window.count < self.rate:
+            window.count += 1
+            return False
+        window.suppressed += 1
+        if window.call is None:
+            window.call = self.clock.callLater(window.start + self.per - now,
+                                               self._end_window, address)
+        return True
+
+    def _end_window(self, address: str) -> None:
+        window = self._windows.pop(address, None)
+        if window is None:
+            return
+        if window.call is not None and window.call.active():
+            window.call.cancel()
+        if window.suppressed:
+            now = self.clock.seconds()
+            self._write(make_event(
+                "bbs.log.suppressed", session="", src_ip=address, sensor=self.sensor, when=now,
+                message=f"{window.suppressed} events from {address} over the rate limit "
+                        "were not logged",
+                count=window.suppressed,
+            ), now)
+
+    # -- the file ---------------------------------------------------------------------
+
+    def _open(self) -> None:
+        self._file = open(self.path, "ab", buffering=0)
+        self._size = self._file.seek(0, os.SEEK_END)
+        self._file_day = self._day_of_existing() if self._size else None
+
+    def _day_of_existing(self) -> str:
+        """The day of the events already in the file, from its first line."""
+        try:
+            with open(self.path, "rb") as f:
+                first = json.loads(f.readline(MAX_LINE))
+            stamp = first["timestamp"]
+            datetime.strptime(stamp[:10], "%Y-%m-%d")
+            return stamp[:10]
+        except (OSError, ValueError, KeyError, TypeError):
+            return _day(os.stat(self.path).st_mtime)
+
+    def _write(self, event: dict[str, Any], now: float) -> None:
+        try:
+            line = encode(event)
+        except (TypeError, ValueError) as e:
+            log.error("event not logged, cannot encode it: {error}", error=e)
+            return
+        try:
+            if self._file is None:
+                self._open()
+            day = _day(now)
+            if self._size and (day != self._file_day or self._size + len(line) > self.max_bytes):
+                self._rotate()
+            if not self._size:
+                self._file_day = day
+            view = memoryview(line)
+            while view:
+                written = self._file.write(view)
+                view = view[written:]
+            self._size += len(line)
+            self._failing = False
+        except OSError as e:
+            if not self._failing:
+                log.error("cannot write the event log {path}: {error}", path=self.path, error=e)
+            self._failing = True
+
+    def rotated(self) -> list[Path]:
+        """Rotated files, oldest first."""
+        found = []
+        for path in self.directory.iterdir():
+            m = _ROTATED.fullmatch(path.name)
+            if m:
+                found.append(((m.group(1), int(m.group(2) or 0)), path))
+        return [path for _, path in sorted(found)]
+
+    def _rotate(self) -> None:
+        self._file.close()
+        self._file = None
+        day = self._file_day or _day(self.clock.seconds())
+        numbers = [int(m.group(2) or 0) for p in self.directory.iterdir()
+                   if (m := _ROTATED.fullmatch(p.name)) and m.group(1) == day]
+        suffix = f".{max(numbers) + 1}" if numbers else ""
+        os.replace(self.path, self.directory / f"{LOG_NAME}.{day}{suffix}")
+        for old in self.rotated()[:-self.keep] if self.keep > 0 else self.rotated():
+            old.unlink(missing_ok=True)
+        self._open()

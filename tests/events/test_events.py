@@ -1,0 +1,241 @@
+"""The JSON-lines event log."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from twisted.internet.task import Clock
+from zope.interface.verify import verifyObject
+
+from bbs.events import (
+    MAX_LINE,
+    IEventSink,
+    JsonEventLog,
+    MemoryEventSink,
+    make_event,
+    schema,
+    timestamp,
+    validate,
+)
+from bbs.shell import ShellEvent
+
+DAY1 = 1_795_777_200.0  # 2026-11-27 11:00 UTC
+MIDNIGHT = 1_795_824_000.0  # 2026-11-28 00:00 UTC
+
+
+def clock_at(when: float = DAY1) -> Clock:
+    clock = Clock()
+    clock.advance(when)
+    return clock
+
+
+def event(clock: Clock, ip: str = "198.51.100.7", **fields: Any) -> dict[str, Any]:
+    fields.setdefault("input", "uname -a")
+    return make_event("cowrie.command.input", session="s1", src_ip=ip, message="CMD",
+                      sensor="node1", when=clock.seconds(), **fields)
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_bytes().split(b"\n") if line]
+
+
+# Every documented event with plausible values, as emitters build them.
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "cowrie.session.connect": dict(src_port=40123, dst_ip="203.0.113.1", dst_port=2323,
+                                   protocol="telnet"),
+    "cowrie.client.size": dict(width=80, height=24),
+    "cowrie.client.var": dict(name="TERM", value="xterm"),
+    "cowrie.login.success": dict(username="root", password="xc3511"),
+    "cowrie.login.failed": dict(username="admin", password="admin"),
+    "cowrie.command.input": dict(input="enable"),
+    "cowrie.command.failed": dict(input="/bin/busybox MIRAI"),
+    "cowrie.session.file_download": dict(url="http://h/x", outfile="/tmp/x", protocol="http"),
+    "cowrie.session.closed": dict(duration=12.5),
+    "cowrie.log.closed": dict(ttylog="casts/s1.cast", size=1234, duration=12.5),
+    "bbs.bot.detected": dict(rule="busybox-token", family="mirai", score=90, input="sh"),
+    "bbs.bot.banned": dict(duration=None, reason="mirai"),
+    "bbs.user.login": dict(nick="ann", guest=False, account="ann"),
+    "bbs.user.logout": dict(nick="ann"),
+    "bbs.sysop.action": dict(actor="op", action="kick", target="bob", reason="spam"),
+    "bbs.command.error": dict(command="/mail", error="database is locked"),
+    "bbs.protocol.error": dict(reason="subnegotiation too long"),
+    "bbs.log.suppressed": dict(count=3),
+    "bbs.chat": dict(room="lobby", nick="ann", text="hello"),
+}
+
+
+def test_examples_cover_the_schema() -> None:
+    assert set(EXAMPLES) == set(schema()["events"])
+    for spec in schema()["events"].values():
+        assert spec["description"]
+        assert all(field["description"] for field in spec["fields"].values())
+
+
+@pytest.mark.parametrize("eventid", sorted(EXAMPLES))
+def test_validate_accepts_documented_events(eventid: str) -> None:
+    built = make_event(eventid, session="abc", src_ip="192.0.2.1", message="m", sensor="n",
+                       when=DAY1, **EXAMPLES[eventid])
+    assert validate(built) == []
+    for name in EXAMPLES[eventid]:
+        spec = schema()["events"][eventid]["fields"][name]
+        if not spec.get("optional"):
+            missing = {k: v for k, v in built.items() if k != name}
+            assert validate(missing) == [f"{name}: missing"]
+
+
+def test_validate_rejects_bad_events() -> None:
+    good = make_event("cowrie.client.size", session="a", src_ip="", message="m", sensor="n",
+                      when=DAY1, width=80, height=24)
+    assert validate({**good, "width": "80"}) == ["width: expected integer, got str"]
+    assert validate({**good, "width": True}) == ["width: expected integer, got bool"]
+    assert validate({**good, "colour": 1}) == ["colour: not a documented field of "
+                                               "cowrie.client.size"]
+    assert validate({**good, "eventid": "nope"}) == ["eventid: unknown event 'nope'"]
+    assert validate({k: v for k, v in good.items() if k != "sensor"}) == ["sensor: missing"]
+    assert validate({**good, "timestamp": "yesterday"})[0].startswith("timestamp:")
+    # Passwords stay optional so a session can leave a real user's out.
+    login = make_event("cowrie.login.failed", session="a", src_ip="", message="m", sensor="n",
+                       when=DAY1, username="ann")
+    assert validate(login) == []
+
+
+def test_shell_events_are_documented() -> None:
+    for shell_event in (ShellEvent("command.input", input="ls"),
+                        ShellEvent("command.failed", input="xyz"),
+                        ShellEvent("file_download", url="tftp://h/x", outfile="/tmp/x",
+                                   protocol="tftp")):
+        built = make_event(shell_event.eventid, session="a", src_ip="192.0.2.1",
+                           message=shell_event.message, sensor="n", when=DAY1,
+                           **shell_event.fields())
+        assert validate(built) == []
+
+
+def test_timestamp_format() -> None:
+    assert timestamp(DAY1 + 0.123456) == "2026-11-27T11:00:00.123456Z"
+    assert make_event("bbs.chat", session="", src_ip="", message="", sensor="s",
+                      when=0, room="r", nick="n", text="t")["timestamp"] == \
+        "1970-01-01T00:00:00.000000Z"
+
+
+def test_sinks_provide_the_interface(tmp_path: Path) -> None:
+    assert verifyObject(IEventSink, MemoryEventSink())
+    log = JsonEventLog(tmp_path, sensor="n", clock=clock_at())
+    assert verifyObject(IEventSink, log)
+    log.close()
+    memory = MemoryEventSink()
+    memory.emit(event(clock_at()))
+    assert memory.events[0]["input"] == "uname -a"
+
+
+def test_one_event_per_line_whatever_the_data(tmp_path: Path) -> None:
+    clock = clock_at()
+    log = JsonEventLog(tmp_path, sensor="n", clock=clock)
+    hostile = [
+        "line one\nline two\r\n{\"eventid\": \"forged\"}\n",
+        "\x00\x1b[31m\u2028\u2029\ud800\udc80\udcff",
+        "\\n\\\"",
+        "x" * (3 * MAX_LINE),
+    ]
+    for text in hostile:
+        log.emit(event(clock, input=text))
+    log.emit(event(clock, input="ok", extra=[float("nan"), {"k": object()}]))
+    log.close()
+    raw = (tmp_path / "events.json").read_bytes()
+    assert raw.isascii()
+    assert all(len(line) < MAX_LINE for line in raw.split(b"\n"))
+    got = lines(tmp_path / "events.json")
+    assert len(got) == 5
+    assert got[0]["input"] == hostile[0]
+    assert got[1]["input"] == "\x00\x1b[31m\u2028\u2029\ufffd\\x80\\xff"
+    assert got[2]["input"] == hostile[2]
+    assert got[3]["truncated"] is True and got[3]["input"].startswith("x" * 1000)
+    assert got[4]["extra"][0] == "nan"
+
+
+def test_rotation_by_size_keeps_newest(tmp_path: Path) -> None:
+    clock = clock_at()
+    log = JsonEventLog(tmp_path, sensor="n", clock=clock, max_bytes=1000, keep=3)
+    for n in range(40):
+        log.emit(event(clock, input=f"command {n:03d}"))
+        clock.advance(0.5)
+    log.close()
+    rotated = log.rotated()
+    names = [p.name.rsplit(".", 1) for p in rotated]
+    assert {prefix for prefix, _ in names} == {"events.json.2026-11-27"}
+    first = int(names[0][1])
+    assert first > 1 and [int(n) for _, n in names] == [first, first + 1, first + 2]
+    seen = [e["input"] for p in rotated + [tmp_path / "events.json"] for e in lines(p)]
+    assert seen == [f"command {n:03d}" for n in range(40 - len(seen), 40)]
+    assert all(p.stat().st_size <= 1000 for p in rotated)
+
+
+def test_rotation_at_utc_midnight(tmp_path: Path) -> None:
+    clock = clock_at(MIDNIGHT - 10)
+    log = JsonEventLog(tmp_path, sensor="n", clock=clock)
+    log.emit(event(clock, input="before"))
+    clock.advance(20)
+    log.emit(event(clock, input="after"))
+    log.close()
+    assert [e["input"] for e in lines(tmp_path / "events.json.2026-11-27")] == ["before"]
+    assert [e["input"] for e in lines(tmp_path / "events.json")] == ["after"]
+    # A restart on a later day rotates yesterday's file before the first new event.
+    clock.advance(86400)
+    again = JsonEventLog(tmp_path, sensor="n", clock=clock)
+    again.emit(event(clock, input="next day"))
+    again.close()
+    assert [e["input"] for e in lines(tmp_path / "events.json.2026-11-28")] == ["after"]
+    assert [e["input"] for e in lines(tmp_path / "events.json")] == ["next day"]
+
+
+def test_rate_limit_and_summary(tmp_path: Path) -> None:
+    clock = clock_at()
+    log = JsonEventLog(tmp_path, sensor="node1", clock=clock, rate=5, per=60)
+    for _ in range(12):
+        log.emit(event(clock))
+    log.emit(event(clock, ip="192.0.2.50"))
+    log.emit(make_event("bbs.sysop.action", session="", src_ip="", message="m", sensor="n",
+                        when=clock.seconds(), actor="op", action="wall", target=""))
+    clock.advance(59)
+    log.emit(event(clock))
+    got = lines(tmp_path / "events.json")
+    assert len(got) == 7  # 5 from the flood, the other address, the sysop
+    clock.advance(1)  # the window ends: its summary is written by itself
+    got = lines(tmp_path / "events.json")
+    summary = got[-1]
+    assert summary["eventid"] == "bbs.log.suppressed"
+    assert (summary["src_ip"], summary["count"], summary["sensor"]) == ("198.51.100.7", 8, "node1")
+    assert summary["timestamp"] == timestamp(DAY1 + 60)
+    assert validate(summary) == []
+    log.emit(event(clock))
+    assert lines(tmp_path / "events.json")[-1]["eventid"] == "cowrie.command.input"
+    log.close()
+    assert clock.getDelayedCalls() == []
+
+
+def test_close_reports_pending_summaries(tmp_path: Path) -> None:
+    clock = clock_at()
+    log = JsonEventLog(tmp_path, sensor="n", clock=clock, rate=1)
+    log.emit(event(clock))
+    log.emit(event(clock))
+    log.stopService()
+    assert [e["eventid"] for e in lines(tmp_path / "events.json")] == [
+        "cowrie.command.input", "bbs.log.suppressed"]
+    assert clock.getDelayedCalls() == []
+    # An event after the stop (a session closing during shutdown) is kept.
+    log.emit(make_event("cowrie.session.closed", session="s1", src_ip="192.0.2.1",
+                        message="closed", sensor="n", when=clock.seconds(), duration=1.0))
+    log.close()
+    assert lines(tmp_path / "events.json")[-1]["eventid"] == "cowrie.session.closed"
+
+
+def test_write_errors_do_not_raise(tmp_path: Path) -> None:
+    clock = clock_at()
+    log = JsonEventLog(tmp_path, sensor="n", clock=clock)
+    log.close()
+    (tmp_path / "events.json").unlink()
+    (tmp_path / "events.json").mkdir()  # reopening now fails
+    log.emit(event(clock))
+    log.emit(event(clock))
