@@ -1,0 +1,201 @@
+"""IP addresses and networks as the guard sees them.
+
+A peer can reach us as C{::ffff:1.2.3.4} on a dual-stack socket, or as a
+link-local address with a zone id; a ban or a trust entry must catch it all
+the same.  So every address and network is normalised here, once, and the
+rest of the guard only ever compares normalised values.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator
+from typing import Generic, TypeVar
+
+from bbs.text import fold, name_problem
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_T = TypeVar("_T")
+
+
+def _strip(text: str) -> str:
+    """Remove blanks, brackets (C{[::1]}) and a zone id (C{fe80::1%eth0})."""
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    return text.partition("%")[0]
+
+
+def normalize_ip(text: str | IPAddress) -> IPAddress:
+    """The canonical form of a peer address.
+
+    IPv4-mapped IPv6 addresses become plain IPv4 and zone ids are dropped, so
+    that one host has one identity whatever socket it came in on.
+
+    @raise ValueError: if C{text} is not an IP address.
+    """
+    if isinstance(text, str):
+        try:
+            address: IPAddress = ipaddress.ip_address(_strip(text))
+        except ValueError:
+            raise ValueError(f"{text!r} is not an IP address") from None
+    else:
+        address = text
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.scope_id is not None:
+            return ipaddress.IPv6Address(address.packed)
+    return address
+
+
+def parse_network(text: str | IPNetwork) -> IPNetwork:
+    """The canonical form of a network given as CIDR or as a single address.
+
+    Host bits are ignored (C{10.1.2.3/8} is C{10.0.0.0/8}) and an IPv4-mapped
+    IPv6 network of prefix 96 or more becomes the IPv4 network it maps.
+
+    @raise ValueError: if C{text} is neither.
+    """
+    if isinstance(text, str):
+        address, slash, prefix = text.strip().partition("/")
+        try:
+            network: IPNetwork = ipaddress.ip_network(
+                _strip(address) + slash + prefix.strip(), strict=False
+            )
+        except ValueError:
+            raise ValueError(f"{text!r} is not an IP address or network") from None
+    else:
+        network = text
+    if isinstance(network, ipaddress.IPv6Network):
+        mapped = network.network_address.ipv4_mapped
+        if mapped is not None and network.prefixlen >= 96:
+            return ipaddress.IPv4Network((mapped, network.prefixlen - 96))
+    return network
+
+
+def parse_target(text: str, *, ipv6_prefix: int = 128) -> tuple[str, str]:
+    """Read what a sysop typed after C{/ban}: an address, a network or a nick.
+
+    An IPv4 address bans that host; an IPv6 address bans its C{ipv6_prefix}
+    network, because one IPv6 host usually owns a whole /64.
+
+    @return: C{("net", "1.2.3.4/32")}, C{("net", "2001:db8::/64")} or
+        C{("nick", folded_nickname)}.
+    @raise ValueError: with a message fit to show the sysop.
+    """
+    if not 0 <= ipv6_prefix <= 128:
+        raise ValueError(f"IPv6 prefix must be 0 to 128, not {ipv6_prefix}")
+    text = text.strip()
+    if "/" in text:
+        return "net", str(parse_network(text))
+    try:
+        address = normalize_ip(text)
+    except ValueError:
+        pass
+    else:
+        if isinstance(address, ipaddress.IPv6Address):
+            return "net", str(parse_network(f"{address}/{ipv6_prefix}"))
+        return "net", f"{address}/32"
+    problem = name_problem(text)
+    if problem:
+        raise ValueError(
+            f"{text!r} is not an IP address, a network or a nickname: {problem}"
+        )
+    return "nick", fold(text)
+
+
+class NetworkTable(Generic[_T]):
+    """Networks mapped to values, with a fast "which networks hold this
+    address" query.
+
+    Entries are grouped by prefix length; a lookup masks the address once per
+    prefix length present, so it costs a handful of dictionary lookups however
+    many networks are stored.
+    """
+
+    def __init__(self) -> None:
+        # (version, prefixlen) -> {network number >> host bits: (network, value)}
+        self._tables: dict[tuple[int, int], dict[int, tuple[IPNetwork, _T]]] = {}
+        self._size = 0
+
+    @staticmethod
+    def _slot(network: IPNetwork) -> tuple[tuple[int, int], int]:
+        host_bits = network.max_prefixlen - network.prefixlen
+        return (network.version, network.prefixlen), (
+            int(network.network_address) >> host_bits
+        )
+
+    def __setitem__(self, network: IPNetwork, value: _T) -> None:
+        network = parse_network(network)
+        key, number = self._slot(network)
+        table = self._tables.setdefault(key, {})
+        if number not in table:
+            self._size += 1
+        table[number] = (network, value)
+
+    def get(self, network: IPNetwork) -> _T | None:
+        key, number = self._slot(parse_network(network))
+        entry = self._tables.get(key, {}).get(number)
+        return None if entry is None else entry[1]
+
+    def pop(self, network: IPNetwork) -> _T | None:
+        """Remove C{network}; return its value, or C{None} if it was absent."""
+        key, number = self._slot(parse_network(network))
+        table = self._tables.get(key)
+        if table is None or number not in table:
+            return None
+        _, value = table.pop(number)
+        self._size -= 1
+        if not table:
+            del self._tables[key]
+        return value
+
+    def matches(self, address: IPAddress) -> list[_T]:
+        """The values of every network that contains C{address}."""
+        number = int(address)
+        found = []
+        for (version, prefixlen), table in self._tables.items():
+            if version != address.version:
+                continue
+            entry = table.get(number >> (address.max_prefixlen - prefixlen))
+            if entry is not None:
+                found.append(entry[1])
+        return found
+
+    def items(self) -> Iterator[tuple[IPNetwork, _T]]:
+        for table in self._tables.values():
+            yield from table.values()
+
+    def __len__(self) -> int:
+        return self._size
+
+
+class NetworkSet:
+    """An immutable set of networks, for C{--trust} and ignore lists.
+
+    C{address in networks} accepts an address object or string, normalised
+    like a peer address.
+    """
+
+    def __init__(self, cidrs: Iterable[str | IPNetwork] = ()) -> None:
+        self._table: NetworkTable[IPNetwork] = NetworkTable()
+        for cidr in cidrs:
+            network = parse_network(cidr)
+            self._table[network] = network
+
+    def __contains__(self, address: object) -> bool:
+        if not isinstance(address, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)):
+            return False
+        return bool(self._table.matches(normalize_ip(address)))
+
+    def __iter__(self) -> Iterator[IPNetwork]:
+        return (network for network, _ in self._table.items())
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __repr__(self) -> str:
+        return f"NetworkSet({[str(network) for network in self]!r})"

@@ -1,0 +1,299 @@
+"""The ban engine: which addresses and nicknames are refused, and for how long.
+
+Bans are decided elsewhere (a sysop's C{/ban}, a trap) and persisted by the
+store; this module only answers "is this peer banned?" on every connection,
+fast and without touching the database, and says how long an automatic ban
+should be.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from typing import Protocol
+
+import attrs
+
+from bbs.guard import Clock
+from bbs.guard.addresses import (
+    IPAddress,
+    IPNetwork,
+    NetworkSet,
+    NetworkTable,
+    normalize_ip,
+    parse_network,
+)
+from bbs.text import fold, sanitize
+
+_REASON_MAX = 200
+
+
+class BanLike(Protocol):
+    """What the ban list needs of a ban record (C{bbs.store.BanRecord})."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def kind(self) -> str: ...  # "net" | "nick"
+    @property
+    def target(self) -> str: ...  # "1.2.3.4/32", "2001:db8::/64", folded nick
+    @property
+    def reason(self) -> str: ...
+    @property
+    def set_by(self) -> str: ...
+    @property
+    def created(self) -> float: ...
+    @property
+    def expires(self) -> float | None: ...  # None: permanent
+
+
+def _lifetime(ban: BanLike) -> float:
+    return math.inf if ban.expires is None else ban.expires
+
+
+@attrs.frozen
+class _Entry:
+    """A ban filed under its parsed key."""
+
+    kind: str
+    key: IPNetwork | str
+    ban: BanLike
+
+
+class BanList:
+    """The active bans, matched against peers on the reactor thread.
+
+    There is one ban per target: adding a ban for a target that is already
+    banned replaces the old one, as the store does.  Expired bans never match;
+    they are dropped lazily, in expiry order, whenever the list is consulted.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._nets: NetworkTable[BanLike] = NetworkTable()
+        self._nicks: dict[str, BanLike] = {}
+        # (expires, tie-breaker, entry); an entry whose ban was replaced or
+        # removed is skipped when it comes up.
+        self._expiry: list[tuple[float, int, _Entry]] = []
+        self._order = itertools.count()
+
+    @staticmethod
+    def _entry(ban: BanLike) -> _Entry:
+        if ban.kind == "net":
+            try:
+                return _Entry("net", parse_network(ban.target), ban)
+            except ValueError as e:
+                raise ValueError(f"ban {ban.id}: {e}") from None
+        if ban.kind == "nick":
+            return _Entry("nick", fold(ban.target), ban)
+        raise ValueError(f"ban {ban.id}: unknown kind {ban.kind!r}")
+
+    def _current(self, kind: str, key: IPNetwork | str) -> BanLike | None:
+        if kind == "net":
+            assert not isinstance(key, str)
+            return self._nets.get(key)
+        assert isinstance(key, str)
+        return self._nicks.get(key)
+
+    def _drop(self, kind: str, key: IPNetwork | str) -> BanLike | None:
+        if kind == "net":
+            assert not isinstance(key, str)
+            return self._nets.pop(key)
+        assert isinstance(key, str)
+        return self._nicks.pop(key, None)
+
+    def _file(self, entry: _Entry) -> None:
+        if entry.kind == "net":
+            assert not isinstance(entry.key, str)
+            self._nets[entry.key] = entry.ban
+        else:
+            assert isinstance(entry.key, str)
+            self._nicks[entry.key] = entry.ban
+        if entry.ban.expires is not None:
+            heapq.heappush(
+                self._expiry, (entry.ban.expires, next(self._order), entry)
+            )
+        # Replaced bans leave stale heap entries behind; keep them bounded.
+        if len(self._expiry) > 2 * len(self) + 64:
+            self._expiry = [
+                item
+                for item in self._expiry
+                if self._current(item[2].kind, item[2].key) is item[2].ban
+            ]
+            heapq.heapify(self._expiry)
+
+    def _prune(self) -> None:
+        now = self._clock.seconds()
+        while self._expiry and self._expiry[0][0] <= now:
+            _, _, entry = heapq.heappop(self._expiry)
+            if self._current(entry.kind, entry.key) is entry.ban:
+                self._drop(entry.kind, entry.key)
+
+    def replace(self, bans: Iterable[BanLike]) -> None:
+        """Hold exactly C{bans} (the store's list at start-up).
+
+        Every record is checked first, so a bad one changes nothing.
+
+        @raise ValueError: if a record has an unknown kind or a bad target.
+        """
+        entries = [self._entry(ban) for ban in bans]
+        self._nets = NetworkTable()
+        self._nicks = {}
+        self._expiry = []
+        for entry in entries:
+            self._file(entry)
+
+    def add(self, ban: BanLike) -> None:
+        """Hold C{ban}, replacing any ban of the same target.
+
+        @raise ValueError: if the record has an unknown kind or a bad target.
+        """
+        self._file(self._entry(ban))
+
+    def remove(self, kind: str, target: str) -> BanLike | None:
+        """Lift the ban of C{target}; return it, or C{None} if there was none.
+
+        C{target} may be given in any form L{parse_network} or L{fold} accept.
+        """
+        if kind == "net":
+            return self._drop("net", parse_network(target))
+        return self._drop("nick", fold(target))
+
+    def match_address(self, address: str | IPAddress) -> BanLike | None:
+        """The longest-lived ban covering C{address}, or C{None}."""
+        self._prune()
+        found = self._nets.matches(normalize_ip(address))
+        return max(found, key=_lifetime, default=None)
+
+    def match_nick(self, nick: str) -> BanLike | None:
+        """The ban of nickname C{nick} (compared folded), or C{None}."""
+        self._prune()
+        return self._nicks.get(fold(nick))
+
+    def __iter__(self) -> Iterator[BanLike]:
+        self._prune()
+        yield from [ban for _, ban in self._nets.items()]
+        yield from list(self._nicks.values())
+
+    def __len__(self) -> int:
+        return len(self._nets) + len(self._nicks)
+
+
+def _span(seconds: float) -> str:
+    """A duration rounded up to the minute, in its two largest units."""
+    minutes = max(1, math.ceil(seconds / 60))
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
+    return " ".join(parts[:2])
+
+
+def describe(ban: BanLike, now: float) -> str:
+    """The one line a banned peer or nickname is refused with.
+
+    For example C{You are banned: spam (until 2026-11-27 14:00 UTC, in 2h)}.
+    The reason is sanitised and shortened: it was typed by a sysop and is
+    about to be written to an unknown terminal.
+    """
+    # Line breaks become blanks before sanitising would glue words together.
+    reason = " ".join(sanitize(" ".join(ban.reason.split())).split())
+    if len(reason) > _REASON_MAX:
+        reason = reason[: _REASON_MAX - 1] + "\u2026"
+    line = f"You are banned: {reason}" if reason else "You are banned"
+    if ban.expires is None:
+        return f"{line} (permanent)"
+    until = datetime.fromtimestamp(ban.expires, timezone.utc)
+    return (
+        f"{line} (until {until:%Y-%m-%d %H:%M} UTC, "
+        f"in {_span(ban.expires - now)})"
+    )
+
+
+class Escalation:
+    """How long to ban an address that has just been caught, fail2ban style.
+
+    Policy, per address:
+
+      - The first offence is banned for C{bantime} seconds; each repeat
+        offence for C{factor} times the previous one, up to C{maxtime}:
+        C{min(bantime * factor ** (n - 1), maxtime)} for the n-th offence.
+      - An offence while the address's previous ban is still running (another
+        connection it opened before the ban) is the same offence: it gets the
+        same duration and does not count again.
+      - An offence within C{findtime} after the previous ban ended counts as a
+        repeat.  One that comes later is banned as long as the previous one
+        was, until the address is forgotten.
+      - An address is forgotten C{forget} seconds after its last offence, and
+        at most C{max_addresses} are remembered (the least recent go first),
+        so memory stays bounded under a scan from a whole botnet.
+      - Addresses in C{ignore} are never banned.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        bantime: float = 3600,
+        factor: float = 2,
+        maxtime: float = 7 * 86400,
+        findtime: float = 86400,
+        forget: float = 30 * 86400,
+        ignore: NetworkSet = NetworkSet(),
+        max_addresses: int = 100_000,
+    ) -> None:
+        if bantime <= 0 or factor < 1 or maxtime < bantime:
+            raise ValueError("need bantime > 0, factor >= 1 and maxtime >= bantime")
+        if findtime < 0 or forget <= 0 or max_addresses < 1:
+            raise ValueError("need findtime >= 0, forget > 0 and max_addresses >= 1")
+        self._clock = clock
+        self.bantime = bantime
+        self.factor = factor
+        self.maxtime = maxtime
+        self.findtime = findtime
+        self.forget = forget
+        self.ignore = ignore
+        self._max = max_addresses
+        # address -> (offences, last offence, end of the ban it was given),
+        # least recent offender first.
+        self._offenders: OrderedDict[IPAddress, tuple[int, float, float]] = (
+            OrderedDict()
+        )
+
+    def _duration(self, offences: int) -> float:
+        exponent = min(offences - 1, 64)  # beyond this maxtime has long won
+        return float(min(self.bantime * self.factor**exponent, self.maxtime))
+
+    def next_duration(self, address: str | IPAddress) -> float | None:
+        """Record an offence by C{address}; return its ban length in seconds.
+
+        @return: C{None} if the address is in the ignore list.
+        """
+        address = normalize_ip(address)
+        if address in self.ignore:
+            return None
+        now = self._clock.seconds()
+        while self._offenders:
+            oldest = next(iter(self._offenders.values()))
+            if now - oldest[1] < self.forget:
+                break
+            self._offenders.popitem(last=False)
+        previous = self._offenders.pop(address, None)
+        if previous is None:
+            offences = 1
+        else:
+            offences, _, until = previous
+            if now < until:
+                self._offenders[address] = (offences, now, until)
+                return self._duration(offences)
+            if now - until <= self.findtime:
+                offences += 1
+        duration = self._duration(offences)
+        self._offenders[address] = (offences, now, now + duration)
+        if len(self._offenders) > self._max:
+            self._offenders.popitem(last=False)
+        return duration
+
