@@ -102,6 +102,10 @@ class LineEditor:
         self._overflow = False  # line mode: characters were dropped
         self._out: list[str] = []
         self._ring = False
+        # Whether an entered line stays on screen (a shell's habit) or its
+        # row is cleared for the next prompt (a chat client's: the line
+        # comes back as the message everyone sees).
+        self.keep_entered = True
         self._layout()
 
     # -- configuration --------------------------------------------------------
@@ -291,7 +295,7 @@ class LineEditor:
     def _enter(self) -> None:
         line = "".join(self._chars)
         if self._character_mode:
-            self._out.append("\n")
+            self._out.append("\n" if self.keep_entered else "\r\x1b[K")
         else:
             self._row_used = False  # the client's own echo ended the row
             if self._overflow:

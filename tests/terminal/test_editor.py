@@ -504,3 +504,16 @@ def test_limits_are_validated() -> None:
         EditorLimits(line=0)
     with pytest.raises(ValueError):
         EditorLimits(history=-1)
+
+
+def test_a_chat_client_clears_the_entered_row_instead_of_keeping_it():
+    written: list[str] = []
+    lines: list[str] = []
+    editor = LineEditor(written.append, lines.append, on_eof=lambda: None)
+    editor.character_mode = True
+    editor.set_prompt("[lobby] ")
+    editor.keep_entered = False
+    written.clear()
+    editor.feed(b"hi\n")
+    assert lines == ["hi"]
+    assert "".join(written) == "hi\r\x1b[K\r[lobby] \x1b[K"

@@ -1,0 +1,206 @@
+"""Core chat commands: identity, rooms, presence and private messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bbs.commands import CommandError, registry, split_first
+from bbs.context import Context, UserView
+from bbs.durations import format_duration
+from bbs.effects import (
+    ChangeNick, Effect, Join, PrivateMessage, Quit, Reply, Say, SetAway,
+    SetColour, SetTopic, ToggleIgnore,
+)
+from bbs.terminal.render import Span, visible_width
+from bbs.text import fold, name_problem, nick_problem
+
+LOBBY = "lobby"
+TOPIC_MAX = 200
+AWAY_MAX = 120
+
+
+def _user(ctx: Context, nick: str) -> UserView:
+    """The online user called C{nick}, or a refusal."""
+    if not nick:
+        raise CommandError("Whom? Give a nickname.")
+    user = ctx.hub.users.get(fold(nick))
+    if user is None:
+        raise CommandError(f"No such user online: {nick}")
+    return user
+
+
+@registry.command("help", "/help [COMMAND]", "List commands, or explain one.")
+def help_(ctx: Context, args: str) -> Sequence[Effect]:
+    name = args.strip().lstrip("/")
+    if name:
+        cmd = registry.lookup(name)
+        if cmd is None or (cmd.sysop and not ctx.sysop):
+            raise CommandError(f"Unknown command: /{name} — try /help")
+        also = f" (also /{', /'.join(cmd.aliases)})" if cmd.aliases else ""
+        return [Reply(f"{cmd.usage}{also}\n  {cmd.summary}")]
+    visible = [c for c in registry if ctx.sysop or not c.sysop]
+    width = max(len(c.usage) for c in visible) + 2
+    lines = ["Commands (a line without / is said in the room):"]
+    lines += [f"  {c.usage.ljust(width)}{c.summary}" for c in visible]
+    return [Reply("\n".join(lines))]
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(1, width - visible_width(text))
+
+
+@registry.command("who", "/who [ROOM]", "Who is on, where, idle and online times.")
+def who(ctx: Context, args: str) -> Sequence[Effect]:
+    room = args.strip()
+    users = sorted(ctx.hub.users.values(), key=lambda u: fold(u.nick))
+    if room:
+        users = [u for u in users if fold(u.room) == fold(room)]
+        if not users:
+            raise CommandError(f"No one is in {room}.")
+    rows = [Reply(
+        (Span(_pad("Nick", 18) + _pad("Room", 18) + _pad("Idle", 9) + "Online", "bold"),)
+    )]
+    for u in users:
+        flags = " (sysop)" if u.sysop else ""
+        away = f"  [away: {u.away}]" if u.away is not None else ""
+        rows.append(Reply(
+            _pad(u.nick + flags, 18)
+            + _pad(u.room, 18)
+            + _pad(format_duration(ctx.now - u.last_active), 9)
+            + format_duration(ctx.now - u.connected)
+            + away
+        ))
+    count = len(users)
+    where = f" in {room}" if room else " online"
+    rows.append(Reply((Span(f"{count} user{'s' if count != 1 else ''}{where}.", "dim"),)))
+    return rows
+
+
+@registry.command("nick", "/nick NAME", "Change your nickname.")
+def nick(ctx: Context, args: str) -> Sequence[Effect]:
+    new, _ = split_first(args)
+    if not new:
+        raise CommandError("Usage: /nick NAME")
+    problem = name_problem(new) if ctx.account and fold(ctx.account) == fold(new) else nick_problem(new)
+    if problem:
+        raise CommandError(problem)
+    if new == ctx.nick:
+        raise CommandError(f"You are already {new}.")
+    owned = ctx.account is not None and fold(ctx.account) == fold(new)
+    account = None if owned or ctx.store is None else ctx.store.get_account(new)
+    if account is not None:
+        raise CommandError(
+            f"{account.nick} is a registered nickname; /login {account.nick} if it is yours."
+        )
+    return [ChangeNick(new)]
+
+
+@registry.command("join", "/join ROOM", "Go to a room (created if new).")
+def join(ctx: Context, args: str) -> Sequence[Effect]:
+    room, _ = split_first(args)
+    if not room:
+        raise CommandError("Usage: /join ROOM")
+    room = room.lstrip("#")
+    problem = name_problem(room, "A room name")
+    if problem:
+        raise CommandError(problem)
+    if fold(room) == fold(ctx.room):
+        raise CommandError(f"You are already in {ctx.room}.")
+    return [_join(ctx, room)]
+
+
+def _join(ctx: Context, room: str) -> Join:
+    history = ctx.store.recent_history(room) if ctx.store is not None else ()
+    return Join(room, tuple(history))
+
+
+@registry.command("part", "/part", "Leave this room for the lobby.")
+def part(ctx: Context, args: str) -> Sequence[Effect]:
+    if fold(ctx.room) == LOBBY:
+        raise CommandError("You are in the lobby already; /quit leaves the server.")
+    return [_join(ctx, LOBBY)]
+
+
+@registry.command("rooms", "/rooms", "List rooms with their members and topics.")
+def rooms(ctx: Context, args: str) -> Sequence[Effect]:
+    out: list[Effect] = [Reply((Span(_pad("Room", 18) + _pad("Users", 7) + "Topic", "bold"),))]
+    for view in sorted(ctx.hub.rooms.values(), key=lambda r: fold(r.name)):
+        out.append(Reply(_pad(view.name, 18) + _pad(str(len(view.members)), 7) + view.topic))
+    return out
+
+
+@registry.command("topic", "/topic [TEXT]", "Show or set this room's topic.")
+def topic(ctx: Context, args: str) -> Sequence[Effect]:
+    text = args.strip()
+    if not text:
+        view = ctx.hub.rooms.get(fold(ctx.room))
+        current = view.topic if view else ""
+        return [Reply(f"Topic of {ctx.room}: {current}" if current else f"{ctx.room} has no topic.")]
+    if len(text) > TOPIC_MAX:
+        raise CommandError(f"A topic is at most {TOPIC_MAX} characters.")
+    return [SetTopic(text)]
+
+
+@registry.command("me", "/me ACTION", "Act something out: /me waves.")
+def me(ctx: Context, args: str) -> Sequence[Effect]:
+    if not args.strip():
+        raise CommandError("Usage: /me ACTION")
+    return [Say(args.strip(), emote=True)]
+
+
+@registry.command(
+    "msg", "/msg NICK TEXT", "Send a private message.", aliases=("tell", "w")
+)
+def msg(ctx: Context, args: str) -> Sequence[Effect]:
+    target, text = split_first(args)
+    if not target or not text:
+        raise CommandError("Usage: /msg NICK TEXT")
+    user = _user(ctx, target)
+    if fold(user.nick) == fold(ctx.nick):
+        raise CommandError("Talking to yourself? Try saying it in the room.")
+    return [PrivateMessage(user.nick, text)]
+
+
+@registry.command("reply", "/reply TEXT", "Answer the last private message.")
+def reply(ctx: Context, args: str) -> Sequence[Effect]:
+    if ctx.reply_to is None:
+        raise CommandError("Nobody has sent you a private message yet.")
+    if not args.strip():
+        raise CommandError("Usage: /reply TEXT")
+    return [PrivateMessage(_user(ctx, ctx.reply_to).nick, args.strip())]
+
+
+@registry.command("away", "/away [TEXT]", "Mark yourself away, or back.")
+def away(ctx: Context, args: str) -> Sequence[Effect]:
+    text = args.strip()[:AWAY_MAX]
+    if not text and ctx.away is None:
+        return [SetAway("away")]
+    return [SetAway(text or None)]
+
+
+@registry.command("ignore", "/ignore NICK", "Stop or resume seeing someone's lines.")
+def ignore(ctx: Context, args: str) -> Sequence[Effect]:
+    target, _ = split_first(args)
+    if not target:
+        if not ctx.ignoring:
+            return [Reply("You are not ignoring anyone.")]
+        return [Reply("Ignoring: " + ", ".join(sorted(ctx.ignoring)))]
+    if fold(target) == fold(ctx.nick):
+        raise CommandError("You cannot ignore yourself.")
+    problem = name_problem(target)
+    if problem:
+        raise CommandError(problem)
+    return [ToggleIgnore(target)]
+
+
+@registry.command("set", "/set color on|off", "Turn colour on or off.")
+def set_(ctx: Context, args: str) -> Sequence[Effect]:
+    name, value = split_first(args)
+    if fold(name) not in ("color", "colour") or value.lower() not in ("on", "off"):
+        raise CommandError("Usage: /set color on|off")
+    return [SetColour(value.lower() == "on")]
+
+
+@registry.command("quit", "/quit [MESSAGE]", "Leave the server.")
+def quit_(ctx: Context, args: str) -> Sequence[Effect]:
+    return [Quit(args.strip())]

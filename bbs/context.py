@@ -1,0 +1,57 @@
+"""Immutable snapshots handed to command handlers in worker threads.
+
+A handler sees the world as it was when its command started and never a
+live object, so nothing a worker does can race with the reactor thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+
+@attrs.frozen
+class UserView:
+    nick: str
+    room: str
+    connected: float
+    last_active: float
+    away: str | None
+    guest: bool
+    sysop: bool = False
+
+
+@attrs.frozen
+class RoomView:
+    name: str
+    topic: str
+    members: tuple[str, ...]
+
+
+@attrs.frozen
+class HubView:
+    """The hub's state at one moment: users and rooms keyed by folded name."""
+
+    users: Mapping[str, UserView]
+    rooms: Mapping[str, RoomView]
+
+
+@attrs.frozen
+class Context:
+    """Everything a handler may know about the user who ran the command."""
+
+    session: str
+    nick: str
+    room: str
+    guest: bool
+    account: str | None
+    sysop: bool
+    away: str | None
+    reply_to: str | None
+    ignoring: frozenset[str]
+    colour: bool
+    now: float
+    hub: HubView
+    store: Any = None

@@ -1,0 +1,487 @@
+"""One connection's life: connect, log in, chat, close.
+
+The session sits between the line editor (below) and the hub and the
+command handlers (above).  Every line a user types is handled in the order
+typed: a command runs in the worker pool and its Effects are applied here on
+the reactor thread before the next line is looked at, so `/join den` then
+`hi` says `hi` in den.  A chat line with nothing pending goes straight to the
+hub without leaving the reactor thread.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet.defer import Deferred, maybeDeferred, succeed
+from twisted.internet.task import deferLater
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from bbs import effects as fx
+from bbs.commands import CommandError
+from bbs.commands.accounts import identify
+from bbs.context import Context
+from bbs.hub import LOBBY, Message, Room
+from bbs.durations import format_duration
+from bbs.pool import Overloaded
+from bbs.store import HistoryEntry, Refused, StoreError
+from bbs.terminal.editor import LineEditor
+from bbs.terminal.render import Span, Styled, render
+from bbs.text import fold, name_problem, sanitize
+
+if TYPE_CHECKING:
+    from bbs.service import BBS
+    from bbs.telnet.protocol import TelnetConnection
+
+log = Logger()
+
+MAX_PENDING = 32
+LOGIN_TRIES = 5
+SIMPLE_COMMANDS = frozenset(("help", "who", "quit"))
+# Terminal types whose emulators understand SGR colour.
+_COLOUR_TERMS = ("xterm", "ansi", "screen", "tmux", "linux", "putty", "rxvt",
+                 "konsole", "color", "256", "vt220", "cygwin", "syncterm", "mudlet")
+
+LOGIN, CHAT, CLOSED = "login", "chat", "closed"
+
+
+def error(text: str) -> Styled:
+    return (Span(text, "error"),)
+
+
+def notice(text: str) -> Styled:
+    return (Span(text, "dim"),)
+
+
+class Session:
+    """A telnet application (see L{bbs.telnet.protocol.TelnetApplication})."""
+
+    def __init__(self, bbs: "BBS") -> None:
+        self.bbs = bbs
+        self.id = secrets.token_hex(6)
+        self.telnet: TelnetConnection | None = None
+        self.state = LOGIN
+        self.nick = ""
+        self.room: Room | None = None
+        now = bbs.clock.seconds()
+        self.connected = now
+        self.last_active = now
+        self.away: str | None = None
+        self.guest = True
+        self.account: str | None = None
+        self.sysop = False
+        self.ignoring: set[str] = set()
+        self.reply_to: str | None = None
+        self.colour_choice: bool | None = None
+        self.quit_message = ""
+        self._closing = False
+        self._ttype_colour = False
+        self._login_tries = 0
+        self._ask: fx.Ask | None = None
+        self._ask_delay = 0.0
+        self._chain: Deferred = succeed(None)
+        self._pending = 0
+        self.gone: Deferred = Deferred()
+        self.editor = LineEditor(
+            self._write, self._line, on_eof=self._eof, completer=self._complete
+        )
+
+    # -- telnet application -------------------------------------------------
+
+    def telnet_connected(self, telnet: "TelnetConnection") -> None:
+        self.telnet = telnet
+        self.bbs.sessions.add(self)
+        ip, port = telnet.peer
+        host, host_port = telnet.host
+        self.event(
+            "cowrie.session.connect",
+            f"New connection: {ip}:{port} ({host}:{host_port})",
+            src_port=port, dst_ip=host, dst_port=host_port, protocol="telnet",
+        )
+        if self.bbs.motd:
+            self.editor.print(self.bbs.motd)
+        self.editor.set_prompt("login: ")
+
+    def telnet_data(self, data: bytes) -> None:
+        self.editor.feed(data)
+
+    def telnet_window(self, width: int, height: int) -> None:
+        self.editor.set_size(width, height)
+        self.event("cowrie.client.size", f"Terminal size: {width} {height}",
+                   width=width, height=height)
+
+    def telnet_ttype(self, name: str) -> None:
+        self._ttype_colour = any(t in name.lower() for t in _COLOUR_TERMS)
+        self._update_colour()
+        self.event("cowrie.client.var", f"request_env: TERM={name}", name="TERM", value=name)
+
+    def telnet_echo(self, server_echoes: bool) -> None:
+        self.editor.character_mode = server_echoes
+        self._update_colour()
+
+    def telnet_signal(self, name: str) -> None:
+        log.debug("{session} signal {name}", session=self.id, name=name)
+
+    def telnet_lost(self, reason: str) -> None:
+        if self.state == CLOSED:
+            return
+        self.state = CLOSED
+        self.bbs.sessions.discard(self)
+        if self.room is not None:
+            self.bbs.hub.leave(self, self.quit_message)
+            self.event("bbs.user.logout", f"{self.nick} left", nick=self.nick)
+        if self.account is not None and self.bbs.store is not None:
+            d = self.bbs.pool.run(self.bbs.store.touch_seen, self.account, self.bbs.clock.seconds())
+            d.addErrback(lambda f: log.error("last seen not saved: {e}", e=f.value))
+        self.event(
+            "cowrie.session.closed", "Connection lost",
+            duration=round(self.bbs.clock.seconds() - self.connected, 3),
+        )
+        self.gone.callback(None)
+
+    # -- output ---------------------------------------------------------------
+
+    def _write(self, text: str) -> None:
+        if self.telnet is not None:
+            self.telnet.write(text.encode("utf-8"))
+
+    def print(self, message: Styled | str) -> None:
+        self.editor.print(message)
+
+    def deliver(self, message: Message, cache: dict) -> None:
+        """Show a hub message; C{cache} shares renderings within one broadcast."""
+        editor = self.editor
+        key = (editor.width, editor.colour)
+        rendered = cache.get(key)
+        if rendered is None:
+            rendered = cache[key] = render(message.spans, *key)
+        editor.print_rendered(rendered)
+
+    def _update_colour(self) -> None:
+        wanted = self._ttype_colour if self.colour_choice is None else self.colour_choice
+        self.editor.colour = wanted and self.editor.character_mode
+
+    @property
+    def ip(self) -> str:
+        return self.telnet.peer[0] if self.telnet is not None else ""
+
+    def event(self, eventid: str, message: str, **fields: Any) -> None:
+        self.bbs.emit(eventid, session=self.id, src_ip=self.ip, message=message, **fields)
+
+    # -- input ----------------------------------------------------------------
+
+    def _line(self, text: str) -> None:
+        """A finished input line, in the order typed."""
+        if self.state == CLOSED or self._closing:
+            return
+        if self._pending:
+            self._enqueue(lambda: self._dispatch(text))
+            return
+        d = self._dispatch(text)
+        if d is not None:
+            self._enqueue(lambda: d)
+
+    def _enqueue(self, step: Callable[[], Deferred | None]) -> None:
+        """Run C{step} after everything this session has pending."""
+        if self._pending >= MAX_PENDING:
+            self.print(error("Too many commands waiting; slow down."))
+            return
+        self._pending += 1
+
+        def run(_: object) -> Deferred:
+            d = maybeDeferred(step) if self.state != CLOSED else succeed(None)
+            d.addErrback(self._crashed, "line")
+            return d
+
+        def done(_: object) -> None:
+            self._pending -= 1
+
+        self._chain.addCallback(run).addCallback(done)
+
+    def settled(self) -> Deferred:
+        """Fire once everything typed so far has been handled and applied."""
+        d: Deferred = Deferred()
+        self._enqueue(lambda: d.callback(None))
+        return d
+
+    def _dispatch(self, text: str) -> Deferred | None:
+        if self._ask is not None:
+            return self._answer(text)
+        text = sanitize(text)
+        if self.state == LOGIN:
+            return self._login(text.strip())
+        self.last_active = self.bbs.clock.seconds()
+        stripped = text.strip()
+        if not stripped:
+            return None
+        if stripped.startswith("/"):
+            return self._command(stripped[1:])
+        if stripped.lower() in SIMPLE_COMMANDS:
+            return self._command(stripped)
+        self.bbs.hub.say(self, text.rstrip())
+        return None
+
+    def _eof(self) -> None:
+        self.quit("")
+
+    def _complete(self, before: str) -> Sequence[str]:
+        word = before.rsplit(" ", 1)[-1]
+        if word == before and word.startswith("/"):
+            names = self.bbs.commands.names()
+            return [f"/{n}" for n in names if n.startswith(word[1:].lower())]
+        key = fold(word)
+        return sorted(u.nick for u in self.bbs.hub.users.values() if fold(u.nick).startswith(key))
+
+    # -- login ----------------------------------------------------------------
+
+    def _login(self, name: str) -> Deferred | None:
+        self._login_tries += 1
+        if self._login_tries > LOGIN_TRIES:
+            self.close("Too many tries. Goodbye.")
+            return None
+        if not name:
+            self._enter(self.bbs.hub.guest_name(), guest=True)
+            return None
+        problem = name_problem(name)
+        if problem:
+            self.print(error(problem + " Try another, or press Enter to be a guest."))
+            return None
+        return self._run(identify, name, "login")
+
+    def _enter(self, nick: str, guest: bool) -> None:
+        """Leave the login prompt as C{nick}: into the lobby."""
+        problem = self.bbs.hub.claim(self, nick)
+        if problem:
+            self.print(error(problem + " Try another, or press Enter to be a guest."))
+            return
+        self.guest = guest
+        self.state = CHAT
+        self.editor.keep_entered = False
+        self.event("bbs.user.login", f"{nick} logged in", nick=nick, guest=guest,
+                   account=self.account)
+        self.print(f"Welcome, {nick}! You are in the {LOBBY}. Type /help for commands.")
+        self._join(LOBBY)
+
+    def _join(self, room: str, history: Sequence[HistoryEntry] = ()) -> None:
+        self.bbs.hub.join(self, room, history)
+        self._prompt()
+
+    def _prompt(self) -> None:
+        if self.state == LOGIN:
+            self.editor.set_prompt("login: ")
+        elif self.room is not None:
+            self.editor.set_prompt(f"[{self.room.name}] ")
+
+    # -- commands -------------------------------------------------------------
+
+    def _command(self, line: str) -> Deferred | None:
+        name, _, args = line.partition(" ")
+        command = self.bbs.commands.lookup(name)
+        if command is None:
+            self.print(error(f"Unknown command: /{name} — try /help"))
+            return None
+        if command.sysop and not self.sysop:
+            self.print(error(f"Permission denied: /{command.name} is for sysops"))
+            return None
+        return self._run(command.handler, args.strip(), f"/{command.name}")
+
+    def context(self) -> Context:
+        return Context(
+            session=self.id, nick=self.nick, room=self.room.name if self.room else "",
+            guest=self.guest, account=self.account, sysop=self.sysop, away=self.away, reply_to=self.reply_to,
+            ignoring=frozenset(self.ignoring), colour=self.editor.colour,
+            now=self.bbs.clock.seconds(), hub=self.bbs.hub.view(), store=self.bbs.store,
+        )
+
+    def _run(self, handler: Callable[[Context, str], Sequence[fx.Effect]],
+             args: str, what: str) -> Deferred:
+        d = self.bbs.pool.run(_call, handler, self.context(), args)
+        d.addCallback(self.apply)
+        d.addErrback(self._crashed, what)
+        return d
+
+    def _crashed(self, failure: Failure, what: str) -> None:
+        if failure.check(Overloaded):
+            self.print(error(str(failure.value)))
+            return
+        log.failure("{what} failed for {session}", failure, what=what, session=self.id)
+        self.event("bbs.command.error", f"{what} failed", command=what,
+                   error=failure.getErrorMessage()[:200])
+        if self.state != CLOSED:
+            self.print(error(f"Sorry, {what} failed with an internal error."))
+
+    # -- effects --------------------------------------------------------------
+
+    def apply(self, effects: Sequence[fx.Effect]) -> None:
+        for effect in effects:
+            if self.state == CLOSED:
+                return
+            _APPLY[type(effect)](self, effect)
+
+    def _reply(self, e: fx.Reply) -> None:
+        self.print(e.message)
+
+    def _say(self, e: fx.Say) -> None:
+        self.bbs.hub.say(self, e.text, e.emote)
+
+    def _private(self, e: fx.PrivateMessage) -> None:
+        target = self.bbs.hub.find(e.target)
+        if target is None:
+            self.print(error(f"No such user online: {e.target}"))
+            return
+        if fold(self.nick) not in target.ignoring:
+            shown = f"* {self.nick} {e.text}" if e.emote else f"*{self.nick}* {e.text}"
+            target.deliver(Message((Span(shown, "private"),), fold(self.nick)), {})
+            target.reply_to = self.nick
+        self.print((Span(f"-> *{target.nick}* {e.text}", "private"),))
+        if target.away is not None:
+            self.print(notice(f"{target.nick} is away: {target.away}"))
+
+    def _change_nick(self, e: fx.ChangeNick) -> None:
+        if self.state == LOGIN:
+            self._enter(e.nick, guest=False)
+            return
+        problem = self.bbs.hub.claim(self, e.nick)
+        if problem:
+            self.print(error(problem))
+            return
+        self.guest = False
+        self.print(notice(f"You are now known as {e.nick}."))
+
+    def _join_effect(self, e: fx.Join) -> None:
+        self._join(e.room, e.history)
+
+    def _topic(self, e: fx.SetTopic) -> None:
+        self.bbs.hub.set_topic(self, e.topic)
+
+    def _away(self, e: fx.SetAway) -> None:
+        self.away = e.text
+        self.bbs.hub.changed()
+        if e.text is None:
+            self.print(notice("Welcome back; you are no longer marked away."))
+        else:
+            self.print(notice(f"You are marked away: {e.text}"))
+
+    def _ignore(self, e: fx.ToggleIgnore) -> None:
+        key = fold(e.nick)
+        if key in self.ignoring:
+            self.ignoring.discard(key)
+            self.print(notice(f"You see {e.nick}'s lines again."))
+        else:
+            self.ignoring.add(key)
+            self.print(notice(f"Ignoring {e.nick}. /ignore {e.nick} again to undo."))
+
+    def _colour(self, e: fx.SetColour) -> None:
+        self.colour_choice = e.on
+        self._update_colour()
+        self.print(notice(f"Colour is {'on' if e.on else 'off'}."))
+
+    def _quit(self, e: fx.Quit) -> None:
+        self.quit(e.message)
+
+    def _ask_effect(self, e: fx.Ask) -> None:
+        if e.login is not None:
+            left = self.bbs.throttle.locked(self.ip, fold(e.login))
+            if left:
+                self.print(error(
+                    f"Too many failed logins; try again in {format_duration(left)}."
+                ))
+                self._prompt()
+                return
+            self._ask_delay = self.bbs.throttle.delay(self.ip, fold(e.login))
+        self._ask = e
+        if e.secret:
+            self.editor.ask_secret(e.prompt)
+        else:
+            self.editor.set_prompt(e.prompt)
+
+    def _answer(self, text: str) -> Deferred:
+        """The line typed at an L{fx.Ask} prompt goes to its continuation."""
+        ask, self._ask = self._ask, None
+        delay, self._ask_delay = self._ask_delay, 0.0
+        self._prompt()
+        what = "login" if ask.login else f"answer to {ask.prompt.strip()}"
+        if not delay:
+            return self._run(ask.then, text, what)
+        return deferLater(self.bbs.clock, delay, self._run, ask.then, text, what)
+
+    def _notify(self, e: fx.Notify) -> None:
+        target = self.bbs.hub.find(e.nick)
+        if target is not None:
+            target.print(notice(e.text))
+
+    def _logged_in(self, e: fx.LoggedIn) -> None:
+        self.bbs.throttle.succeeded(self.ip, fold(e.nick))
+        holder = self.bbs.hub.find(e.nick)
+        if holder is not None and holder is not self:
+            if holder.account is not None:
+                self.print(error(f"{holder.nick} is already logged in elsewhere."))
+                self._prompt()
+                return
+            # Someone is using the name unregistered: the owner takes it back.
+            self.bbs.hub.claim(holder, self.bbs.hub.guest_name())
+            holder.guest = True
+            holder.print(notice(f"{e.nick} is a registered nickname; you are now {holder.nick}."))
+        self.account = e.nick
+        self.sysop = e.sysop
+        if self.state == LOGIN:
+            self._enter(e.nick, guest=False)
+        else:
+            if self.nick != e.nick:
+                self.bbs.hub.claim(self, e.nick)
+            self.guest = False
+            self.bbs.hub.changed()
+            self.print(notice(f"You are logged in as {e.nick}."))
+            self.event("bbs.user.login", f"{e.nick} logged in", nick=e.nick, guest=False,
+                       account=e.nick)
+        if e.unread:
+            plural = "s" if e.unread != 1 else ""
+            self.print(notice(f"You have {e.unread} new message{plural}; /inbox reads them."))
+
+    def _login_failed(self, e: fx.LoginFailed) -> None:
+        self.bbs.throttle.failed(self.ip, fold(e.nick))
+        self.event("cowrie.login.failed", f"login attempt [{e.nick}] failed", username=e.nick)
+        self.print(error("Login incorrect."))
+
+    # -- leaving --------------------------------------------------------------
+
+    def quit(self, message: str) -> None:
+        self.quit_message = sanitize(message)[:120]
+        self.close("Goodbye.")
+
+    def close(self, reason: str) -> None:
+        self._closing = True
+        if self.telnet is not None:
+            self.telnet.close(reason)
+
+
+def _call(handler: Callable[[Context, str], Sequence[fx.Effect]],
+          ctx: Context, args: str) -> Sequence[fx.Effect]:
+    """Run a handler in a worker; a L{CommandError} becomes the user's reply."""
+    try:
+        return tuple(handler(ctx, args))
+    except (CommandError, Refused) as e:
+        return (fx.Reply(error(str(e))),)
+    except StoreError as e:
+        log.error("store: {error}", error=e)
+        return (fx.Reply(error("Sorry, that could not be saved or read just now; try again later.")),)
+
+
+_APPLY: dict[type, Callable[[Session, Any], None]] = {
+    fx.Reply: Session._reply,
+    fx.PrivateMessage: Session._private,
+    fx.Say: Session._say,
+    fx.ChangeNick: Session._change_nick,
+    fx.Join: Session._join_effect,
+    fx.SetTopic: Session._topic,
+    fx.SetAway: Session._away,
+    fx.ToggleIgnore: Session._ignore,
+    fx.SetColour: Session._colour,
+    fx.Quit: Session._quit,
+    fx.Ask: Session._ask_effect,
+    fx.Notify: Session._notify,
+    fx.LoggedIn: Session._logged_in,
+    fx.LoginFailed: Session._login_failed,
+}

@@ -1,0 +1,137 @@
+"""The hub: rooms, membership, broadcast, history and snapshots."""
+
+from __future__ import annotations
+
+from twisted.internet.task import Clock
+
+from bbs.hub import LOBBY, Hub, Message
+from bbs.terminal.render import Span
+
+
+class FakeMember:
+    def __init__(self, hub: Hub, nick: str) -> None:
+        self.nick = ""
+        self.room = None
+        self.connected = self.last_active = 0.0
+        self.away = None
+        self.guest = False
+        self.sysop = False
+        self.ignoring: set[str] = set()
+        self.seen: list[str] = []
+        assert hub.claim(self, nick) is None
+
+    def deliver(self, message: Message, cache: dict) -> None:
+        self.seen.append("".join(s.text for s in message.spans))
+
+
+def make(*nicks: str) -> tuple[Hub, list[FakeMember]]:
+    hub = Hub(Clock())
+    members = [FakeMember(hub, n) for n in nicks]
+    for m in members:
+        hub.join(m, LOBBY)
+    return hub, members
+
+
+def test_everyone_in_the_room_including_the_sender_hears_a_line():
+    hub, (a, b) = make("alice", "bob")
+    hub.say(a, "hello there")
+    assert a.seen[-1] == "<alice> hello there"
+    assert b.seen[-1] == "<alice> hello there"
+
+
+def test_other_rooms_do_not_hear_it_and_joins_are_announced():
+    hub, (a, b, c) = make("alice", "bob", "carol")
+    hub.join(c, "den")
+    assert b.seen[-1] == "-- carol went to den"
+    hub.say(a, "lobby only")
+    assert "<alice> lobby only" not in c.seen
+    hub.join(a, "den")
+    assert c.seen[-1] == "-- alice joined den"
+
+
+def test_nicknames_are_unique_regardless_of_case_and_lookalikes():
+    hub, (a,) = make("alice")
+    other = FakeMember(hub, "bob")
+    assert hub.claim(other, "ALICE") == "The nickname ALICE is in use."
+    assert hub.claim(other, "ＡＬＩＣＥ") is not None
+    assert hub.find("Alice") is a
+
+
+def test_renaming_is_announced_and_frees_the_old_name():
+    hub, (a, b) = make("alice", "bob")
+    assert hub.claim(a, "alicia") is None
+    assert b.seen[-1] == "-- alice is now known as alicia"
+    assert hub.find("alice") is None
+    assert hub.find("alicia") is a
+
+
+def test_empty_rooms_vanish_but_the_lobby_stays():
+    hub, (a,) = make("alice")
+    hub.join(a, "den")
+    assert "den" in hub.rooms
+    hub.join(a, LOBBY)
+    assert "den" not in hub.rooms
+    hub.leave(a)
+    assert LOBBY in hub.rooms and not hub.rooms[LOBBY].members
+    assert hub.find("alice") is None
+
+
+def test_joining_replays_the_last_twenty_lines():
+    hub, (a, b) = make("alice", "bob")
+    for i in range(25):
+        hub.say(a, f"line {i}")
+    late = FakeMember(hub, "late")
+    hub.join(late, LOBBY)
+    said = [s for s in late.seen if s.startswith("<alice>")]
+    assert said == [f"<alice> line {i}" for i in range(5, 25)]
+
+
+def test_ignored_senders_are_not_delivered():
+    hub, (a, b) = make("alice", "bob")
+    b.ignoring.add("alice")
+    hub.say(a, "can you hear me")
+    assert "<alice> can you hear me" not in b.seen
+    assert a.seen[-1] == "<alice> can you hear me"
+
+
+def test_a_broadcast_renders_once_per_terminal_shape():
+    hub, members = make("a1", "a2", "a3")
+    caches = []
+
+    def deliver(message, cache):
+        caches.append(cache)
+
+    for m in members:
+        m.deliver = deliver
+    hub.say(members[0], "hi")
+    assert len({id(c) for c in caches}) == 1
+
+
+def test_view_is_a_frozen_snapshot_that_refreshes():
+    clock = Clock()
+    hub = Hub(clock)
+    a = FakeMember(hub, "alice")
+    hub.join(a, LOBBY)
+    view = hub.view()
+    assert view.users["alice"].room == LOBBY
+    hub.join(a, "den")
+    assert view.users["alice"].room == LOBBY
+    assert hub.view().users["alice"].room == "den"
+    a.last_active = 5.0
+    assert hub.view().users["alice"].last_active == 0.0
+    clock.advance(1)
+    assert hub.view().users["alice"].last_active == 5.0
+
+
+def test_wall_reaches_every_room():
+    hub, (a, b) = make("alice", "bob")
+    hub.join(b, "den")
+    hub.wall(Message((Span("attention", "dim"),)))
+    assert a.seen[-1] == b.seen[-1] == "attention"
+
+
+def test_guest_names_count_up_past_taken_ones():
+    hub, _ = make("alice")
+    g = FakeMember(hub, hub.guest_name())
+    assert g.nick == "guest1"
+    assert hub.guest_name() == "guest2"

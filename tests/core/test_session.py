@@ -1,0 +1,151 @@
+"""Sessions over StringTransport: login, chat, commands on the worker pool."""
+
+from __future__ import annotations
+
+import threading
+
+from twisted.internet import reactor
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.trial.unittest import TestCase
+
+from bbs import effects as fx
+from bbs.commands import CommandError, Registry, load
+from bbs.events import MemoryEventSink
+from bbs.pool import WorkerPool
+from bbs.service import BBS, Config
+from bbs.session import Session
+from bbs.telnet.protocol import TelnetConnection
+
+
+class Harness:
+    def __init__(self, test: TestCase, workers: int = 4) -> None:
+        self.pool = WorkerPool(reactor, workers)
+        self.pool.startService()
+        test.addCleanup(self.pool.stopService)
+        self.events = MemoryEventSink()
+        self.bbs = BBS(Config(), self.pool, self.events, reactor)
+
+    def connect(self, ip: str = "127.0.0.1") -> tuple[Session, StringTransport]:
+        session = Session(self.bbs)
+        proto = TelnetConnection(session, clock=Clock())
+        transport = StringTransport(peerAddress=_addr(ip), hostAddress=_addr("127.0.0.1", 2323))
+        proto.makeConnection(transport)
+        return session, transport
+
+    async def login(self, nick: str) -> tuple[Session, StringTransport]:
+        session, transport = self.connect()
+        session.telnet_data(nick.encode() + b"\n")
+        await session.settled()
+        return session, transport
+
+
+def _addr(ip: str, port: int = 40000):
+    from twisted.internet.address import IPv4Address
+
+    return IPv4Address("TCP", ip, port)
+
+
+def said(transport: StringTransport) -> str:
+    return transport.value().decode("utf-8", "replace")
+
+
+class SessionTests(TestCase):
+    def setUp(self) -> None:
+        self.h = Harness(self)
+
+    async def test_login_as_guest_or_nick_lands_in_the_lobby(self) -> None:
+        guest, gt = await self.h.login("")
+        alice, at = await self.h.login("alice")
+        self.assertEqual(guest.nick, "guest1")
+        self.assertIn("You are in the lobby", said(gt))
+        self.assertIn("-- alice joined lobby", said(gt))
+        self.assertIs(alice.room, guest.room)
+        ids = [e["eventid"] for e in self.h.events.events]
+        self.assertIn("cowrie.session.connect", ids)
+        self.assertIn("bbs.user.login", ids)
+
+    async def test_chat_reaches_everyone_including_the_sender(self) -> None:
+        alice, at = await self.h.login("alice")
+        bob, bt = await self.h.login("bob")
+        alice.telnet_data(b"hello bob\n")
+        await alice.settled()
+        self.assertIn("<alice> hello bob", said(at))
+        self.assertIn("<alice> hello bob", said(bt))
+
+    async def test_handlers_run_off_the_reactor_thread(self) -> None:
+        threads: list[int] = []
+        registry = Registry()
+
+        @registry.command("where", "/where", "which thread")
+        def where(ctx, args):
+            threads.append(threading.get_ident())
+            return [fx.Reply("ran")]
+
+        self.h.bbs.commands = registry
+        alice, at = await self.h.login("alice")
+        alice.telnet_data(b"/where\n")
+        await alice.settled()
+        self.assertIn("ran", said(at))
+        self.assertNotIn(threading.get_ident(), threads)
+
+    async def test_a_crashing_handler_is_contained(self) -> None:
+        registry = load()
+        boom = Registry()
+        for c in registry:
+            boom.command(c.name, c.usage, c.summary, aliases=c.aliases)(c.handler)
+
+        @boom.command("boom", "/boom", "crash")
+        def crash(ctx, args):
+            raise RuntimeError("kaboom")
+
+        self.h.bbs.commands = boom
+        alice, at = await self.h.login("alice")
+        alice.telnet_data(b"/boom\nstill here\n")
+        await alice.settled()
+        self.assertIn("/boom failed with an internal error", said(at))
+        self.assertIn("<alice> still here", said(at))
+        errors = [e for e in self.h.events.events if e["eventid"] == "bbs.command.error"]
+        self.assertEqual(len(errors), 1)
+        self.flushLoggedErrors(RuntimeError)
+
+    async def test_per_session_order_holds_while_many_sessions_send_at_once(self) -> None:
+        registry = Registry()
+
+        @registry.command("n", "/n X", "echo a number after a pause")
+        def n(ctx, args):
+            threading.Event().wait(0.001 * (int(args) % 3))
+            return [fx.Reply(f"n={args}")]
+
+        self.h.bbs.commands = registry
+        sessions = [await self.h.login(f"user{i}") for i in range(8)]
+        for s, t in sessions:
+            t.clear()
+            s.telnet_data(b"".join(b"/n %d\n" % k for k in range(20)))
+        for s, t in sessions:
+            await s.settled()
+        for s, t in sessions:
+            numbers = [int(x.split("=")[1]) for x in said(t).split() if x.startswith("n=")]
+            self.assertEqual(numbers, list(range(20)))
+
+    async def test_commands_then_chat_keep_their_order(self) -> None:
+        alice, at = await self.h.login("alice")
+        bob, bt = await self.h.login("bob")
+        bob.telnet_data(b"/join den\n")
+        await bob.settled()
+        bt.clear()
+        alice.telnet_data(b"/join den\nhi den\n")
+        await alice.settled()
+        text = said(bt)
+        self.assertIn("<alice> hi den", text)
+        self.assertLess(text.index("alice joined den"), text.index("<alice> hi den"))
+
+    async def test_quitting_tells_the_room_and_closes(self) -> None:
+        alice, at = await self.h.login("alice")
+        bob, bt = await self.h.login("bob")
+        alice.telnet_data(b"/quit see you\n")
+        await alice.settled()
+        self.assertTrue(at.disconnecting)
+        alice.telnet.connectionLost(None)
+        self.assertIn("-- alice left (see you)", said(bt))
+        self.assertIsNone(self.h.bbs.hub.find("alice"))

@@ -1,0 +1,197 @@
+"""Start the real `twistd -n hfnjbbs` and talk to it over loopback sockets.
+
+Waiting is always for an event (a log line, bytes on a socket) with a
+deadline, never a fixed sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
+DEADLINE = 10.0
+
+
+class Server:
+    """A twistd process listening on a free loopback port."""
+
+    def __init__(self, workdir: Path, *args: str) -> None:
+        self.workdir = workdir
+        self.args = args
+        self.data = workdir / "hfnjbbs-data"
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+        self.output: list[str] = []
+        self._partial = ""
+
+    def start(self) -> "Server":
+        env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+        cmd = [
+            sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
+            "-n", "--pidfile=", "hfnjbbs",
+            "--port", "tcp:0:interface=127.0.0.1", "--data", str(self.data), *self.args,
+        ]
+        self.proc = subprocess.Popen(
+            cmd, cwd=self.workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        try:
+            line = self.wait_for_log(r"starting on (\d+)")
+        except AssertionError:
+            self.stop(signal.SIGKILL)
+            raise
+        self.port = int(re.search(r"starting on (\d+)", line).group(1))
+        return self
+
+    def wait_for_log(self, pattern: str, deadline: float = 20.0) -> str:
+        """Read the server's output until a line matches C{pattern}."""
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        rx = re.compile(pattern)
+        end = time.monotonic() + deadline
+        while True:
+            while "\n" in self._partial:
+                line, self._partial = self._partial.split("\n", 1)
+                self.output.append(line + "\n")
+                if rx.search(line):
+                    return line
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                break
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            self._partial += chunk.decode("utf-8", "replace")
+        raise AssertionError(f"server never logged {pattern!r}:\n" + "".join(self.output))
+
+    def stop(self, sig: int = signal.SIGTERM, deadline: float = 15.0) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rest, _ = self.proc.communicate(timeout=deadline)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rest, _ = self.proc.communicate()
+        self.output.append(self._partial + (rest or b"").decode("utf-8", "replace"))
+        self._partial = ""
+        return self.proc.returncode
+
+    def connect(self, *, answer: bool = True, source: str = "127.0.0.1") -> "Client":
+        return Client(self.port, answer=answer, source=source)
+
+
+class Client:
+    """A raw-socket telnet client; with C{answer=False} it never negotiates (like a bot)."""
+
+    def __init__(self, port: int, *, answer: bool, source: str) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE,
+                                             source_address=(source, 0))
+        self.answer = answer
+        self.raw = b""
+        self.text = b""
+        self._sb = False
+        self._pending = b""
+
+    def send(self, data: bytes | str) -> None:
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.sock.sendall(data)
+
+    def line(self, text: str) -> None:
+        self.send(text.encode("utf-8") + b"\r\n")
+
+    def _feed(self, chunk: bytes) -> None:
+        self.raw += chunk
+        data = self._pending + chunk
+        self._pending = b""
+        i = 0
+        out = bytearray()
+        while i < len(data):
+            b = data[i]
+            if self._sb:
+                if b == IAC and i + 1 < len(data) and data[i + 1] == SE:
+                    self._sb = False
+                    i += 2
+                    continue
+                if b == IAC and i + 1 >= len(data):
+                    self._pending = data[i:]
+                    break
+                i += 1
+                continue
+            if b != IAC:
+                out.append(b)
+                i += 1
+                continue
+            if i + 1 >= len(data):
+                self._pending = data[i:]
+                break
+            cmd = data[i + 1]
+            if cmd == IAC:
+                out.append(IAC)
+                i += 2
+            elif cmd in (DO, DONT, WILL, WONT):
+                if i + 2 >= len(data):
+                    self._pending = data[i:]
+                    break
+                if self.answer and cmd in (DO, WILL):
+                    self.send(bytes([IAC, WONT if cmd == DO else DONT, data[i + 2]]))
+                i += 3
+            elif cmd == SB:
+                self._sb = True
+                i += 2
+            else:
+                i += 2
+        self.text += bytes(out)
+
+    def expect(self, pattern: str | bytes, deadline: float = DEADLINE) -> bytes:
+        """Read until the text (negotiation stripped) matches; return it all."""
+        if isinstance(pattern, str):
+            pattern = pattern.encode("utf-8")
+        rx = re.compile(pattern)
+        end = time.monotonic() + deadline
+        while not rx.search(self.text):
+            left = end - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"never saw {pattern!r}; got {self.text[-600:]!r}")
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise AssertionError(f"closed before {pattern!r}; got {self.text[-600:]!r}")
+            self._feed(chunk)
+        return self.text
+
+    def consume(self) -> bytes:
+        """Forget what was read so far (so later expects see only new text)."""
+        text, self.text = self.text, b""
+        return text
+
+    def closed(self, deadline: float = DEADLINE) -> bool:
+        """Wait for the server to close the connection."""
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            self.sock.settimeout(end - time.monotonic())
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                return False
+            except ConnectionResetError:
+                return True
+            if not chunk:
+                return True
+            self._feed(chunk)
+        return False
+
+    def close(self) -> None:
+        self.sock.close()
