@@ -1,4 +1,4 @@
-"""C{hfnjbbs-admin}: manage accounts, sysops and bans from the shell.
+"""C{hfnjbbs-admin}: manage accounts, sysops and bans, and print the bot report from the shell.
 
 It opens the same database as the server and may run while the server does:
 SQLite's WAL mode and busy timeout let both write, and the server notices ban
@@ -14,9 +14,10 @@ import getpass
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
-from bbs import passwords
+from bbs import passwords, report
 from bbs.durations import format_duration, parse_duration
 from bbs.store import (
     DATABASE_NAME,
@@ -166,6 +167,38 @@ def _duration(text: str) -> float | None:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _since(text: str) -> datetime:
+    try:
+        return report.parse_since(text, datetime.now(timezone.utc))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _top(text: str) -> int:
+    rows = int(text) if text.isascii() and text.isdigit() else 0
+    if not 1 <= rows <= report.MAX_TOP:
+        raise argparse.ArgumentTypeError(
+            f"Not a number of rows: {text!r}. Give 1 to {report.MAX_TOP}.")
+    return rows
+
+
+def bot_report(args: argparse.Namespace) -> int:
+    """Print the bot report; it reads the event log, not the database."""
+    try:
+        result = report.build_report(Path(args.data), since=args.since, top=args.top)
+    except report.ReportError as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: Interrupted.", file=sys.stderr)
+        return 1
+    if args.json:
+        print(report.report_json(result))
+    else:
+        print(report.report_text(result, encoding=getattr(sys.stdout, "encoding", None) or "utf-8"))
+    return 0
+
+
 Command = Callable[[SQLiteStore, argparse.Namespace], str]
 
 
@@ -212,6 +245,19 @@ def make_parser() -> argparse.ArgumentParser:
 
     command(topics, "backup", backup, "copy the database safely, even while the server runs")
     topics.choices["backup"].add_argument("file", help="the new file to write")
+
+    summary = "summarise what bots did, from the event log"
+    sub = topics.add_parser("report", help=summary, description=summary)
+    sub.add_argument(
+        "--since", type=_since, default=None, metavar="DATE",
+        help="only events from then on: YYYY-MM-DD, an ISO timestamp (UTC unless it says "
+             "otherwise) or how long ago, like 24h or 7d",
+    )
+    sub.add_argument(
+        "--top", type=_top, default=report.DEFAULT_TOP, metavar="N",
+        help=f"rows in each ranking (default: {report.DEFAULT_TOP})",
+    )
+    sub.add_argument("--json", action="store_true", help="print one JSON object instead")
     return parser
 
 
@@ -220,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = make_parser().parse_args(argv)
     except SystemExit as e:
         return e.code if isinstance(e.code, int) else 2
+    if args.topic == "report":
+        return bot_report(args)
     path = Path(args.data) / DATABASE_NAME
     if not path.exists():
         if not args.creates:
