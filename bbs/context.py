@@ -21,6 +21,8 @@ class UserView:
     away: str | None
     guest: bool
     sysop: bool = False
+    account: str | None = None
+    ip: str = ""
 
 
 @attrs.frozen
@@ -36,6 +38,25 @@ class HubView:
 
     users: Mapping[str, UserView]
     rooms: Mapping[str, RoomView]
+
+
+@attrs.frozen
+class Sighting:
+    """A bot the traps caught, for the sysops' /bots list."""
+
+    at: float
+    ip: str
+    rule: str
+    family: str
+    input: str
+
+
+@attrs.frozen
+class Policy:
+    """Server-wide settings that handlers need to decide."""
+
+    default_ban: float | None = 86400.0
+    ipv6_ban_prefix: int = 128
 
 
 @attrs.frozen
@@ -55,3 +76,5 @@ class Context:
     now: float
     hub: HubView
     store: Any = None
+    policy: Policy = Policy()
+    bots: tuple[Sighting, ...] = ()

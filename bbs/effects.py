@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Union
 
 import attrs
 
-from bbs.store import HistoryEntry
+from bbs.store import BanRecord, HistoryEntry
 from bbs.terminal.render import Styled
 
 if TYPE_CHECKING:
@@ -121,7 +121,48 @@ class LoginFailed:
     nick: str
 
 
+@attrs.frozen
+class Kick:
+    nick: str
+    reason: str
+
+
+@attrs.frozen
+class Banned:
+    """Bans already saved in the store; enforce them now."""
+
+    records: tuple[BanRecord, ...]
+    target: str
+
+
+@attrs.frozen
+class Unbanned:
+    kind: str
+    target: str
+
+
+@attrs.frozen
+class Mute:
+    """Mute C{nick} until C{until} (None: until unmuted); C{False} unmutes."""
+
+    nick: str
+    until: float | None
+    on: bool = True
+
+
+@attrs.frozen
+class Wall:
+    text: str
+
+
+@attrs.frozen
+class Shutdown:
+    delay: float
+    message: str
+
+
 Effect = Union[
     Reply, PrivateMessage, Say, ChangeNick, Join, SetTopic, SetAway,
     ToggleIgnore, SetColour, Quit, Notify, Ask, LoggedIn, LoginFailed,
+    Kick, Banned, Unbanned, Mute, Wall, Shutdown,
 ]

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import attrs
 from twisted.application.service import Service
@@ -41,6 +41,7 @@ log = Logger()
 LOG_NAME = "events.json"
 MAX_LINE = 64 * 1024  # bytes in one event line; longer strings are cut
 _CUT = 2048  # characters kept of each long string in an over-long event
+MAX_ADDRESSES = 10_000  # addresses whose log rate is tracked at once
 _ROTATED = re.compile(re.escape(LOG_NAME) + r"\.(\d{4}-\d{2}-\d{2})(?:\.(\d+))?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -181,6 +182,82 @@ class _Window:
     call: IDelayedCall | None = None
 
 
+class RateLimit:
+    """At most C{rate} log lines per C{per} seconds from each address.
+
+    Whatever goes over is only counted; the count goes to C{summary} once,
+    when that address's window ends (a timer on C{clock}) or on L{close}, so
+    a flood costs one line per window instead of one per attempt.  At most
+    C{addresses} windows are open at once -- past that the oldest is ended
+    early (its summary comes early) -- so a botnet of many addresses cannot
+    grow the table either.
+    """
+
+    def __init__(self, clock: IReactorTime, rate: int, per: float,
+                 summary: Callable[[str, int], None], addresses: int = MAX_ADDRESSES) -> None:
+        if rate < 1 or per <= 0 or addresses < 1:
+            raise ValueError("a log rate limit needs rate >= 1, per > 0 and addresses >= 1")
+        self.clock = clock
+        self.rate = rate
+        self.per = per
+        self.addresses = addresses
+        self._summary = summary
+        self._windows: dict[str, _Window] = {}  # in the order they started
+
+    def allow(self, address: str) -> bool:
+        """Count one line from C{address}; whether it may be logged."""
+        now = self.clock.seconds()
+        windows = self._windows
+        # Windows started in order, so the expired ones are at the front.
+        while windows:
+            first = next(iter(windows))
+            if now - windows[first].start < self.per:
+                break
+            self._end(first)
+        window = windows.get(address)
+        if window is None:
+            if len(windows) >= self.addresses:
+                self._end(next(iter(windows)))
+            window = windows[address] = _Window(now)
+        if window.count < self.rate:
+            window.count += 1
+            return True
+        window.suppressed += 1
+        if window.call is None:
+            window.call = self.clock.callLater(window.start + self.per - now, self._end, address)
+        return False
+
+    def close(self) -> None:
+        """End every window now, handing over what each suppressed."""
+        for address in list(self._windows):
+            self._end(address)
+
+    def _end(self, address: str) -> None:
+        window = self._windows.pop(address, None)
+        if window is None:
+            return
+        if window.call is not None and window.call.active():
+            window.call.cancel()
+        if window.suppressed:
+            self._summary(address, window.suppressed)
+
+
+def loggable(value: object, limit: int = 200) -> str:
+    """C{value} as text that cannot break out of its log line.
+
+    Text logs are read by people and by tools that split on newlines: a peer
+    who gets a CR, LF or escape sequence into a field could forge a line or
+    repaint the sysop's terminal.  Every unprintable character becomes a
+    Python-style escape and the result is cut to C{limit} characters.
+    """
+    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    cut = len(text) > limit
+    text = text[:limit]
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text + "..." if cut else text
+
+
 @implementer(IEventSink)
 class JsonEventLog(Service):
     """C{DIRECTORY/events.json}, rotated by size and at each UTC midnight.
@@ -208,8 +285,7 @@ class JsonEventLog(Service):
         self.keep = keep
         self.rate = rate
         self.per = per
-        self._windows: dict[str, _Window] = {}
-        self._swept = clock.seconds()
+        self._limit = RateLimit(clock, rate, per, self._suppressed)
         self._file: Any = None
         self._size = 0
         self._file_day: str | None = None
@@ -222,14 +298,13 @@ class JsonEventLog(Service):
     def emit(self, event: dict[str, Any]) -> None:
         now = self.clock.seconds()
         address = event.get("src_ip") or ""
-        if address and self._over_limit(str(address), now):
+        if address and not self._limit.allow(str(address)):
             return
         self._write(event, now)
 
     def close(self) -> None:
         """Report suppressed counts and close the file."""
-        for address in list(self._windows):
-            self._end_window(address)
+        self._limit.close()
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -238,43 +313,13 @@ class JsonEventLog(Service):
         super().stopService()
         self.close()
 
-    # -- rate limit -----------------------------------------------------------------
-
-    def _over_limit(self, address: str, now: float) -> bool:
-        if now - self._swept >= self.per:
-            self._swept = now
-            for other, w in list(self._windows.items()):
-                if now - w.start >= self.per:
-                    self._end_window(other)
-        window = self._windows.get(address)
-        if window is not None and now - window.start >= self.per:
-            self._end_window(address)
-            window = None
-        if window is None:
-            window = self._windows[address] = _Window(now)
-        if window.count < self.rate:
-            window.count += 1
-            return False
-        window.suppressed += 1
-        if window.call is None:
-            window.call = self.clock.callLater(window.start + self.per - now,
-                                               self._end_window, address)
-        return True
-
-    def _end_window(self, address: str) -> None:
-        window = self._windows.pop(address, None)
-        if window is None:
-            return
-        if window.call is not None and window.call.active():
-            window.call.cancel()
-        if window.suppressed:
-            now = self.clock.seconds()
-            self._write(make_event(
-                "bbs.log.suppressed", session="", src_ip=address, sensor=self.sensor, when=now,
-                message=f"{window.suppressed} events from {address} over the rate limit "
-                        "were not logged",
-                count=window.suppressed,
-            ), now)
+    def _suppressed(self, address: str, count: int) -> None:
+        now = self.clock.seconds()
+        self._write(make_event(
+            "bbs.log.suppressed", session="", src_ip=address, sensor=self.sensor, when=now,
+            message=f"{count} events from {address} over the rate limit were not logged",
+            count=count,
+        ), now)
 
     # -- the file ---------------------------------------------------------------------
 

@@ -44,6 +44,8 @@ class Member(Protocol):
     away: str | None
     guest: bool
     sysop: bool
+    account: str | None
+    ip: str
     ignoring: set[str]
 
     def deliver(self, message: Message, cache: dict) -> None: ...
@@ -217,7 +219,7 @@ class Hub:
             users = {
                 key: UserView(
                     m.nick, m.room.name if m.room else "", m.connected,
-                    m.last_active, m.away, m.guest, m.sysop,
+                    m.last_active, m.away, m.guest, m.sysop, m.account, m.ip,
                 )
                 for key, m in self.users.items()
             }

@@ -1,107 +1,76 @@
-"""From command-line options to a running service tree.
+"""From options to a running service tree, and the server's shared state.
 
 `twistd -n hfnjbbs` goes through the plugin shim to L{Options} and
-L{makeService}.  Every option is checked in L{Options.postOptions}, so a bad
-value is a usage error before anything listens.
+L{makeService}.  L{BBS} holds what every session shares: the hub, the guard
+(bans, limits, traps) and the store; it lives on the reactor thread.
 """
 
 from __future__ import annotations
 
-import os
+import ipaddress
 import signal
-from importlib import resources
-from pathlib import Path
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
-import attrs
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService, Service
 from twisted.internet import defer, endpoints
-from twisted.internet.protocol import Factory
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
-from twisted.python import usage
 
 from bbs import commands
+from bbs.config import Config, Options
+from bbs.context import Policy, Sighting
+from bbs.durations import format_duration
 from bbs.events import IEventSink, JsonEventLog, make_event
-from bbs.guard.limits import LoginThrottle
+from bbs.guard.addresses import NetworkSet, normalize_ip
+from bbs.guard.bans import BanList, Escalation, describe
+from bbs.guard.limits import ConnectionLimiter, LoginThrottle
+from bbs.guard.traps import TrapRules
 from bbs.history import HistoryWriter
-from bbs.hub import LOBBY, Hub
+from bbs.hub import LOBBY, Hub, Message
 from bbs.pool import WorkerPool
 from bbs.session import Session
-from bbs.store import DATABASE_NAME, IStore, SQLiteStore
+from bbs.store import DATABASE_NAME, BanRecord, IStore, SQLiteStore
 from bbs.telnet.protocol import TelnetConnection
+from bbs.terminal.render import Span
+
+__all__ = ["Options", "makeService", "BBS"]
 
 log = Logger()
 
-DEFAULT_PORT = "tcp:2323"
 SHUTDOWN_GRACE = 5.0
+SWEEP_EVERY = 10.0
+BANS_POLL = 3.0
+SIGHTINGS = 50
 
 
-def default_motd() -> Path:
-    return Path(str(resources.files("bbs") / "motd.txt"))
+class Refusal(Protocol):
+    """Says one line and hangs up: for banned addresses and over-limit ones.
+
+    It runs before any telnet negotiation, so a refused client costs one
+    write and no session.
+    """
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+
+    def connectionMade(self) -> None:
+        self.transport.write(self.line.encode("utf-8") + b"\r\n")
+        self.transport.loseConnection()
 
 
-@attrs.frozen
-class Config:
-    ports: tuple[str, ...] = (DEFAULT_PORT,)
-    data: Path = Path("hfnjbbs-data")
-    motd: Path = attrs.field(factory=default_motd)
-    workers: int = 4
-    sensor: str = "hfnjbbs"
+class TelnetFactory(Factory):
+    def __init__(self, bbs: "BBS") -> None:
+        self.bbs = bbs
 
-
-class Options(usage.Options):
-    synopsis = "[options]"
-    longdesc = "A multiuser telnet chat/BBS server that doubles as a bot honeypot."
-    optParameters = [
-        ["data", "d", "hfnjbbs-data", "Data directory (created if missing)."],
-        ["motd", "m", None, "Message of the day file (default: the shipped motd.txt)."],
-        ["workers", "w", "4", "Worker threads for command handlers (1-64)."],
-        ["sensor", None, "hfnjbbs", "Sensor name written into every event."],
-    ]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self["ports"] = []
-
-    def opt_port(self, endpoint: str) -> None:
-        """Listen on a Twisted endpoint string (repeatable; default tcp:2323)."""
-        from twisted.internet import reactor
-
-        try:
-            endpoints.serverFromString(reactor, endpoint)
-        except (ValueError, TypeError, KeyError) as e:
-            raise usage.UsageError(f"--port {endpoint!r}: not a valid endpoint ({e})")
-        self["ports"].append(endpoint)
-
-    opt_p = opt_port
-
-    def postOptions(self) -> None:
-        try:
-            workers = int(self["workers"])
-        except ValueError:
-            raise usage.UsageError(f"--workers {self['workers']!r}: not a number")
-        if not 1 <= workers <= 64:
-            raise usage.UsageError(f"--workers {workers}: must be from 1 to 64")
-        motd = Path(self["motd"]) if self["motd"] else default_motd()
-        try:
-            motd.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise usage.UsageError(f"--motd {str(motd)!r}: cannot read it ({e})")
-        data = Path(self["data"])
-        try:
-            data.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise usage.UsageError(f"--data {str(data)!r}: cannot create it ({e})")
-        if not os.access(data, os.W_OK | os.X_OK):
-            raise usage.UsageError(f"--data {str(data)!r}: not writable")
-        self.config = Config(
-            ports=tuple(self["ports"]) or (DEFAULT_PORT,),
-            data=data,
-            motd=motd,
-            workers=workers,
-            sensor=self["sensor"],
-        )
+    def buildProtocol(self, addr: Any) -> Protocol:
+        refusal = self.bbs.admit(getattr(addr, "host", ""))
+        if refusal is not None:
+            return Refusal(refusal)
+        return TelnetConnection(Session(self.bbs), clock=self.bbs.clock)
 
 
 class InOrder(MultiService):
@@ -137,7 +106,7 @@ class StoreService(Service):
 
 
 class BBS(Service):
-    """The server's shared state: hub, sessions, command registry, events.
+    """The server's shared state: hub, sessions, guard, command registry, events.
 
     Stopping it tells everyone and closes every connection, so SIGTERM is a
     clean goodbye rather than a dropped socket.
@@ -146,34 +115,54 @@ class BBS(Service):
     name = "bbs"
 
     def __init__(self, config: Config, pool: WorkerPool, events: IEventSink,
-                 clock: Any, store: IStore | None = None) -> None:
+                 clock: Any, store: IStore | None = None,
+                 stop: Callable[[], None] | None = None) -> None:
         self.config = config
+        self.stop = stop
         self.pool = pool
         self.events = events
         self.clock = clock
         self.store = store
         self.history = HistoryWriter(store, pool, clock) if store is not None else None
         self.hub = Hub(clock, self.history)
-        self.throttle = LoginThrottle(clock)
         self.commands = commands.load()
         self.sessions: set[Session] = set()
         self.motd = config.motd.read_text(encoding="utf-8").rstrip("\n")
+        self.policy = Policy(config.ban_duration, config.ipv6_ban_prefix)
+        self.trusted = NetworkSet(config.trust)
+        self.bans = BanList(clock)
+        self.escalation = Escalation(clock, ignore=self.trusted)
+        self.limiter = ConnectionLimiter(
+            clock, per_address=config.per_address, total=config.max_connections,
+            rate=config.connect_rate, trusted=self.trusted,
+        )
+        self.throttle = LoginThrottle(clock)
+        self.traps = TrapRules.load(config.traps)
+        self.sightings: deque[Sighting] = deque(maxlen=SIGHTINGS)
+        self.mutes: dict[str, float | None] = {}
+        self._bans_version: int | None = None
+        self._loops = [LoopingCall(self.sweep), LoopingCall(self.poll_bans)]
+        for loop in self._loops:
+            loop.clock = clock
+        self._shutdown: Any = None
+
+    # -- life -----------------------------------------------------------------
 
     def startService(self) -> None:
         if self.store is not None:
             self.hub.seed(LOBBY, self.store.recent_history(LOBBY))
+            self._bans_version = self.store.bans_version()
+            self.bans.replace(self.store.list_bans(self.clock.seconds()))
+        self._loops[0].start(SWEEP_EVERY, now=False)
+        if self.store is not None:
+            self._loops[1].start(BANS_POLL, now=False)
         super().startService()
-
-    def emit(self, eventid: str, **fields: Any) -> None:
-        self.events.emit(make_event(
-            eventid, sensor=self.config.sensor, when=self.clock.seconds(), **fields
-        ))
-
-    def factory(self) -> Factory:
-        return Factory.forProtocol(lambda: TelnetConnection(Session(self), clock=self.clock))
 
     def stopService(self) -> defer.Deferred:
         super().stopService()
+        for loop in self._loops:
+            if loop.running:
+                loop.stop()
         sessions = list(self.sessions)
         if not sessions:
             return defer.succeed(None)
@@ -185,6 +174,105 @@ class BBS(Service):
             s.telnet.abort("shutdown") for s in sessions if s.telnet is not None
         ])
         return d.addBoth(lambda _: timeout.active() and timeout.cancel())
+
+    def factory(self) -> Factory:
+        return TelnetFactory(self)
+
+    def emit(self, eventid: str, **fields: Any) -> None:
+        self.events.emit(make_event(
+            eventid, sensor=self.config.sensor, when=self.clock.seconds(), **fields
+        ))
+
+    # -- the door -------------------------------------------------------------
+
+    def admit(self, host: str) -> str | None:
+        """Why a new connection from C{host} is refused, or None to let it in."""
+        try:
+            ip = str(normalize_ip(host))
+        except ValueError:
+            return None  # not an IP connection (a UNIX socket): nothing to check
+        if ip not in self.trusted:
+            ban = self.bans.match_address(ip)
+            if ban is not None:
+                return describe(ban, self.clock.seconds())
+        return self.limiter.admit(ip)
+
+    def enforce_bans(self) -> None:
+        """Disconnect everyone a ban in force now matches."""
+        now = self.clock.seconds()
+        for s in list(self.sessions):
+            if s.trusted:
+                continue
+            ban = self.bans.match_address(s.ip) or (
+                self.bans.match_nick(s.account or s.nick) if s.nick else None
+            )
+            if ban is not None:
+                s.quit_message = "banned"
+                s.close(describe(ban, now))
+
+    def ban_bot(self, session: Session, reason: str) -> None:
+        """Ban a trapped bot's address for a growing time (fail2ban style)."""
+        duration = self.escalation.next_duration(session.ip)
+        if duration is None:
+            return
+        ip = ipaddress.ip_address(session.ip)
+        prefix = self.config.ipv6_ban_prefix if ip.version == 6 else 32
+        network = str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+        now = self.clock.seconds()
+        record = BanRecord(None, "net", network, reason, "traps", now, now + duration)
+        self.bans.add(record)
+        session.event("bbs.bot.banned", f"{network} banned for {format_duration(duration)}: {reason}",
+                      duration=duration, reason=reason)
+        if self.store is not None:
+            d = self.pool.run(self.store.add_ban, record)
+            d.addErrback(lambda f: log.error("ban of {net} not saved: {e}", net=network, e=f.value))
+
+    def poll_bans(self) -> defer.Deferred:
+        """Pick up bans changed from outside (hfnjbbs-admin) within seconds."""
+
+        def check(version: int) -> defer.Deferred | None:
+            if version == self._bans_version:
+                return None
+            self._bans_version = version
+            d = self.pool.run(self.store.list_bans, self.clock.seconds())
+            return d.addCallback(load)
+
+        def load(records: list[BanRecord]) -> None:
+            self.bans.replace(records)
+            self.enforce_bans()
+
+        d = self.pool.run(self.store.bans_version).addCallback(check)
+        return d.addErrback(lambda f: log.error("could not read bans: {e}", e=f.value))
+
+    # -- housekeeping ---------------------------------------------------------
+
+    def sweep(self) -> None:
+        now = self.clock.seconds()
+        for s in list(self.sessions):
+            s.sweep(now)
+
+    def shutdown_in(self, delay: float, message: str, by: str) -> None:
+        """Count down in notices to everyone, then stop the server (exit 0)."""
+        if self._shutdown is not None and self._shutdown.running:
+            self._shutdown.stop()
+        end = self.clock.seconds() + delay
+        said = f" {message}" if message else ""
+
+        def tick() -> None:
+            left = round(end - self.clock.seconds())
+            if left <= 0:
+                self._shutdown.stop()
+                self.hub.wall(Message((Span(f"*** The server is stopping now.{said}", "bold"),)))
+                if self.stop is not None:
+                    self.stop()
+            elif left in (1, 2, 3, 5, 10, 30) or left % 60 == 0 or left == round(delay):
+                self.hub.wall(Message((Span(
+                    f"*** {by} is stopping the server in {format_duration(left)}.{said}", "bold"
+                ),)))
+
+        self._shutdown = LoopingCall(tick)
+        self._shutdown.clock = self.clock
+        self._shutdown.start(1.0, now=True)
 
 
 def _exit_zero_on_sigterm(reactor: Any) -> None:
@@ -205,7 +293,6 @@ def makeService(options: Options) -> MultiService:
     from twisted.internet import reactor
 
     reactor.callWhenRunning(_exit_zero_on_sigterm, reactor)
-
     config: Config = options.config
     top = InOrder()
     pool = WorkerPool(reactor, config.workers)
@@ -214,7 +301,7 @@ def makeService(options: Options) -> MultiService:
     StoreService(store).setServiceParent(top)
     events = JsonEventLog(config.data, sensor=config.sensor, clock=reactor)
     events.setServiceParent(top)
-    bbs = BBS(config, pool, events, reactor, store)
+    bbs = BBS(config, pool, events, reactor, store, stop=reactor.stop)
     bbs.history.setServiceParent(top)
     bbs.setServiceParent(top)
     factory = bbs.factory()

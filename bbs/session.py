@@ -22,9 +22,13 @@ from twisted.python.failure import Failure
 from bbs import effects as fx
 from bbs.commands import CommandError
 from bbs.commands.accounts import identify
-from bbs.context import Context
-from bbs.hub import LOBBY, Message, Room
+from bbs.context import Context, Sighting
 from bbs.durations import format_duration
+from bbs.guard.bans import describe
+from bbs.guard.limits import MessageLimiter, Verdict
+from bbs.guard.traps import BotScore, Detection
+from bbs.honeypot import Honeypot
+from bbs.hub import LOBBY, Message, Room
 from bbs.pool import Overloaded
 from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.terminal.editor import LineEditor
@@ -39,12 +43,18 @@ log = Logger()
 
 MAX_PENDING = 32
 LOGIN_TRIES = 5
+FLOOD_MUTE = 300.0
+IDLE_WARNING = 120.0
+KEEPALIVE = 120.0
+INSTANT = 0.02  # a whole line this soon after the prompt is typed by no person
+_SIGNALS = {"no-negotiation": "no-telnet-reply", "nul-line-end": "nul-line-end",
+            "protocol-error": "foreign-protocol"}
 SIMPLE_COMMANDS = frozenset(("help", "who", "quit"))
 # Terminal types whose emulators understand SGR colour.
 _COLOUR_TERMS = ("xterm", "ansi", "screen", "tmux", "linux", "putty", "rxvt",
                  "konsole", "color", "256", "vt220", "cygwin", "syncterm", "mudlet")
 
-LOGIN, CHAT, CLOSED = "login", "chat", "closed"
+LOGIN, CHAT, SHELL, CLOSED = "login", "chat", "shell", "closed"
 
 
 def error(text: str) -> Styled:
@@ -76,6 +86,17 @@ class Session:
         self.reply_to: str | None = None
         self.colour_choice: bool | None = None
         self.quit_message = ""
+        self.trusted = False
+        self.muted_until: float | None = None
+        self.muted = False
+        self.honeypot: Honeypot | None = None
+        self.score = BotScore()
+        self._limiter: MessageLimiter | None = None
+        self._flood_warned = False
+        self._idle_warned = False
+        self._prompted_at = now
+        self._keepalive_at = now
+        self._shown_prompt = ("", False)
         self._closing = False
         self._ttype_colour = False
         self._login_tries = 0
@@ -94,6 +115,9 @@ class Session:
         self.telnet = telnet
         self.bbs.sessions.add(self)
         ip, port = telnet.peer
+        self.trusted = ip in self.bbs.trusted
+        if ip in self.bbs.mutes:
+            self.muted, self.muted_until = True, self.bbs.mutes[ip]
         host, host_port = telnet.host
         self.event(
             "cowrie.session.connect",
@@ -102,7 +126,8 @@ class Session:
         )
         if self.bbs.motd:
             self.editor.print(self.bbs.motd)
-        self.editor.set_prompt("login: ")
+        self._prompt()
+        self._prompted_at = self.bbs.clock.seconds()
 
     def telnet_data(self, data: bytes) -> None:
         self.editor.feed(data)
@@ -120,18 +145,25 @@ class Session:
     def telnet_echo(self, server_echoes: bool) -> None:
         self.editor.character_mode = server_echoes
         self._update_colour()
+        self._prompt()
 
     def telnet_signal(self, name: str) -> None:
-        log.debug("{session} signal {name}", session=self.id, name=name)
+        signal = _SIGNALS.get(name) or ("foreign-protocol" if name.startswith("foreign") else None)
+        if signal is not None:
+            self.score.add_signal(signal)
 
     def telnet_lost(self, reason: str) -> None:
         if self.state == CLOSED:
             return
-        self.state = CLOSED
+        was, self.state = self.state, CLOSED
         self.bbs.sessions.discard(self)
+        self.bbs.limiter.release(self.ip)
+        if was == SHELL and self.honeypot is not None:
+            self.honeypot.end("disconnect")
         if self.room is not None:
             self.bbs.hub.leave(self, self.quit_message)
-            self.event("bbs.user.logout", f"{self.nick} left", nick=self.nick)
+            self.event("bbs.user.logout", f"{self.nick} left", nick=self.nick,
+                       reason=self.quit_message or reason)
         if self.account is not None and self.bbs.store is not None:
             d = self.bbs.pool.run(self.bbs.store.touch_seen, self.account, self.bbs.clock.seconds())
             d.addErrback(lambda f: log.error("last seen not saved: {e}", e=f.value))
@@ -182,6 +214,7 @@ class Session:
         d = self._dispatch(text)
         if d is not None:
             self._enqueue(lambda: d)
+        self._prompt()
 
     def _enqueue(self, step: Callable[[], Deferred | None]) -> None:
         """Run C{step} after everything this session has pending."""
@@ -197,6 +230,8 @@ class Session:
 
         def done(_: object) -> None:
             self._pending -= 1
+            if not self._pending:
+                self._prompt()
 
         self._chain.addCallback(run).addCallback(done)
 
@@ -209,19 +244,129 @@ class Session:
     def _dispatch(self, text: str) -> Deferred | None:
         if self._ask is not None:
             return self._answer(text)
+        if self.state == SHELL:
+            self.honeypot.line(text)
+            return None
+        if not self.trusted and self._trapped(text.strip()):
+            return None
         text = sanitize(text)
         if self.state == LOGIN:
             return self._login(text.strip())
         self.last_active = self.bbs.clock.seconds()
+        self._idle_warned = False
         stripped = text.strip()
-        if not stripped:
+        if not stripped or not self._flood_ok():
             return None
         if stripped.startswith("/"):
             return self._command(stripped[1:])
         if stripped.lower() in SIMPLE_COMMANDS:
             return self._command(stripped)
-        self.bbs.hub.say(self, text.rstrip())
+        self._say(fx.Say(text.rstrip()))
         return None
+
+    # -- defences -------------------------------------------------------------
+
+    def _trapped(self, line: str) -> bool:
+        """Judge a line against the bot traps; True if the bot was dealt with."""
+        traps = self.bbs.traps
+        if self.state == LOGIN:
+            if self.bbs.clock.seconds() - self._prompted_at < INSTANT:
+                self.score.add_signal("instant-line")
+            hit = traps.match_login(line) or traps.match_line(line)
+        elif self.account is None:
+            hit = traps.match_line(line)
+        else:
+            hit = None
+        return hit is not None and self._caught(hit, line)
+
+    def _caught(self, hit: Detection, line: str) -> bool:
+        family = hit.family if hit.family != "generic" or self.score.family == "unknown" \
+            else self.score.family
+        score = hit.score + self.score.score
+        self.event("bbs.bot.detected", f"bot detected by rule {hit.rule}: {line[:80]}",
+                   rule=hit.rule, family=family, score=score, input=line[:1000])
+        self.bbs.sightings.append(Sighting(self.bbs.clock.seconds(), self.ip, hit.rule,
+                                           family, line[:60]))
+        policy = self.bbs.config.bot_policy
+        if policy == "log":
+            return False
+        if self.room is not None:
+            self.bbs.hub.leave(self)
+            self.room = None
+        if policy == "shell":
+            was_login = self.state == LOGIN
+            self.state = SHELL
+            self.honeypot = Honeypot(self, line if was_login else "",
+                                     None if was_login else line)
+            return True
+        self.bbs.ban_bot(self, f"bot: {hit.rule}")
+        self.close(None)
+        return True
+
+    def _flood_ok(self) -> bool:
+        """The message rate limit: excess lines are dropped, floods muted, then kicked."""
+        if self.sysop or self.trusted:
+            return True
+        if self._limiter is None:
+            c = self.bbs.config
+            self._limiter = MessageLimiter(self.bbs.clock, c.flood_rate, c.flood_burst)
+        verdict = self._limiter.check()
+        if verdict is Verdict.OK:
+            self._flood_warned = False
+            return True
+        if verdict is Verdict.DROP:
+            if not self._flood_warned:
+                self._flood_warned = True
+                self.print(error("You are typing too fast; lines are being dropped."))
+        elif verdict is Verdict.MUTE:
+            self.mute(self.bbs.clock.seconds() + FLOOD_MUTE, "flooding")
+        else:
+            self.quit_message = "kicked for flooding"
+            self.close("Disconnected for flooding.")
+        return False
+
+    def mute(self, until: float | None, why: str) -> None:
+        self.muted, self.muted_until = True, until
+        self.bbs.mutes[self.ip] = until
+        self.print(error(f"You are muted ({why}) {self._until(until)}."))
+
+    def unmute(self) -> None:
+        self.muted, self.muted_until = False, None
+        self.bbs.mutes.pop(self.ip, None)
+        self.print(notice("You are no longer muted."))
+
+    def _until(self, until: float | None) -> str:
+        if until is None:
+            return "until a sysop unmutes you"
+        left = format_duration(until - self.bbs.clock.seconds())
+        return f"for {left} more"
+
+    def is_muted(self) -> bool:
+        if self.muted and self.muted_until is not None \
+                and self.muted_until <= self.bbs.clock.seconds():
+            self.muted, self.muted_until = False, None
+            self.bbs.mutes.pop(self.ip, None)
+        return self.muted
+
+    def sweep(self, now: float) -> None:
+        """Periodic housekeeping: login and idle time-outs, and keepalives."""
+        config = self.bbs.config
+        if self.state == LOGIN and now - self.connected > config.login_timeout:
+            self.close("Login timed out. Goodbye.")
+            return
+        if self.state == CHAT:
+            idle = now - self.last_active
+            if idle > config.idle_timeout:
+                self.quit_message = "idle"
+                self.close("Disconnected: idle for too long.")
+                return
+            if idle > config.idle_timeout - IDLE_WARNING and not self._idle_warned:
+                self._idle_warned = True
+                self.print(error("You have been idle a long time; type something "
+                                 "or you will be disconnected in 2 minutes."))
+        if now - self._keepalive_at >= KEEPALIVE and self.telnet is not None:
+            self._keepalive_at = now
+            self.telnet.write_wire(b"\xff\xf1")  # IAC NOP: keeps routers' NAT state alive
 
     def _eof(self) -> None:
         self.quit("")
@@ -237,6 +382,7 @@ class Session:
     # -- login ----------------------------------------------------------------
 
     def _login(self, name: str) -> Deferred | None:
+        self._prompted_at = self.bbs.clock.seconds()
         self._login_tries += 1
         if self._login_tries > LOGIN_TRIES:
             self.close("Too many tries. Goodbye.")
@@ -252,6 +398,10 @@ class Session:
 
     def _enter(self, nick: str, guest: bool) -> None:
         """Leave the login prompt as C{nick}: into the lobby."""
+        ban = None if self.trusted else self.bbs.bans.match_nick(nick)
+        if ban is not None:
+            self.close(describe(ban, self.bbs.clock.seconds()))
+            return
         problem = self.bbs.hub.claim(self, nick)
         if problem:
             self.print(error(problem + " Try another, or press Enter to be a guest."))
@@ -269,10 +419,32 @@ class Session:
         self._prompt()
 
     def _prompt(self) -> None:
-        if self.state == LOGIN:
-            self.editor.set_prompt("login: ")
-        elif self.room is not None:
-            self.editor.set_prompt(f"[{self.room.name}] ")
+        """Show the prompt that fits: none while a line is still being handled.
+
+        Line-mode clients (netcat, bots) get prompts only for questions
+        (C{login:}, C{Password:}); a chat prompt would just litter their
+        output, since they cannot redraw it.
+        """
+        if self.state not in (LOGIN, CHAT):
+            return
+        secret = False
+        if self._ask is not None:
+            prompt, secret = self._ask.prompt, self._ask.secret
+        elif self._pending:
+            prompt = ""
+        elif self.state == LOGIN:
+            prompt = "login: "
+        elif self.room is not None and self.editor.character_mode:
+            prompt = f"[{self.room.name}] "
+        else:
+            prompt = ""
+        if (prompt, secret) == self._shown_prompt:
+            return
+        self._shown_prompt = (prompt, secret)
+        if secret:
+            self.editor.ask_secret(prompt)
+        else:
+            self.editor.set_prompt(prompt)
 
     # -- commands -------------------------------------------------------------
 
@@ -293,6 +465,7 @@ class Session:
             guest=self.guest, account=self.account, sysop=self.sysop, away=self.away, reply_to=self.reply_to,
             ignoring=frozenset(self.ignoring), colour=self.editor.colour,
             now=self.bbs.clock.seconds(), hub=self.bbs.hub.view(), store=self.bbs.store,
+            policy=self.bbs.policy, bots=tuple(self.bbs.sightings) if self.sysop else (),
         )
 
     def _run(self, handler: Callable[[Context, str], Sequence[fx.Effect]],
@@ -324,9 +497,20 @@ class Session:
         self.print(e.message)
 
     def _say(self, e: fx.Say) -> None:
+        if self.is_muted():
+            self.print(error(f"You are muted {self._until(self.muted_until)}; nobody hears you."))
+            return
+        if self.room is None:
+            return
         self.bbs.hub.say(self, e.text, e.emote)
+        if self.bbs.config.log_chat:
+            self.event("bbs.chat", f"<{self.nick}> {e.text}", room=self.room.name,
+                       nick=self.nick, text=e.text)
 
     def _private(self, e: fx.PrivateMessage) -> None:
+        if self.is_muted():
+            self.print(error(f"You are muted {self._until(self.muted_until)}; nobody hears you."))
+            return
         target = self.bbs.hub.find(e.target)
         if target is None:
             self.print(error(f"No such user online: {e.target}"))
@@ -388,20 +572,16 @@ class Session:
                 self.print(error(
                     f"Too many failed logins; try again in {format_duration(left)}."
                 ))
-                self._prompt()
                 return
             self._ask_delay = self.bbs.throttle.delay(self.ip, fold(e.login))
         self._ask = e
-        if e.secret:
-            self.editor.ask_secret(e.prompt)
-        else:
-            self.editor.set_prompt(e.prompt)
 
     def _answer(self, text: str) -> Deferred:
         """The line typed at an L{fx.Ask} prompt goes to its continuation."""
         ask, self._ask = self._ask, None
         delay, self._ask_delay = self._ask_delay, 0.0
-        self._prompt()
+        # The editor ended the secret line and cleared its prompt itself.
+        self._shown_prompt = ("", False)
         what = "login" if ask.login else f"answer to {ask.prompt.strip()}"
         if not delay:
             return self._run(ask.then, text, what)
@@ -418,12 +598,15 @@ class Session:
         if holder is not None and holder is not self:
             if holder.account is not None:
                 self.print(error(f"{holder.nick} is already logged in elsewhere."))
-                self._prompt()
                 return
             # Someone is using the name unregistered: the owner takes it back.
             self.bbs.hub.claim(holder, self.bbs.hub.guest_name())
             holder.guest = True
             holder.print(notice(f"{e.nick} is a registered nickname; you are now {holder.nick}."))
+        ban = None if self.trusted else self.bbs.bans.match_nick(e.nick)
+        if ban is not None:
+            self.close(describe(ban, self.bbs.clock.seconds()))
+            return
         self.account = e.nick
         self.sysop = e.sysop
         if self.state == LOGIN:
@@ -445,13 +628,59 @@ class Session:
         self.event("cowrie.login.failed", f"login attempt [{e.nick}] failed", username=e.nick)
         self.print(error("Login incorrect."))
 
+    # -- sysop effects --------------------------------------------------------
+
+    def _sysop_event(self, action: str, target: str, reason: str = "") -> None:
+        self.event("bbs.sysop.action", f"{self.nick} {action} {target}: {reason}",
+                   actor=self.nick, action=action, target=target, reason=reason)
+
+    def _kick(self, e: fx.Kick) -> None:
+        target = self.bbs.hub.find(e.nick)
+        if target is None:
+            self.print(error(f"No such user online: {e.nick}"))
+            return
+        said = f": {e.reason}" if e.reason else ""
+        self._sysop_event("kick", target.nick, e.reason)
+        target.quit_message = f"kicked by {self.nick}{said}"
+        target.close(f"You have been kicked by {self.nick}{said}")
+
+    def _banned(self, e: fx.Banned) -> None:
+        for record in e.records:
+            self.bbs.bans.add(record)
+            self._sysop_event("ban", record.target, record.reason)
+        self.bbs.enforce_bans()
+
+    def _unbanned(self, e: fx.Unbanned) -> None:
+        self.bbs.bans.remove(e.kind, e.target)
+        self._sysop_event("unban", e.target)
+
+    def _mute_effect(self, e: fx.Mute) -> None:
+        target = self.bbs.hub.find(e.nick)
+        if target is None:
+            self.print(error(f"No such user online: {e.nick}"))
+            return
+        if e.on:
+            self._sysop_event("mute", target.nick)
+            target.mute(e.until, f"by {self.nick}")
+        else:
+            self._sysop_event("unmute", target.nick)
+            target.unmute()
+
+    def _wall(self, e: fx.Wall) -> None:
+        self._sysop_event("wall", "everyone", e.text)
+        self.bbs.hub.wall(Message((Span(f"*** Announcement from {self.nick}: {e.text}", "bold"),)))
+
+    def _shutdown(self, e: fx.Shutdown) -> None:
+        self._sysop_event("shutdown", "server", e.message)
+        self.bbs.shutdown_in(e.delay, e.message, self.nick)
+
     # -- leaving --------------------------------------------------------------
 
     def quit(self, message: str) -> None:
         self.quit_message = sanitize(message)[:120]
         self.close("Goodbye.")
 
-    def close(self, reason: str) -> None:
+    def close(self, reason: str | None) -> None:
         self._closing = True
         if self.telnet is not None:
             self.telnet.close(reason)
@@ -484,4 +713,10 @@ _APPLY: dict[type, Callable[[Session, Any], None]] = {
     fx.Notify: Session._notify,
     fx.LoggedIn: Session._logged_in,
     fx.LoginFailed: Session._login_failed,
+    fx.Kick: Session._kick,
+    fx.Banned: Session._banned,
+    fx.Unbanned: Session._unbanned,
+    fx.Mute: Session._mute_effect,
+    fx.Wall: Session._wall,
+    fx.Shutdown: Session._shutdown,
 }

@@ -84,6 +84,6 @@ def split_first(args: str) -> tuple[str, str]:
 
 def load() -> Registry:
     """Import every command module so that each registers itself."""
-    from bbs.commands import accounts, chat  # noqa: F401
+    from bbs.commands import accounts, chat, sysop  # noqa: F401
 
     return registry

@@ -110,7 +110,9 @@ def _register_first(ctx: Context, password: str) -> Sequence[Effect]:
 def _register_second(first: str, ctx: Context, password: str) -> Sequence[Effect]:
     if password != first:
         raise CommandError("The passwords differ. Nothing was registered; /register to try again.")
-    _store(ctx).create_account(ctx.nick, passwords.hash_password(password))
+    store = _store(ctx)
+    store.create_account(ctx.nick, passwords.hash_password(password))
+    store.touch_seen(ctx.nick, ctx.now)
     return [
         Reply((Span(f"Registered {ctx.nick}. Next time, log in with it at the prompt.", "dim"),)),
         LoggedIn(ctx.nick, False, 0),

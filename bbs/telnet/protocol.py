@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import typing
+from weakref import WeakKeyDictionary
 
 import attrs
 from twisted.internet.interfaces import IAddress, IDelayedCall, IPushProducer, IReactorTime
@@ -25,6 +26,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from bbs.events import RateLimit, loggable
+from bbs.guard.limits import TokenBucket
 from bbs.telnet.options import BINARY, ECHO, NAWS, SGA, TTYPE, Q, Side
 
 log = Logger()
@@ -50,6 +53,11 @@ WIDTH_RANGE = (20, 500)
 HEIGHT_RANGE = (5, 500)
 NEGOTIATION_TIMEOUT = 2.0  # seconds before a silent client is reported
 CLOSE_TIMEOUT = 10.0  # seconds a closing client gets to read its last line
+# Log lines this layer writes about one address (protocol errors, foreign
+# protocols, non-readers), per LOG_PER seconds; the rest are counted and
+# summed up in one line when the window ends.
+LOG_RATE = 10
+LOG_PER = 60.0
 
 # Parser states.
 _DATA, _COMMAND, _OPTION, _SUB, _SUB_IAC = range(5)
@@ -94,12 +102,64 @@ def encode(data: bytes) -> bytes:
 
 @attrs.frozen
 class TelnetLimits:
-    """Bounds on what one client can make us buffer or send."""
+    """Bounds on what one client can make us buffer, compute or send.
 
-    subnegotiation: int = 4096  # bytes in one SB; more closes the connection
-    pending_output: int = 256 * 1024  # bytes written while paused; more aborts
-    negotiations: int = 100  # option commands answered per connection
-    ttype_max: int = 40  # characters kept of the terminal type
+    The defaults are far above what a person or a real client ever needs:
+    nobody types 16 KB a second, a 4 KB paste passes untouched, and a real
+    terminal answers a handful of negotiations and NAWS reports.
+
+    @ivar subnegotiation: Bytes in one SB; more closes the connection.
+    @ivar pending_output: Bytes written while the transport says the client
+        is not reading (beyond the transport's own 64 KB buffer); more aborts.
+    @ivar negotiations: Option commands answered per connection; later
+        ones are only taken note of, never answered.
+    @ivar ttype_max: Characters kept of the terminal type.
+    @ivar input_rate: Bytes a second a client may send, on average; reading
+        from a client that sends faster is paused until it is back within.
+    @ivar input_burst: Bytes a client may send at once before that.
+    @ivar window_rate: NAWS changes a second reported above, on average; a
+        storm is coalesced into the latest size.
+    @ivar window_burst: NAWS changes reported at once before that.
+    @ivar ayt_rate: C{IAC AYT} answered per second; the rest are ignored.
+    @ivar ayt_burst: C{IAC AYT} answered at once before that.
+    """
+
+    subnegotiation: int = 4096
+    pending_output: int = 256 * 1024
+    negotiations: int = 100
+    ttype_max: int = 40
+    input_rate: int = 16 * 1024
+    input_burst: int = 64 * 1024
+    window_rate: float = 2.0
+    window_burst: int = 4
+    ayt_rate: float = 1.0
+    ayt_burst: int = 3
+
+
+class InputMeter:
+    """How far a client is over its input allowance.
+
+    A token bucket that may go into debt: a read is never cut short (it is
+    already in memory), but a debt tells how long to stop reading so that
+    the average stays within C{rate}.
+    """
+
+    def __init__(self, clock: IReactorTime, rate: int, burst: int) -> None:
+        if rate < 1 or burst < 1:
+            raise ValueError("an input meter needs rate >= 1 and burst >= 1")
+        self.clock = clock
+        self.rate = rate
+        self.burst = burst
+        self._level = float(burst)
+        self._at = clock.seconds()
+
+    def spend(self, size: int) -> float:
+        """Count C{size} bytes read; return how many seconds to pause (0: none)."""
+        now = self.clock.seconds()
+        elapsed = max(0.0, now - self._at)
+        self._at = now
+        self._level = min(self.burst, self._level + elapsed * self.rate) - size
+        return 0.0 if self._level >= 0 else -self._level / self.rate
 
 
 class TelnetApplication(typing.Protocol):
@@ -150,6 +210,24 @@ def _foreign(head: bytes) -> str | None:
         if signature.startswith(head):
             undecided = True
     return None if undecided else ""
+
+
+_log_limits: WeakKeyDictionary[IReactorTime, RateLimit] = WeakKeyDictionary()
+
+
+def _log_limit(clock: IReactorTime) -> RateLimit:
+    """The per-address log allowance of every connection on C{clock}."""
+    limit = _log_limits.get(clock)
+    if limit is None:
+        limit = _log_limits[clock] = RateLimit(clock, LOG_RATE, LOG_PER, _log_suppressed)
+    return limit
+
+
+def _log_suppressed(ip: str, count: int) -> None:
+    log.info(
+        "{count} more telnet log lines about {ip} were not written (limit {rate} per {per:g} s)",
+        count=count, ip=ip, rate=LOG_RATE, per=LOG_PER,
+    )
 
 
 def _clamp(value: int, bounds: tuple[int, int]) -> int:

@@ -16,6 +16,8 @@ class FakeMember:
         self.away = None
         self.guest = False
         self.sysop = False
+        self.account = None
+        self.ip = "127.0.0.1"
         self.ignoring: set[str] = set()
         self.seen: list[str] = []
         assert hub.claim(self, nick) is None

@@ -88,6 +88,35 @@ class Server:
     def connect(self, *, answer: bool = True, source: str = "127.0.0.1") -> "Client":
         return Client(self.port, answer=answer, source=source)
 
+    def login(self, nick: str = "", password: str | None = None, *,
+              source: str = "127.0.0.1", answer: bool = True) -> "Client":
+        """Connect and log in; into the lobby, ready to chat."""
+        c = self.connect(source=source, answer=answer)
+        c.expect(b"login: ")
+        c.line(nick)
+        if password is not None:
+            c.expect(b"Password: ")
+            c.line(password)
+        c.expect(b"joined lobby")
+        c.consume()
+        return c
+
+    def admin(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        """Run hfnjbbs-admin on this server's data directory."""
+        return subprocess.run(
+            [sys.executable, "-m", "bbs.admin", "--data", str(self.data), *args],
+            input=stdin, capture_output=True, text=True, timeout=60,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
+
+    def events(self) -> list[dict]:
+        import json
+
+        path = self.data / "events.json"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
 
 class Client:
     """A raw-socket telnet client; with C{answer=False} it never negotiates (like a bot)."""

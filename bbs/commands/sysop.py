@@ -1,0 +1,218 @@
+"""Sysop commands: kick, ban, mute, wall, shutdown and the bot list.
+
+The registry marks them C{sysop=True}, so the session refuses them to anyone
+else before a worker is involved; the handlers check the role again because
+the snapshot they get is what counts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Sequence
+
+from bbs.commands import CommandError, registry, split_first
+from bbs.context import Context, UserView
+from bbs.durations import format_duration, parse_duration
+from bbs.effects import Banned, Effect, Kick, Mute, Reply, Shutdown, Unbanned, Wall
+from bbs.store import BanRecord, IStore, ban_target
+from bbs.terminal.render import Span
+from bbs.text import fold
+
+REASON_MAX = 200
+SHUTDOWN_MAX = 3600.0
+
+
+def _sysop(ctx: Context, command: str) -> None:
+    if not ctx.sysop:
+        raise CommandError(f"Permission denied: /{command} is for sysops")
+
+
+def _online(ctx: Context, nick: str) -> UserView:
+    if not nick:
+        raise CommandError("Whom? Give a nickname.")
+    user = ctx.hub.users.get(fold(nick))
+    if user is None:
+        raise CommandError(f"No such user online: {nick}")
+    return user
+
+
+def _duration_and_rest(args: str, default: float | None) -> tuple[float | None, str]:
+    """An optional leading duration, then free text."""
+    first, rest = split_first(args)
+    if first:
+        try:
+            return parse_duration(first), rest
+        except ValueError:
+            pass
+    return default, args.strip()
+
+
+def _until(ctx: Context, seconds: float | None) -> float | None:
+    return None if seconds is None else ctx.now + seconds
+
+
+def _spell(ctx: Context, until: float | None) -> str:
+    if until is None:
+        return "permanently"
+    return f"for {format_duration(until - ctx.now)}"
+
+
+def _store(ctx: Context) -> IStore:
+    if ctx.store is None:
+        raise CommandError("Bans need the store, which this server does not have.")
+    return ctx.store
+
+
+@registry.command("kick", "/kick NICK [REASON]", "Disconnect a user.", sysop=True)
+def kick(ctx: Context, args: str) -> Sequence[Effect]:
+    _sysop(ctx, "kick")
+    nick, reason = split_first(args)
+    user = _online(ctx, nick)
+    return [Kick(user.nick, reason[:REASON_MAX])]
+
+
+def _network(ctx: Context, address: str) -> str:
+    ip = ipaddress.ip_address(address)
+    prefix = ctx.policy.ipv6_ban_prefix if ip.version == 6 else 32
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+@registry.command(
+    "ban", "/ban NICK|IP|CIDR [DURATION] [REASON]",
+    "Ban a user's address (and account), an address or a network.", sysop=True,
+)
+def ban(ctx: Context, args: str) -> Sequence[Effect]:
+    _sysop(ctx, "ban")
+    target, rest = split_first(args)
+    if not target:
+        raise CommandError("Usage: /ban NICK|IP|CIDR [DURATION] [REASON]")
+    seconds, reason = _duration_and_rest(rest, ctx.policy.default_ban)
+    reason = reason[:REASON_MAX] or "banned by a sysop"
+    until = _until(ctx, seconds)
+    user = ctx.hub.users.get(fold(target))
+    wanted: list[tuple[str, str]] = []
+    if user is not None:
+        if fold(user.nick) == fold(ctx.nick):
+            raise CommandError("You cannot ban yourself.")
+        if user.ip:
+            wanted.append(("net", _network(ctx, user.ip)))
+        if user.account:
+            wanted.append(("nick", user.account))
+    else:
+        try:
+            kind, normal = ban_target(target)
+        except ValueError as e:
+            raise CommandError(str(e))
+        if kind == "net" and ipaddress.ip_network(normal).prefixlen == 128:
+            normal = _network(ctx, normal.split("/")[0])
+        wanted.append((kind, normal))
+    store = _store(ctx)
+    records = tuple(
+        store.add_ban(BanRecord(None, kind, normal, reason, ctx.nick, ctx.now, until))
+        for kind, normal in wanted
+    )
+    what = ", ".join(r.target for r in records)
+    return [
+        Banned(records, target),
+        Reply(f"Banned {what} {_spell(ctx, until)}: {reason}"),
+    ]
+
+
+@registry.command("unban", "/unban NICK|IP|CIDR", "Lift a ban.", sysop=True)
+def unban(ctx: Context, args: str) -> Sequence[Effect]:
+    _sysop(ctx, "unban")
+    target, _ = split_first(args)
+    if not target:
+        raise CommandError("Usage: /unban NICK|IP|CIDR")
+    try:
+        kind, normal = ban_target(target)
+    except ValueError as e:
+        raise CommandError(str(e))
+    store = _store(ctx)
+    if kind == "net" and ipaddress.ip_network(normal).prefixlen == 128:
+        wider = _network(ctx, normal.split("/")[0])
+        if store.remove_ban("net", wider):
+            return [Unbanned("net", wider), Reply(f"Unbanned {wider}.")]
+    if not store.remove_ban(kind, normal):
+        raise CommandError(f"{target} is not banned; /bans lists the bans.")
+    return [Unbanned(kind, normal), Reply(f"Unbanned {normal}.")]
+
+
+@registry.command("bans", "/bans", "List the bans in force.", sysop=True)
+def bans(ctx: Context, args: str) -> Sequence[Effect]:
+    _sysop(ctx, "bans")
+    records = _store(ctx).list_bans(ctx.now)
+    if not records:
+        return [Reply("No bans are in force.")]
+    out: list[Effect] = [Reply((Span(
+        f"{'Target':<22}{'By':<12}{'Set':<18}{'Expires':<18}Reason", "bold"),))]
+    for r in records:
+        expires = "never" if r.expires is None else _stamp(r.expires)
+        out.append(Reply(f"{r.target:<22}{r.set_by:<12}{_stamp(r.created):<18}{expires:<18}{r.reason}"))
+    return out
+
+
+def _stamp(seconds: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(seconds))
+
+
+@registry.command("mute", "/mute NICK [DURATION]", "Silence a user.", sysop=True)
+def mute(ctx: Context, args: str) -> Sequence[Effect]:
+    _sysop(ctx, "mute")
+    nick, rest = split_first(args)
+    user = _online(ctx, nick)
+    seconds = None
+    if rest:
+        try:
+            seconds = parse_duration(rest)
+        except ValueError as e:
+            raise CommandError(str(e))
+    until = _until(ctx, seconds)
+    return [Mute(user.nick, until), Reply(f"Muted {user.nick} {_spell(ctx, until)}.")]
+
+
+@registry.command("unmute", "/unmute NICK", "Let a muted user speak again.", sysop=True)
+def unmute(ctx: Context, args: str) -> Sequence[Effect]:
+    _sysop(ctx, "unmute")
+    nick, _ = split_first(args)
+    user = _online(ctx, nick)
+    return [Mute(user.nick, None, on=False), Reply(f"Unmuted {user.nick}.")]
+
+
+@registry.command("wall", "/wall TEXT", "Announce to everyone in every room.", sysop=True)
+def wall(ctx: Context, args: str) -> Sequence[Effect]:
+    _sysop(ctx, "wall")
+    if not args.strip():
+        raise CommandError("Usage: /wall TEXT")
+    return [Wall(args.strip())]
+
+
+@registry.command(
+    "shutdown", "/shutdown [SECONDS] [MESSAGE]",
+    "Stop the server after a countdown.", sysop=True,
+)
+def shutdown(ctx: Context, args: str) -> Sequence[Effect]:
+    _sysop(ctx, "shutdown")
+    first, rest = split_first(args)
+    delay = 0.0
+    if first.isdigit():
+        delay = float(first)
+        message = rest
+    else:
+        message = args.strip()
+    if delay > SHUTDOWN_MAX:
+        raise CommandError(f"At most {int(SHUTDOWN_MAX)} seconds.")
+    return [Shutdown(delay, message[:REASON_MAX])]
+
+
+@registry.command("bots", "/bots", "The latest bot detections.", sysop=True)
+def bots(ctx: Context, args: str) -> Sequence[Effect]:
+    _sysop(ctx, "bots")
+    if not ctx.bots:
+        return [Reply("No bots detected since the server started.")]
+    out: list[Effect] = [Reply((Span(
+        f"{'When':<18}{'Address':<18}{'Rule':<20}{'Family':<9}Input", "bold"),))]
+    for d in ctx.bots:
+        out.append(Reply(f"{_stamp(d.at):<18}{d.ip:<18}{d.rule:<20}{d.family:<9}{d.input}"))
+    return out

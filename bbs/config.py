@@ -1,0 +1,190 @@
+"""Command-line options and the configuration value they become.
+
+Every option is checked in L{Options.postOptions}, so a bad value is a usage
+error with a clear message before anything listens.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+from twisted.internet import endpoints
+from twisted.python import usage
+
+from bbs.durations import parse_duration
+from bbs.guard.addresses import parse_network
+from bbs.guard.traps import RulesError, TrapRules
+from bbs.shell.fs import ARCHES
+
+DEFAULT_PORT = "tcp:2323"
+POLICIES = ("ban", "shell", "log")
+
+
+def default_motd() -> Path:
+    return Path(str(resources.files("bbs") / "motd.txt"))
+
+
+@attrs.frozen
+class Config:
+    ports: tuple[str, ...] = (DEFAULT_PORT,)
+    data: Path = Path("hfnjbbs-data")
+    motd: Path = attrs.field(factory=default_motd)
+    workers: int = 4
+    sensor: str = "hfnjbbs"
+    trust: tuple[str, ...] = ()
+    bot_policy: str = "ban"
+    traps: Path | None = None
+    log_chat: bool = False
+    per_address: int = 5
+    max_connections: int = 2000
+    connect_rate: int = 10
+    login_timeout: float = 60.0
+    idle_timeout: float = 3600.0
+    flood_rate: float = 5.0
+    flood_burst: int = 10
+    ban_duration: float | None = 86400.0
+    ipv6_ban_prefix: int = 128
+    shell_arch: str = "armv7l"
+    shell_host: str = "router"
+
+
+def _number(kind: Callable[[str], Any], low: float, high: float) -> Callable[[str, str], Any]:
+    def check(name: str, text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise usage.UsageError(f"--{name} {text!r}: not a number")
+        if not low <= value <= high:
+            raise usage.UsageError(f"--{name} {value}: must be from {low:g} to {high:g}")
+        return value
+
+    return check
+
+
+def _duration(name: str, text: str, *, permanent: bool = False) -> float | None:
+    try:
+        value = parse_duration(text)
+    except ValueError as e:
+        raise usage.UsageError(f"--{name} {text!r}: {e}")
+    if value is None and not permanent:
+        raise usage.UsageError(f"--{name}: give a length of time, not {text!r}")
+    return value
+
+
+class Options(usage.Options):
+    synopsis = "[options]"
+    longdesc = "A multiuser telnet chat/BBS server that doubles as a bot honeypot."
+    optFlags = [
+        ["log-chat", None, "Also log chat lines in the event log (off by default)."],
+    ]
+    optParameters = [
+        ["data", "d", "hfnjbbs-data", "Data directory (created if missing)."],
+        ["motd", "m", None, "Message of the day file (default: the shipped motd.txt)."],
+        ["workers", "w", "4", "Worker threads for command handlers (1-64)."],
+        ["sensor", None, "hfnjbbs", "Sensor name written into every event."],
+        ["bot-policy", None, "ban", "What to do with a trapped bot: ban, shell or log."],
+        ["traps", None, None, "Bot trap rules file (default: the shipped rules)."],
+        ["max-per-address", None, "5", "Connections at once from one address."],
+        ["max-connections", None, "2000", "Connections at once in total."],
+        ["connect-rate", None, "10", "New connections per address per 10 seconds."],
+        ["login-timeout", None, "60s", "Close a connection that has not logged in by then."],
+        ["idle-timeout", None, "1h", "Disconnect a user idle this long (warned first)."],
+        ["flood-rate", None, "5", "Lines per second a user may keep up."],
+        ["flood-burst", None, "10", "Lines a user may send at once."],
+        ["ban-duration", None, "1d", "Default length of /ban (or perm)."],
+        ["ipv6-ban-prefix", None, "128", "Widen IPv6 address bans to this prefix (e.g. 64)."],
+        ["shell-arch", None, "armv7l", "Processor the fake shell claims to have."],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["ports"] = []
+        self["trust"] = []
+
+    def opt_port(self, endpoint: str) -> None:
+        """Listen on a Twisted endpoint string (repeatable; default tcp:2323)."""
+        from twisted.internet import reactor
+
+        try:
+            endpoints.serverFromString(reactor, endpoint)
+        except (ValueError, TypeError, KeyError) as e:
+            raise usage.UsageError(f"--port {endpoint!r}: not a valid endpoint ({e})")
+        self["ports"].append(endpoint)
+
+    opt_p = opt_port
+
+    def opt_trust(self, network: str) -> None:
+        """Exempt a network (CIDR) from limits, traps and bans (repeatable)."""
+        try:
+            self["trust"].append(str(parse_network(network)))
+        except ValueError as e:
+            raise usage.UsageError(f"--trust {network!r}: {e}")
+
+    def postOptions(self) -> None:
+        self.config = Config(
+            ports=tuple(self["ports"]) or (DEFAULT_PORT,),
+            data=self._data(),
+            motd=self._motd(),
+            workers=_number(int, 1, 64)("workers", self["workers"]),
+            sensor=self["sensor"],
+            trust=tuple(self["trust"]),
+            bot_policy=self._policy(),
+            traps=self._traps(),
+            log_chat=bool(self["log-chat"]),
+            per_address=_number(int, 1, 10_000)("max-per-address", self["max-per-address"]),
+            max_connections=_number(int, 1, 1_000_000)("max-connections", self["max-connections"]),
+            connect_rate=_number(int, 1, 1_000_000)("connect-rate", self["connect-rate"]),
+            login_timeout=_duration("login-timeout", self["login-timeout"]),
+            idle_timeout=_duration("idle-timeout", self["idle-timeout"]),
+            flood_rate=_number(float, 0.1, 1000)("flood-rate", self["flood-rate"]),
+            flood_burst=_number(int, 1, 10_000)("flood-burst", self["flood-burst"]),
+            ban_duration=_duration("ban-duration", self["ban-duration"], permanent=True),
+            ipv6_ban_prefix=_number(int, 16, 128)("ipv6-ban-prefix", self["ipv6-ban-prefix"]),
+            shell_arch=self._arch(),
+        )
+
+    def _data(self) -> Path:
+        data = Path(self["data"])
+        try:
+            data.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise usage.UsageError(f"--data {str(data)!r}: cannot create it ({e})")
+        if not os.access(data, os.W_OK | os.X_OK):
+            raise usage.UsageError(f"--data {str(data)!r}: not writable")
+        return data
+
+    def _motd(self) -> Path:
+        motd = Path(self["motd"]) if self["motd"] else default_motd()
+        try:
+            motd.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise usage.UsageError(f"--motd {str(motd)!r}: cannot read it ({e})")
+        return motd
+
+    def _policy(self) -> str:
+        if self["bot-policy"] not in POLICIES:
+            raise usage.UsageError(
+                f"--bot-policy {self['bot-policy']!r}: choose one of {', '.join(POLICIES)}"
+            )
+        return self["bot-policy"]
+
+    def _traps(self) -> Path | None:
+        if self["traps"] is None:
+            return None
+        try:
+            TrapRules.load(self["traps"])
+        except RulesError as e:
+            raise usage.UsageError(f"--traps: {e}")
+        return Path(self["traps"])
+
+    def _arch(self) -> str:
+        if self["shell-arch"] not in ARCHES:
+            raise usage.UsageError(
+                f"--shell-arch {self['shell-arch']!r}: choose one of {', '.join(ARCHES)}"
+            )
+        return self["shell-arch"]
