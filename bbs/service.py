@@ -239,6 +239,7 @@ class BBS(Service):
 
         def load(records: list[BanRecord]) -> None:
             self.bans.replace(records)
+            log.info("Bans reloaded: {n} in force", n=len(records))
             self.enforce_bans()
 
         d = self.pool.run(self.store.bans_version).addCallback(check)

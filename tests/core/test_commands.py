@@ -20,9 +20,10 @@ def text_of(effect) -> str:
 
 def ctx(nick="alice", room="lobby", *, sysop=False, away=None, reply_to=None,
         users=(("alice", "lobby"), ("bob", "lobby"), ("carol", "den")), now=1000.0,
-        account=None, store=None):
+        account=None, store=None, **extra):
     views = {
-        u.lower(): UserView(u, r, connected=0.0, last_active=now - 125, away=None, guest=False)
+        u.lower(): UserView(u, r, connected=0.0, last_active=now - 125, away=None,
+                            guest=False, ip="127.0.0.1")
         for u, r in users
     }
     rooms: dict[str, list[str]] = {}
@@ -32,7 +33,7 @@ def ctx(nick="alice", room="lobby", *, sysop=False, away=None, reply_to=None,
     return Context(
         session="s1", nick=nick, room=room, guest=False, account=account, sysop=sysop,
         away=away, reply_to=reply_to, ignoring=frozenset(), colour=False, now=now,
-        hub=HubView(MappingProxyType(views), MappingProxyType(rooms_view)), store=store,
+        hub=HubView(MappingProxyType(views), MappingProxyType(rooms_view)), store=store, **extra,
     )
 
 

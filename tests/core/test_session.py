@@ -11,7 +11,7 @@ from twisted.trial.unittest import TestCase
 
 from bbs import effects as fx
 from bbs.commands import CommandError, Registry, load
-from bbs.events import MemoryEventSink
+from bbs.events import MemoryEventSink, validate
 from bbs.pool import WorkerPool
 from bbs.service import BBS, Config
 from bbs.session import Session
@@ -25,6 +25,11 @@ class Harness:
         test.addCleanup(self.pool.stopService)
         self.events = MemoryEventSink()
         self.bbs = BBS(config, self.pool, self.events, reactor)
+        test.addCleanup(self.check_events)
+
+    def check_events(self) -> None:
+        for event in self.events.events:
+            assert validate(event) == [], event
 
     def connect(self, ip: str = "127.0.0.1") -> tuple[Session, StringTransport]:
         session = Session(self.bbs)

@@ -83,7 +83,16 @@ class Server:
             rest, _ = self.proc.communicate()
         self.output.append(self._partial + (rest or b"").decode("utf-8", "replace"))
         self._partial = ""
+        self.check_events()
         return self.proc.returncode
+
+    def check_events(self) -> None:
+        """Every event the server wrote must match the documented schema."""
+        from bbs.events import validate
+
+        for event in self.events():
+            problems = validate(event)
+            assert not problems, (event, problems)
 
     def connect(self, *, answer: bool = True, source: str = "127.0.0.1") -> "Client":
         return Client(self.port, answer=answer, source=source)

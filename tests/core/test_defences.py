@@ -1,0 +1,190 @@
+"""Limits, moderation effects and bot traps, on a session driven by task.Clock."""
+
+from __future__ import annotations
+
+import pytest
+from twisted.internet.address import IPv4Address
+from twisted.internet.defer import maybeDeferred
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+
+from bbs import effects as fx
+from bbs.events import MemoryEventSink, validate
+from bbs.service import BBS, Config, Refusal
+from bbs.session import Session
+from bbs.store import BanRecord
+from bbs.telnet.protocol import TelnetConnection
+
+
+class InlinePool:
+    """Runs handlers at once on the calling thread: deterministic unit tests."""
+
+    def run(self, f, *args):
+        return maybeDeferred(f, *args)
+
+
+class World:
+    def __init__(self, **config) -> None:
+        self.clock = Clock()
+        self.events = MemoryEventSink()
+        self.bbs = BBS(Config(**config), pool=InlinePool(), events=self.events, clock=self.clock)
+
+    def connect(self, ip: str = "127.0.0.1"):
+        assert self.bbs.admit(ip) is None
+        session = Session(self.bbs)
+        t = StringTransport(peerAddress=IPv4Address("TCP", ip, 5555),
+                            hostAddress=IPv4Address("TCP", "127.0.0.1", 2323))
+        TelnetConnection(session, clock=self.clock).makeConnection(t)
+        return session, t
+
+    def guest(self, ip: str = "127.0.0.1"):
+        session, t = self.connect(ip)
+        session.telnet_data(b"\n")
+        assert session.room is not None
+        t.clear()
+        return session, t
+
+    def ids(self) -> list[str]:
+        for e in self.events.events:
+            assert validate(e) == [], e
+        return [e["eventid"] for e in self.events.events]
+
+
+def text(t: StringTransport) -> str:
+    return t.value().decode("utf-8", "replace")
+
+
+def test_a_burst_of_60_lines_reaches_others_as_far_fewer():
+    w = World()
+    flooder, ft = w.guest("127.0.0.2")
+    _, listener = w.guest("127.0.0.3")
+    flooder.telnet_data(b"".join(b"spam %d\n" % i for i in range(60)))
+    heard = text(listener).count("> spam ")
+    assert 5 <= heard <= 12
+    assert text(ft).count("typing too fast") == 1
+
+
+def test_persistent_flooders_are_muted_then_kicked():
+    w = World()
+    flooder, ft = w.guest("127.0.0.2")
+    _, listener = w.guest("127.0.0.3")
+    for second in range(30):
+        if ft.disconnecting:
+            break
+        flooder.telnet_data(b"".join(b"spam %d\n" % i for i in range(20)))
+        w.clock.advance(1)
+    assert "You are muted (flooding)" in text(ft)
+    assert ft.disconnecting and "Disconnected for flooding" in text(ft)
+
+
+def test_sysops_and_trusted_networks_are_exempt_from_the_bucket():
+    w = World(trust=("127.0.0.8/32",))
+    trusted, _ = w.guest("127.0.0.8")
+    sysop, _ = w.guest("127.0.0.9")
+    sysop.sysop = True
+    _, listener = w.guest("127.0.0.3")
+    trusted.telnet_data(b"".join(b"ok %d\n" % i for i in range(40)))
+    sysop.telnet_data(b"".join(b"op %d\n" % i for i in range(40)))
+    assert text(listener).count("> ok ") == 40
+    assert text(listener).count("> op ") == 40
+
+
+def test_login_and_idle_timeouts_and_keepalive():
+    w = World(idle_timeout=600.0, login_timeout=60.0)
+    lurker, lt = w.connect("127.0.0.4")
+    user, ut = w.guest("127.0.0.5")
+    w.clock.advance(61)
+    w.bbs.sweep()
+    assert lt.disconnecting and "Login timed out" in text(lt)
+    assert not ut.disconnecting
+    assert b"\xff\xf1" not in ut.value()
+    w.clock.advance(600 - 61 - 60)
+    w.bbs.sweep()
+    assert "idle a long time" in text(ut) and not ut.disconnecting
+    assert b"\xff\xf1" in ut.value()  # IAC NOP keepalive after two quiet minutes
+    w.clock.advance(61)
+    w.bbs.sweep()
+    assert ut.disconnecting and "idle for too long" in text(ut)
+
+
+def test_admission_bans_limits_and_trust():
+    w = World(per_address=2, trust=("127.0.0.9/32",))
+    w.bbs.bans.add(BanRecord(None, "net", "10.0.0.0/8", "spam", "boss", 0.0, 3600.0))
+    refusal = w.bbs.admit("::ffff:10.1.2.3")
+    assert "banned" in refusal and "spam" in refusal
+    w.clock.advance(3601)
+    assert w.bbs.admit("10.1.2.3") is None  # the ban expired by itself
+    w.bbs.limiter.release("10.1.2.3")
+    assert w.bbs.admit("127.0.0.7") is None
+    assert w.bbs.admit("127.0.0.7") is None
+    assert w.bbs.admit("127.0.0.7") is not None
+    for _ in range(10):
+        assert w.bbs.admit("127.0.0.9") is None
+
+
+def test_the_refusal_is_one_line_before_any_negotiation():
+    t = StringTransport()
+    Refusal("You are banned: spam (permanent)").makeConnection(t)
+    assert t.value() == b"You are banned: spam (permanent)\r\n"
+    assert t.disconnecting
+
+
+def test_kick_mute_wall_and_ban_effects():
+    w = World()
+    boss, bt = w.guest("127.0.0.2")
+    boss.sysop = True
+    bob, bobt = w.guest("127.0.0.3")
+    carol, ct = w.guest("127.0.0.4")
+    boss.apply([fx.Mute(bob.nick, w.clock.seconds() + 600)])
+    bob.telnet_data(b"can anyone hear me\n")
+    assert "can anyone hear me" not in text(ct)
+    assert "You are muted (by guest1) for 10m" in text(bobt)
+    assert "nobody hears you" in text(bobt)
+    boss.apply([fx.Wall("maintenance at noon")])
+    assert "Announcement from guest1: maintenance at noon" in text(ct)
+    boss.apply([fx.Kick(bob.nick, "be nice")])
+    assert bobt.disconnecting and "kicked by guest1: be nice" in text(bobt)
+    bob.telnet.connectionLost(None)
+    assert "guest2 left (kicked by guest1: be nice)" in text(ct)
+    record = BanRecord(1, "net", "127.0.0.4/32", "rude", "guest1", 0.0, None)
+    boss.apply([fx.Banned((record,), carol.nick)])
+    assert ct.disconnecting and "banned" in text(ct)
+    actions = [e["action"] for e in w.events.events if e["eventid"] == "bbs.sysop.action"]
+    assert actions == ["mute", "wall", "kick", "ban"]
+    w.ids()
+
+
+def test_a_bot_at_the_login_prompt_is_banned_at_once():
+    w = World()
+    bot, t = w.connect("203.0.113.5")
+    bot.telnet_data(b"root\r\n")
+    assert t.disconnecting
+    assert "banned" in w.bbs.admit("203.0.113.5")
+    ids = w.ids()
+    assert "bbs.bot.detected" in ids and "bbs.bot.banned" in ids
+    detected = next(e for e in w.events.events if e["eventid"] == "bbs.bot.detected")
+    assert detected["rule"] == "login-root" and detected["input"] == "root"
+    assert w.bbs.hub.find("root") is None
+
+
+@pytest.mark.parametrize("line", [
+    "I ran sh in my root shell and it worked",
+    "root",  # a nickname-free chat line from a guest is chat, not a login
+    "has anyone tried /bin/busybox on a router?",
+    "wget is my favourite tool",
+])
+def test_people_chatting_about_sh_and_root_are_never_caught(line):
+    w = World()
+    person, t = w.guest("198.51.100.7")
+    person.telnet_data(line.encode() + b"\n")
+    assert not t.disconnecting
+    assert w.bbs.admit("198.51.100.7") is None
+    assert "bbs.bot.detected" not in w.ids()
+
+
+def test_log_policy_only_logs():
+    w = World(bot_policy="log")
+    bot, t = w.connect("203.0.113.6")
+    bot.telnet_data(b"root\r\n")
+    assert not t.disconnecting and "reserved" in text(t)
+    assert "bbs.bot.detected" in w.ids() and "bbs.bot.banned" not in w.ids()
