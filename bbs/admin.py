@@ -203,7 +203,11 @@ Command = Callable[[SQLiteStore, argparse.Namespace], str]
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Manage hfnjbbs accounts, sysops and bans, back up its database "
+        "and print the bot report.",
+    )
     parser.add_argument(
         "--data", default=DEFAULT_DATA, metavar="DIR",
         help=f"the server's data directory (default: {DEFAULT_DATA})",

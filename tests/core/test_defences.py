@@ -188,3 +188,62 @@ def test_log_policy_only_logs():
     bot.telnet_data(b"root\r\n")
     assert not t.disconnecting and "reserved" in text(t)
     assert "bbs.bot.detected" in w.ids() and "bbs.bot.banned" not in w.ids()
+
+
+def test_failed_logins_are_throttled_then_refused(store):
+    from bbs import passwords
+
+    store.create_account("alice", passwords.hash_password("right password"))
+    w = World()
+    w.bbs.store = store
+    s, t = w.connect("192.0.2.44")
+    for attempt in range(10):
+        s.telnet_data(b"alice\n")
+        assert s._ask is not None and s._ask.login == "alice", text(t)
+        s.telnet_data(b"wrong password\n")
+        w.clock.advance(60)  # past any growing delay
+        assert "Login incorrect" in text(t)
+        t.clear()
+        s._login_tries = 0
+    s.telnet_data(b"alice\n")
+    assert "Too many failed logins; try again in" in text(t)
+    failed = [e for e in w.events.events if e["eventid"] == "cowrie.login.failed"]
+    assert len(failed) == 10
+    assert all("password" not in e for e in failed)
+    w.ids()
+
+
+def test_the_login_delay_grows_after_the_free_attempts(store):
+    from bbs import passwords
+
+    store.create_account("alice", passwords.hash_password("right password"))
+    w = World()
+    w.bbs.store = store
+    s, t = w.connect("192.0.2.45")
+    for _ in range(4):  # three are free; the fourth starts the delay
+        s.telnet_data(b"alice\nwrong password\n")
+        s._login_tries = 0
+    t.clear()
+    s.telnet_data(b"alice\nright password\n")
+    assert "Welcome" not in text(t)  # the answer waits for the delay
+    w.clock.advance(0.9)
+    assert "Welcome" not in text(t)
+    w.clock.advance(0.2)
+    assert "Welcome, alice!" in text(t)
+
+
+def test_colour_follows_the_terminal_type_and_set_color():
+    w = World()
+    s, t = w.connect("127.0.0.2")
+    # The client agrees to character mode and says it is an xterm.
+    s.telnet.dataReceived(b"\xff\xfd\x01\xff\xfd\x03\xff\xfb\x18")
+    s.telnet.dataReceived(b"\xff\xfa\x18\x00xterm-256color\xff\xf0")
+    s.telnet_data(b"\n")
+    t.clear()
+    s.telnet_data(b"hello\n")
+    assert b"\x1b[" in t.value() and "hello" in text(t)
+    s.apply([fx.SetColour(False)])
+    t.clear()
+    s.telnet_data(b"plain now\n")
+    assert "<guest1> plain now" in text(t)
+    assert b"\x1b[3" not in t.value() and b"\x1b[1m" not in t.value()
