@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 import attrs
 
-from bbs.context import Context
+from bbs.context import Context, UserView
 from bbs.effects import Effect
+from bbs.text import fold
 
 Handler = Callable[[Context, str], Sequence[Effect]]
 
@@ -80,6 +81,16 @@ def split_first(args: str) -> tuple[str, str]:
     """Split an argument string into its first word and the rest."""
     head, _, rest = args.strip().partition(" ")
     return head, rest.strip()
+
+
+def online(ctx: Context, nick: str) -> UserView:
+    """The online user called C{nick}, or a refusal the user sees."""
+    if not nick:
+        raise CommandError("Whom? Give a nickname.")
+    user = ctx.hub.users.get(fold(nick))
+    if user is None:
+        raise CommandError(f"No such user online: {nick}")
+    return user
 
 
 def load() -> Registry:

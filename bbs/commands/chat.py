@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bbs.commands import CommandError, registry, split_first
-from bbs.context import Context, UserView
+from bbs.commands import CommandError, online, registry, split_first
+from bbs.context import Context
 from bbs.durations import format_duration
 from bbs.effects import (
     ChangeNick, Effect, Join, PrivateMessage, Quit, Reply, Say, SetAway,
@@ -17,16 +17,6 @@ from bbs.text import fold, name_problem, nick_problem
 LOBBY = "lobby"
 TOPIC_MAX = 200
 AWAY_MAX = 120
-
-
-def _user(ctx: Context, nick: str) -> UserView:
-    """The online user called C{nick}, or a refusal."""
-    if not nick:
-        raise CommandError("Whom? Give a nickname.")
-    user = ctx.hub.users.get(fold(nick))
-    if user is None:
-        raise CommandError(f"No such user online: {nick}")
-    return user
 
 
 @registry.command("help", "/help [COMMAND]", "List commands, or explain one.")
@@ -155,7 +145,7 @@ def msg(ctx: Context, args: str) -> Sequence[Effect]:
     target, text = split_first(args)
     if not target or not text:
         raise CommandError("Usage: /msg NICK TEXT")
-    user = _user(ctx, target)
+    user = online(ctx, target)
     if fold(user.nick) == fold(ctx.nick):
         raise CommandError("Talking to yourself? Try saying it in the room.")
     return [PrivateMessage(user.nick, text)]
@@ -167,7 +157,7 @@ def reply(ctx: Context, args: str) -> Sequence[Effect]:
         raise CommandError("Nobody has sent you a private message yet.")
     if not args.strip():
         raise CommandError("Usage: /reply TEXT")
-    return [PrivateMessage(_user(ctx, ctx.reply_to).nick, args.strip())]
+    return [PrivateMessage(online(ctx, ctx.reply_to).nick, args.strip())]
 
 
 @registry.command("away", "/away [TEXT]", "Mark yourself away, or back.")

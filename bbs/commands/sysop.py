@@ -11,8 +11,8 @@ import ipaddress
 import time
 from collections.abc import Sequence
 
-from bbs.commands import CommandError, registry, split_first
-from bbs.context import Context, UserView
+from bbs.commands import CommandError, online, registry, split_first
+from bbs.context import Context
 from bbs.durations import format_duration, parse_duration
 from bbs.effects import Banned, Effect, Kick, Mute, Reply, Shutdown, Unbanned, Wall
 from bbs.store import BanRecord, IStore, ban_target
@@ -26,15 +26,6 @@ SHUTDOWN_MAX = 3600.0
 def _sysop(ctx: Context, command: str) -> None:
     if not ctx.sysop:
         raise CommandError(f"Permission denied: /{command} is for sysops")
-
-
-def _online(ctx: Context, nick: str) -> UserView:
-    if not nick:
-        raise CommandError("Whom? Give a nickname.")
-    user = ctx.hub.users.get(fold(nick))
-    if user is None:
-        raise CommandError(f"No such user online: {nick}")
-    return user
 
 
 def _duration_and_rest(args: str, default: float | None) -> tuple[float | None, str]:
@@ -68,7 +59,7 @@ def _store(ctx: Context) -> IStore:
 def kick(ctx: Context, args: str) -> Sequence[Effect]:
     _sysop(ctx, "kick")
     nick, reason = split_first(args)
-    user = _online(ctx, nick)
+    user = online(ctx, nick)
     return [Kick(user.nick, reason[:REASON_MAX])]
 
 
@@ -161,7 +152,7 @@ def _stamp(seconds: float) -> str:
 def mute(ctx: Context, args: str) -> Sequence[Effect]:
     _sysop(ctx, "mute")
     nick, rest = split_first(args)
-    user = _online(ctx, nick)
+    user = online(ctx, nick)
     seconds = None
     if rest:
         try:
@@ -176,7 +167,7 @@ def mute(ctx: Context, args: str) -> Sequence[Effect]:
 def unmute(ctx: Context, args: str) -> Sequence[Effect]:
     _sysop(ctx, "unmute")
     nick, _ = split_first(args)
-    user = _online(ctx, nick)
+    user = online(ctx, nick)
     return [Mute(user.nick, None, on=False), Reply(f"Unmuted {user.nick}.")]
 
 
