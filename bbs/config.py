@@ -21,7 +21,9 @@ from bbs.guard.addresses import parse_network
 from bbs.guard.traps import RulesError, TrapRules
 from bbs.shell.fs import ARCHES
 
-DEFAULT_PORT = "tcp:2323"
+# A backlog of 511 (Twisted's default is 50) so that a burst of bots does not
+# overflow the accept queue and make people's connections wait for a retry.
+DEFAULT_PORT = "tcp:2323:backlog=511"
 POLICIES = ("ban", "shell", "log")
 
 

@@ -24,6 +24,7 @@ from bbs.commands import CommandError
 from bbs.commands.accounts import identify
 from bbs.context import Context, Sighting
 from bbs.durations import format_duration
+from bbs.events import loggable
 from bbs.guard.bans import describe
 from bbs.guard.limits import MessageLimiter, Verdict
 from bbs.guard.traps import BotScore, Detection
@@ -48,7 +49,7 @@ IDLE_WARNING = 120.0
 KEEPALIVE = 120.0
 INSTANT = 0.02  # a whole line this soon after the prompt is typed by no person
 _SIGNALS = {"no-negotiation": "no-telnet-reply", "nul-line-end": "nul-line-end",
-            "protocol-error": "foreign-protocol"}
+            "protocol-error": "foreign-protocol", "input-flood": "line-burst"}
 SIMPLE_COMMANDS = frozenset(("help", "who", "quit"))
 # Terminal types whose emulators understand SGR colour.
 _COLOUR_TERMS = ("xterm", "ansi", "screen", "tmux", "linux", "putty", "rxvt",
@@ -106,7 +107,8 @@ class Session:
         self._pending = 0
         self.gone: Deferred = Deferred()
         self.editor = LineEditor(
-            self._write, self._line, on_eof=self._eof, completer=self._complete
+            self._write, self._line, on_eof=self._eof, completer=self._complete,
+            clock=bbs.clock,
         )
 
     # -- telnet application -------------------------------------------------
@@ -479,7 +481,7 @@ class Session:
         if failure.check(Overloaded):
             self.print(error(str(failure.value)))
             return
-        log.failure("{what} failed for {session}", failure, what=what, session=self.id)
+        log.failure("{what} failed for {session}", failure, what=loggable(what), session=self.id)
         self.event("bbs.command.error", f"{what} failed", command=what,
                    error=failure.getErrorMessage()[:200])
         if self.state != CLOSED:
@@ -694,7 +696,7 @@ def _call(handler: Callable[[Context, str], Sequence[fx.Effect]],
     except (CommandError, Refused) as e:
         return (fx.Reply(error(str(e))),)
     except StoreError as e:
-        log.error("store: {error}", error=e)
+        log.error("store: {error}", error=loggable(str(e)))
         return (fx.Reply(error("Sorry, that could not be saved or read just now; try again later.")),)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 import typing
 from weakref import WeakKeyDictionary
 
@@ -122,6 +123,10 @@ class TelnetLimits:
     @ivar window_burst: NAWS changes reported at once before that.
     @ivar ayt_rate: C{IAC AYT} answered per second; the rest are ignored.
     @ivar ayt_burst: C{IAC AYT} answered at once before that.
+    @ivar socket_buffer: Bytes of kernel send and receive buffer asked for
+        (Linux doubles it).  Left to itself the kernel grows them to
+        megabytes, which a client that never reads -- or whose reading we
+        paused -- would fill; chat needs a few kilobytes a second.
     """
 
     subnegotiation: int = 4096
@@ -134,6 +139,7 @@ class TelnetLimits:
     window_burst: int = 4
     ayt_rate: float = 1.0
     ayt_burst: int = 3
+    socket_buffer: int = 64 * 1024
 
 
 class InputMeter:
@@ -230,6 +236,26 @@ def _log_suppressed(ip: str, count: int) -> None:
     )
 
 
+def _bound_socket_buffers(transport: object, size: int) -> None:
+    """Ask the kernel for C{size}-byte socket buffers, if there is a socket.
+
+    Under TLS the socket is the wrapped transport's; a test transport has none.
+    """
+    for _ in range(3):
+        handle = getattr(transport, "getHandle", None)
+        sock = handle() if handle is not None else None
+        if isinstance(sock, socket.socket):
+            break
+        transport = getattr(transport, "transport", None)
+    else:
+        return
+    for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, size)
+        except OSError:
+            pass
+
+
 def _clamp(value: int, bounds: tuple[int, int]) -> int:
     low, high = bounds
     return min(max(value, low), high)
@@ -241,7 +267,9 @@ class TelnetConnection(Protocol):
 
     It is also the transport's streaming producer: Twisted pauses it when the
     client stops reading, and whatever is written meanwhile is counted so a
-    client that never reads cannot make us buffer without bound.
+    client that never reads cannot make us buffer without bound.  The other
+    way round, it pauses the transport (stops reading the socket) for as long
+    as a client that sends too fast is over its L{TelnetLimits.input_rate}.
 
     @ivar character_mode: The client accepted our ECHO, so it sends each key
         as typed and we echo.
@@ -271,6 +299,12 @@ class TelnetConnection(Protocol):
         self._state = _DATA
         self._verb = 0
         self._sub = bytearray()
+        self._input = InputMeter(self.clock, limits.input_rate, limits.input_burst)
+        self._unpause: IDelayedCall | None = None  # resumes reading a fast sender
+        self._windows = TokenBucket(self.clock, limits.window_rate, limits.window_burst)
+        self._reported = self.window  # the size the app was last told
+        self._window_due: IDelayedCall | None = None
+        self._ayt = TokenBucket(self.clock, limits.ayt_rate, limits.ayt_burst)
         self._cr = False  # the last data byte was a CR: drop a following LF/NUL
         self._out = bytearray()  # parsed application bytes not yet delivered
         self._sniff: bytearray | None = bytearray()  # first bytes, until told apart
@@ -307,6 +341,7 @@ class TelnetConnection(Protocol):
                 nodelay(True)
             except OSError:
                 pass
+        _bound_socket_buffers(transport, self.limits.socket_buffer)
         self.peer = _address(transport.getPeer())
         self.host = _address(transport.getHost())
         transport.registerProducer(self, True)
@@ -324,6 +359,7 @@ class TelnetConnection(Protocol):
         if self._closing or not data:
             return
         try:
+            self._meter(len(data))
             if (
                 self._state == _DATA
                 and not self._cr
@@ -337,15 +373,28 @@ class TelnetConnection(Protocol):
             self._parse(data)
             self._flush()
         except Exception:
-            log.failure("Unexpected error on telnet input from {ip}", ip=self.peer[0])
+            if _log_limit(self.clock).allow(self.peer[0]):
+                log.failure("Unexpected error on telnet input from {ip}", ip=self.peer[0])
             self._out.clear()
             self.close("internal error")
 
+    def _meter(self, size: int) -> None:
+        pause = self._input.spend(size)
+        if pause and self._unpause is None and not self._closing:
+            self.transport.pauseProducing()
+            self._unpause = self.clock.callLater(pause, self._resume_reading)
+            self._signal("input-flood")
+
+    def _resume_reading(self) -> None:
+        self._unpause = None
+        if not self._closing:
+            self.transport.resumeProducing()
+
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        for call in (self._silence, self._linger):
+        for call in (self._silence, self._linger, self._unpause, self._window_due):
             if call is not None and call.active():
                 call.cancel()
-        self._silence = self._linger = None
+        self._silence = self._linger = self._unpause = self._window_due = None
         held, self._sniff = self._sniff, None
         self._closing = True
         self._registered = False
@@ -427,7 +476,7 @@ class TelnetConnection(Protocol):
         if self._paused:
             self._pending += len(wire)
             if self._pending > self.limits.pending_output:
-                log.info("Telnet client {ip} is not reading; dropping it", ip=self.peer[0])
+                self._log("Telnet client {ip} is not reading; dropping it")
                 self.abort("output queue full")
                 return
         self.transport.write(wire)
@@ -464,7 +513,11 @@ class TelnetConnection(Protocol):
                 elif byte == NUL:
                     self._nul()
                 else:
+                    # What came before a command reaches the app first, so
+                    # that if it ends the session (Ctrl-D, /quit) nothing
+                    # after it is acted on, however the bytes were packed.
                     self._end_sniff()
+                    self._flush()
                     self._state = _COMMAND
             elif state == _COMMAND:
                 self._state = _DATA
@@ -516,7 +569,7 @@ class TelnetConnection(Protocol):
                 return
             self._sniff = None
             if verdict:
-                self._reject_foreign(verdict)
+                self._reject_foreign(verdict, bytes(sniff))
                 return
             data = bytes(sniff)
         self._out += data
@@ -564,16 +617,26 @@ class TelnetConnection(Protocol):
         elif byte == SB:
             self._state = _SUB
         elif byte == AYT:
-            self._send(_AYT_REPLY)
+            if self._ayt.take():
+                self._send(_AYT_REPLY)
         elif byte in _KEYS:
             self._emit(_KEYS[byte])
         elif byte < EOF:
             self._protocol_error(f"IAC followed by {byte}", "protocol error")
         # NOP, DM, BRK, AO, GA, SUSP, ABORT, EOR and a stray SE mean nothing here.
 
+    def _log(self, format: str, **fields: object) -> None:
+        """Log one line about this client, within its address's allowance.
+
+        Fields must be ours or already passed through L{loggable}.
+        """
+        ip = self.peer[0]
+        if _log_limit(self.clock).allow(ip):
+            log.info(format, ip=ip, **fields)
+
     def _protocol_error(self, detail: str, line: str) -> None:
         self._flush()
-        log.info("Telnet protocol error from {ip}: {detail}", ip=self.peer[0], detail=detail)
+        self._log("Telnet protocol error from {ip}: {detail}", detail=detail)
         self._signal("protocol-error")
         self.close(line)
 
@@ -584,8 +647,9 @@ class TelnetConnection(Protocol):
             "subnegotiation too long",
         )
 
-    def _reject_foreign(self, name: str) -> None:
-        log.info("{ip} spoke {protocol}, not telnet", ip=self.peer[0], protocol=name)
+    def _reject_foreign(self, name: str, head: bytes) -> None:
+        self._log("{ip} spoke {protocol}, not telnet: {head}", protocol=name,
+                  head=loggable(head, 80))
         self._signal(f"foreign-protocol:{name}")
         self.close(_FOREIGN_LINES[name])
 
@@ -639,7 +703,26 @@ class TelnetConnection(Protocol):
         )
         if window != self.window:
             self.window = window
-            self._notify(self.app.telnet_window, *window)
+            self._report_window()
+
+    def _report_window(self) -> None:
+        """Tell the app the current size, at most L{TelnetLimits.window_rate} times a second.
+
+        A NAWS storm costs the app (and the user's screen) one redraw per
+        report, so reports beyond the allowance are coalesced: the size the
+        storm ends on is reported once the allowance has refilled.
+        """
+        if self._window_due is not None or self.window == self._reported or self._closing:
+            return
+        if not self._windows.take():
+            self._window_due = self.clock.callLater(1 / self._windows.rate, self._window_timer)
+            return
+        self._reported = self.window
+        self._notify(self.app.telnet_window, *self.window)
+
+    def _window_timer(self) -> None:
+        self._window_due = None
+        self._report_window()
 
     def _terminal_type(self, raw: bytes) -> None:
         if self.terminal_type is not None:

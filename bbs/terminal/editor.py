@@ -10,6 +10,13 @@ ever written; bytes simply accumulate until the line ends.
 The buffer holds one code point per element with its column width beside
 it, so wide and combining characters never desync the cursor, and every
 buffer here is bounded by L{EditorLimits}.
+
+Input can be hostile: a packet of ten thousand Ctrl-L or cursor keys must
+not cost ten thousand redraws of the row.  Whatever a batch of keys does to
+the input row is therefore coalesced -- once the row needs drawing again,
+the row output before it is dropped and the row is drawn once, when the
+batch is written -- and tab completion, which asks the session to search
+everyone online, has its own rate.
 """
 
 from __future__ import annotations
@@ -19,8 +26,10 @@ from collections import deque
 from typing import Callable, Sequence
 
 import attrs
+from twisted.internet.interfaces import IReactorTime
 from wcwidth import wcwidth
 
+from bbs.guard.limits import TokenBucket
 from bbs.terminal.keys import Key, KeyDecoder, printable
 from bbs.terminal.render import Span, Styled, render, visible_width
 from bbs.text import sanitize
@@ -39,11 +48,23 @@ _EOF_NOTICE: Styled = (Span("Press Ctrl-D again to quit.", "dim"),)
 
 @attrs.frozen
 class EditorLimits:
-    """Bounds on what one connection's editor will hold."""
+    """Bounds on what one connection's editor will hold or do.
+
+    @ivar line: Characters in the input line (1 KB of ASCII); typing past it
+        rings the bell, and a line-mode line is cut and the user told.
+    @ivar history: Lines remembered for Up/Down; secret lines never are.
+    @ivar escape: Characters of one escape sequence kept; a longer one is
+        swallowed whole.
+    @ivar completions: Tab completions a second, on average; more ring the
+        bell without asking the completer.
+    @ivar completion_burst: Tab completions at once before that.
+    """
 
     line: int = attrs.field(default=1024, validator=attrs.validators.ge(1))
     history: int = attrs.field(default=100, validator=attrs.validators.ge(0))
     escape: int = attrs.field(default=32, validator=attrs.validators.ge(3))
+    completions: float = attrs.field(default=5.0, validator=attrs.validators.gt(0))
+    completion_burst: int = attrs.field(default=10, validator=attrs.validators.ge(1))
 
 
 def _widths(text: str) -> list[int]:
@@ -57,7 +78,8 @@ class LineEditor:
 
     C{on_line} gets every finished line, empty ones included; C{on_eof}
     is called on a confirmed Ctrl-D; C{completer} maps the text before the
-    cursor to the full words that could complete its last word.
+    cursor to the full words that could complete its last word.  C{clock}
+    (the reactor by default) paces tab completion.
     """
 
     def __init__(
@@ -68,11 +90,15 @@ class LineEditor:
         on_eof: Callable[[], None],
         completer: Callable[[str], Sequence[str]] | None = None,
         limits: EditorLimits = EditorLimits(),
+        clock: IReactorTime | None = None,
     ) -> None:
+        if clock is None:
+            from twisted.internet import reactor as clock  # type: ignore[no-redef]
         self._write = write
         self._on_line = on_line
         self._on_eof = on_eof
         self._completer = completer
+        self._completions = TokenBucket(clock, limits.completions, limits.completion_burst)
         self._limits = limits
         self._keys = KeyDecoder(limits.escape)
         self._chars: list[str] = []
@@ -98,9 +124,16 @@ class LineEditor:
         self._recalled: int | None = None  # history index being shown
         self._draft = ""  # the line typed before walking the history
         self._eof_pending = False
+        self._ended = False  # a confirmed Ctrl-D: the rest of the packet is dropped
         self._listed: tuple[tuple[str, ...], int] | None = None
         self._overflow = False  # line mode: characters were dropped
         self._out: list[str] = []
+        # _out[_row_from:] only redraws parts of the input row; when the row
+        # needs drawing whole (_stale is the erase to use) that part is
+        # dropped, later row output skipped, and the row drawn once at the
+        # next _settle.
+        self._row_from = 0
+        self._stale: str | None = None
         self._ring = False
         # Whether an entered line stays on screen (a shell's habit) or its
         # row is cleared for the next prompt (a chat client's: the line
@@ -123,8 +156,10 @@ class LineEditor:
         self._cursor = len(self._chars)
         if value:
             if self._drawn:
-                self._out.append(self._image())
+                self._repaint()
         else:
+            self._stale = None  # the client draws its own row from now on
+            del self._out[self._row_from :]
             self._row_used = bool(self._prompt or self._chars)
         self._flush()
 
@@ -175,7 +210,7 @@ class LineEditor:
         if self._character_mode and self._drawn:
             # Terminals that reflow on resize may have wrapped the old row:
             # erase below it too (it is the last row in use).
-            self._out.append(self._image(_ERASE_BELOW))
+            self._repaint(_ERASE_BELOW)
         self._flush()
 
     def set_prompt(self, prompt: str) -> None:
@@ -198,7 +233,7 @@ class LineEditor:
         self._layout()
         if self._drawn:
             if self._character_mode:
-                self._out.append(self._image())
+                self._repaint()
             elif not (unchanged and self._row_used and not self._chars):
                 self._show_line_prompt()
         self._flush()
@@ -213,26 +248,51 @@ class LineEditor:
         """Show a message already laid out for (L{width}, L{colour})."""
         if not self._character_mode:
             if self._row_used:
-                self._out.append("\n")
-            self._out.append(rendered + "\n")
+                self._text("\n")
+            self._text(rendered + "\n")
             self._row_used = False
         elif self._drawn and (self._prompt or self._chars):
-            self._out.append(_CLEAR_ROW + rendered + "\n" + self._image())
+            self._text(_CLEAR_ROW + rendered + "\n")
+            self._repaint()
         else:
-            self._out.append(rendered + "\n")
+            self._text(rendered + "\n")
         self._flush()
 
     def redraw(self) -> None:
         """Draw the input row again (character mode only)."""
         if self._character_mode:
             self._drawn = True
-            self._out.append(self._image())
+            self._repaint()
         self._flush()
 
+    def _text(self, text: str) -> None:
+        """Output that is not just the input row: it is written as it comes."""
+        self._settle()
+        self._out.append(text)
+        self._row_from = len(self._out)
+
+    def _row(self, text: str) -> None:
+        """An edit of the row as it is on screen, unless it is to be drawn anew."""
+        if self._stale is None:
+            self._out.append(text)
+
+    def _repaint(self, erase: str = _ERASE_TO_END) -> None:
+        """The row is to be drawn whole: what was written for it goes."""
+        del self._out[self._row_from :]
+        if self._stale != _ERASE_BELOW:
+            self._stale = erase
+
+    def _settle(self) -> None:
+        if self._stale is not None:
+            self._out.append(self._image(self._stale))
+            self._stale = None
+
     def _flush(self) -> None:
+        self._settle()
         if self._ring:
             self._ring = False
             self._out.append(_BELL)
+        self._row_from = 0
         if self._out:
             data = "".join(self._out)
             self._out.clear()
@@ -245,8 +305,16 @@ class LineEditor:
     # -- input ----------------------------------------------------------------
 
     def feed(self, data: bytes) -> None:
-        """Take input bytes from the telnet layer."""
+        """Take input bytes from the telnet layer.
+
+        A confirmed Ctrl-D ends the input: whatever followed it in the same
+        packet is dropped, as it would be had it come in a packet of its own
+        after the connection closed.
+        """
+        self._ended = False
         for event in self._keys.feed(data):
+            if self._ended:
+                break
             if isinstance(event, str):
                 self._eof_pending = False
                 self._listed = None
@@ -280,11 +348,11 @@ class LineEditor:
         self._cursor = at + len(text)
         if not self._character_mode:
             self._row_used = True  # the client echoed it
-        elif not self._secret:
+        elif not self._secret and self._stale is None:
             if self._cursor == len(self._chars) and self._in_view():
-                self._out.append(text)
+                self._row(text)
             else:
-                self._out.append(self._image())
+                self._repaint()
 
     def _line_mode_backspace(self) -> None:
         if self._chars:
@@ -295,7 +363,7 @@ class LineEditor:
     def _enter(self) -> None:
         line = "".join(self._chars)
         if self._character_mode:
-            self._out.append("\n" if self.keep_entered else "\r\x1b[K")
+            self._text("\n" if self.keep_entered else "\r\x1b[K")
         else:
             self._row_used = False  # the client's own echo ended the row
             if self._overflow:
@@ -317,7 +385,7 @@ class LineEditor:
         finally:
             self._drawn = True
             if self._character_mode:
-                self._out.append(self._image())
+                self._repaint()
             else:
                 self._show_line_prompt()
 
@@ -333,13 +401,14 @@ class LineEditor:
     def _show_line_prompt(self) -> None:
         if self._prompt:
             if self._row_used:
-                self._out.append("\n")
-            self._out.append(self._prompt)
+                self._text("\n")
+            self._text(self._prompt)
             self._row_used = True
 
     def _eof(self) -> None:
         if self._eof_pending:
             self._eof_pending = False
+            self._ended = True
             self._flush()
             self._on_eof()
         else:
@@ -356,16 +425,17 @@ class LineEditor:
 
     def _key_interrupt(self) -> None:
         if self._secret:
-            self._out.append("^C\n")
+            self._text("^C\n")
         else:
+            self._settle()  # the row on screen is the one to put "^C" after
             start, end = self._view()
             column = self._prompt_columns + sum(self._widths[start:end])
             ahead = sum(self._widths[self._cursor:end])
             move = f"\x1b[{ahead}C" if ahead else ""
             # "^C" goes after the text when it fits, else on a row of its own.
-            self._out.append(move + ("^C\n" if column + 2 <= self._width else "\n^C\n"))
+            self._text(move + ("^C\n" if column + 2 <= self._width else "\n^C\n"))
         self._reset_line()
-        self._out.append(self._image())
+        self._repaint()
 
     def _key_backspace(self) -> None:
         if self._cursor == 0:
@@ -374,12 +444,12 @@ class LineEditor:
         gone = sum(self._widths[start : self._cursor])
         at_end = self._cursor == len(self._chars)
         self._delete(start, self._cursor)
-        if self._secret:
+        if self._secret or self._stale is not None:
             return
         if at_end and gone and self._in_view():
-            self._out.append("\b" * gone + _ERASE_TO_END)
+            self._row("\b" * gone + _ERASE_TO_END)
         else:
-            self._out.append(self._image())
+            self._repaint()
 
     def _key_delete(self) -> None:
         self._kill(self._cursor, self._cluster_after(self._cursor))
@@ -417,7 +487,7 @@ class LineEditor:
         self._kill(self._word_before(), self._cursor)
 
     def _key_redraw(self) -> None:
-        self._out.append(self._image())
+        self._repaint()
 
     def _key_up(self) -> None:
         if self._secret:
@@ -452,6 +522,10 @@ class LineEditor:
         if self._completer is None:
             self._bell()
             return
+        state = (tuple(self._chars), self._cursor)
+        if self._listed == state or not self._completions.take():
+            self._bell()  # already listed, or asked too often: not again
+            return
         start = self._word_start()
         word = "".join(self._chars[start : self._cursor])
         candidates = list(
@@ -469,10 +543,6 @@ class LineEditor:
         common = os.path.commonprefix(candidates)
         if len(common) > len(word):
             self._replace(start, common)
-            return
-        state = (tuple(self._chars), self._cursor)
-        if self._listed == state:
-            self._bell()
             return
         self._listed = state
         shown = "  ".join(candidates[:MAX_LISTED])
@@ -513,22 +583,23 @@ class LineEditor:
             index -= 1  # never between a character and its combining marks
         if index == self._cursor:
             return
+        if self._secret or self._stale is not None:
+            self._cursor = index
+            return
         before = sum(self._widths[self._scroll : self._cursor])
         self._cursor = index
-        if self._secret:
-            return
         if self._in_view():
             after = sum(self._widths[self._scroll : index])
             if after < before:
-                self._out.append(f"\x1b[{before - after}D")
+                self._row(f"\x1b[{before - after}D")
             elif after > before:
-                self._out.append(f"\x1b[{after - before}C")
+                self._row(f"\x1b[{after - before}C")
         else:
-            self._out.append(self._image())
+            self._repaint()
 
     def _redraw_line(self) -> None:
         if not self._secret:
-            self._out.append(self._image())
+            self._repaint()
 
     def _cluster_before(self, index: int) -> int:
         """Where the character ending at C{index} starts.

@@ -90,6 +90,7 @@ _TILDE = {"1": Key.HOME, "7": Key.HOME, "4": Key.END, "8": Key.END, "3": Key.DEL
 _NUMERIC = re.compile(r"[0-9;]*\Z")
 
 _ASCII_RUN = re.compile(r"[ -~]+")
+_PARAMETERS = re.compile(r"[ -?]+")  # CSI parameter and intermediate bytes
 
 # Decoder states.
 _GROUND, _ESCAPE, _CSI, _SS3, _LINUX_FKEY = range(5)
@@ -157,6 +158,14 @@ class KeyDecoder:
                 if run:
                     events.append("".join(run))
                     run.clear()
+                if self._state in (_CSI, _SS3):
+                    # A run of parameter bytes is taken whole: a flood of
+                    # digits costs one regular expression, not a call each.
+                    match = _PARAMETERS.match(text, index)
+                    if match is not None:
+                        self._parameters(match.group())
+                        index = match.end()
+                        continue
                 if self._sequence(text[index], events):
                     index += 1
         if run:
@@ -167,6 +176,13 @@ class KeyDecoder:
         self._state = _ESCAPE
         self._params.clear()
         self._length = 1
+
+    def _parameters(self, chars: str) -> None:
+        """Parameter and intermediate bytes: only the first few are kept."""
+        room = self._limit - self._length
+        if room > 0:
+            self._params.append(chars[:room])
+        self._length += len(chars)
 
     def _sequence(self, char: str, events: list[Event]) -> bool:
         """Take C{char} into the escape sequence in progress.
