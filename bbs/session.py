@@ -32,6 +32,7 @@ from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Message, Room
 from bbs.pool import Overloaded
 from bbs.store import HistoryEntry, Refused, StoreError
+from bbs.telnet.protocol import encode
 from bbs.terminal.editor import LineEditor
 from bbs.terminal.render import Span, Styled, render
 from bbs.text import fold, name_problem, sanitize
@@ -185,13 +186,28 @@ class Session:
         self.editor.print(message)
 
     def deliver(self, message: Message, cache: dict) -> None:
-        """Show a hub message; C{cache} shares renderings within one broadcast."""
+        """Show a hub message; C{cache} shares work within one broadcast.
+
+        Members with nothing typed get the very same wire bytes, encoded once
+        per terminal shape; only someone mid-typing costs an editor redraw.
+        """
         editor = self.editor
-        key = (editor.width, editor.colour)
+        shared = editor.shared_key()
+        if shared is not None:
+            wire = cache.get(shared)
+            if wire is None:
+                text = editor.shared_output(self._rendered(message, cache))
+                wire = cache[shared] = encode(text.encode("utf-8"))
+            self.telnet.write_wire(wire)
+        else:
+            editor.print_rendered(self._rendered(message, cache))
+
+    def _rendered(self, message: Message, cache: dict) -> str:
+        key = (self.editor.width, self.editor.colour)
         rendered = cache.get(key)
         if rendered is None:
             rendered = cache[key] = render(message.spans, *key)
-        editor.print_rendered(rendered)
+        return rendered
 
     def _update_colour(self) -> None:
         wanted = self._ttype_colour if self.colour_choice is None else self.colour_choice

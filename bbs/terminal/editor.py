@@ -258,6 +258,28 @@ class LineEditor:
             self._text(rendered + "\n")
         self._flush()
 
+    def shared_key(self) -> tuple | None:
+        """A key under which L{shared_output} is the same for every editor.
+
+        When nothing is typed or pending, printing a message writes a text
+        that depends only on the message, the mode, the prompt, the width and
+        colour, and leaves the editor as it was; the hub then encodes a room
+        line once per key instead of once per member.  C{None} otherwise.
+        """
+        if self._chars or self._out or self._stale is not None:
+            return None
+        if not self._character_mode:
+            return None if self._row_used else (False, "", self._width)
+        if not self._drawn:
+            return None
+        return (True, self._shown_prompt, self._width, self._colour)
+
+    def shared_output(self, rendered: str) -> str:
+        """What L{print_rendered} writes while L{shared_key} is not C{None}."""
+        if not self._character_mode or not self._prompt:
+            return rendered + "\n"
+        return _CLEAR_ROW + rendered + "\n" + self._image()
+
     def redraw(self) -> None:
         """Draw the input row again (character mode only)."""
         if self._character_mode:

@@ -519,3 +519,32 @@ def test_a_chat_client_clears_the_entered_row_instead_of_keeping_it():
     editor.feed(b"hi\n")
     assert lines == ["hi"]
     assert "".join(written) == "hi\r\x1b[K\r[lobby] \x1b[K"
+
+
+@pytest.mark.parametrize("character_mode", [True, False])
+@pytest.mark.parametrize("prompt", ["", "[lobby] ", "login: "])
+def test_shared_output_is_exactly_what_printing_writes(character_mode, prompt):
+    written: list[str] = []
+    editor = LineEditor(written.append, lambda line: None, on_eof=lambda: None)
+    editor.character_mode = character_mode
+    editor.set_prompt(prompt)
+    editor.feed(b"a line\n")  # entered: nothing left on the input line
+    written.clear()
+    key = editor.shared_key()
+    if not character_mode and prompt:
+        # The prompt holds the row: printing must first end it, a change.
+        assert key is None
+        return
+    assert key is not None
+    expected = editor.shared_output("<bob> hi")
+    editor.print_rendered("<bob> hi")
+    assert "".join(written) == expected
+    assert editor.shared_key() == key
+
+
+def test_nothing_is_shared_while_something_is_typed():
+    editor = LineEditor(lambda text: None, lambda line: None, on_eof=lambda: None)
+    editor.character_mode = True
+    editor.set_prompt("[lobby] ")
+    editor.feed(b"half")
+    assert editor.shared_key() is None
