@@ -29,7 +29,7 @@ class UserView:
 class RoomView:
     name: str
     topic: str
-    members: tuple[str, ...]
+    size: int
 
 
 @attrs.frozen

@@ -84,8 +84,11 @@ class Hub:
         self.users: dict[str, Member] = {}
         self.rooms: dict[str, Room] = {LOBBY: Room(LOBBY)}
         self._history: OrderedDict[str, deque[Message]] = OrderedDict()
+        # What handlers may see, kept up to date change by change so that a
+        # snapshot is two dict copies, not a walk over every session.
+        self._user_views: dict[str, UserView] = {}
+        self._room_views: dict[str, RoomView] = {LOBBY: RoomView(LOBBY, "", 0)}
         self._view: HubView | None = None
-        self._view_at = 0.0
 
     # -- identity -----------------------------------------------------------
 
@@ -100,9 +103,10 @@ class Hub:
             return f"The nickname {nick} is in use."
         if member.nick:
             self.users.pop(fold(member.nick), None)
+            self._user_views.pop(fold(member.nick), None)
         self.users[key] = member
         old, member.nick = member.nick, nick
-        self.changed()
+        self.changed(member)
         if old and member.room is not None:
             self.broadcast(member.room, Message(notice(f"-- {old} is now known as {nick}")))
         return None
@@ -129,7 +133,8 @@ class Hub:
         self._leave_room(member, f"-- {member.nick} went to {room.name}")
         member.room = room
         room.members[member] = None
-        self.changed()
+        self._room_changed(room)
+        self.changed(member)
         for line in self._history.get(key, ()):
             member.deliver(line, {})
         self.broadcast(room, Message(notice(f"-- {member.nick} joined {room.name}")))
@@ -145,14 +150,17 @@ class Hub:
             self.broadcast(room, Message(notice(announcement)))
         elif room.key != LOBBY:
             del self.rooms[room.key]
-        self.changed()
+        self._room_changed(room)
+        self.changed(member)
 
     def leave(self, member: Member, message: str = "") -> None:
         """Remove a user who has disconnected."""
-        if self.users.get(fold(member.nick)) is member:
-            del self.users[fold(member.nick)]
         said = f" ({message})" if message else ""
         self._leave_room(member, f"-- {member.nick} left{said}")
+        key = fold(member.nick)
+        if self.users.get(key) is member:
+            del self.users[key]
+            del self._user_views[key]
         self.changed()
 
     def set_topic(self, member: Member, topic: str) -> None:
@@ -160,7 +168,7 @@ class Hub:
         if room is None:
             return
         room.topic = topic
-        self.changed()
+        self._room_changed(room)
         self.broadcast(room, Message(notice(f"-- {member.nick} set the topic: {topic}")))
 
     # -- talking ------------------------------------------------------------
@@ -209,26 +217,38 @@ class Hub:
 
     # -- snapshots ----------------------------------------------------------
 
-    def changed(self) -> None:
+    def changed(self, member: Member | None = None) -> None:
+        """Something handlers can see changed, about C{member} if given."""
+        if member is not None:
+            key = fold(member.nick)
+            if self.users.get(key) is member:
+                room = member.room
+                self._user_views[key] = UserView(
+                    member.nick, room.name if room else "", member.connected,
+                    member.last_active, member.away, member.guest, member.sysop,
+                    member.account, member.ip,
+                )
+        self._view = None
+
+    def touch(self, member: Member) -> None:
+        """C{member} was active: idle times in snapshots may lag a second."""
+        view = self._user_views.get(fold(member.nick))
+        if view is not None and member.last_active - view.last_active >= VIEW_MAX_AGE:
+            self.changed(member)
+
+    def _room_changed(self, room: Room) -> None:
+        if self.rooms.get(room.key) is room:
+            self._room_views[room.key] = RoomView(room.name, room.topic, len(room.members))
+        else:
+            self._room_views.pop(room.key, None)
         self._view = None
 
     def view(self) -> HubView:
-        """An immutable snapshot for handlers; idle times may lag by a second."""
-        now = self.clock.seconds()
-        if self._view is None or now - self._view_at >= VIEW_MAX_AGE:
-            users = {
-                key: UserView(
-                    m.nick, m.room.name if m.room else "", m.connected,
-                    m.last_active, m.away, m.guest, m.sysop, m.account, m.ip,
-                )
-                for key, m in self.users.items()
-            }
-            rooms = {
-                key: RoomView(r.name, r.topic, tuple(m.nick for m in r.members))
-                for key, r in self.rooms.items()
-            }
-            self._view = HubView(MappingProxyType(users), MappingProxyType(rooms))
-            self._view_at = now
+        """An immutable snapshot for handlers."""
+        if self._view is None:
+            self._view = HubView(
+                MappingProxyType(dict(self._user_views)), MappingProxyType(dict(self._room_views))
+            )
         return self._view
 
     def __iter__(self) -> Iterator[Member]:

@@ -271,6 +271,7 @@ class Session:
         if self.state == LOGIN:
             return self._login(text.strip())
         self.last_active = self.bbs.clock.seconds()
+        self.bbs.hub.touch(self)
         self._idle_warned = False
         stripped = text.strip()
         if not stripped or not self._flood_ok():
@@ -420,11 +421,11 @@ class Session:
         if ban is not None:
             self.close(describe(ban, self.bbs.clock.seconds()))
             return
+        self.guest = guest
         problem = self.bbs.hub.claim(self, nick)
         if problem:
             self.print(error(problem + " Try another, or press Enter to be a guest."))
             return
-        self.guest = guest
         self.state = CHAT
         self.editor.keep_entered = False
         self.event("bbs.user.login", f"{nick} logged in", nick=nick, guest=guest,
@@ -550,6 +551,7 @@ class Session:
             self.print(error(problem))
             return
         self.guest = False
+        self.bbs.hub.changed(self)
         self.print(notice(f"You are now known as {e.nick}."))
 
     def _join_effect(self, e: fx.Join) -> None:
@@ -560,7 +562,7 @@ class Session:
 
     def _away(self, e: fx.SetAway) -> None:
         self.away = e.text
-        self.bbs.hub.changed()
+        self.bbs.hub.changed(self)
         if e.text is None:
             self.print(notice("Welcome back; you are no longer marked away."))
         else:
@@ -620,6 +622,7 @@ class Session:
             # Someone is using the name unregistered: the owner takes it back.
             self.bbs.hub.claim(holder, self.bbs.hub.guest_name())
             holder.guest = True
+            self.bbs.hub.changed(holder)
             holder.print(notice(f"{e.nick} is a registered nickname; you are now {holder.nick}."))
         ban = None if self.trusted else self.bbs.bans.match_nick(e.nick)
         if ban is not None:
@@ -633,7 +636,7 @@ class Session:
             if self.nick != e.nick:
                 self.bbs.hub.claim(self, e.nick)
             self.guest = False
-            self.bbs.hub.changed()
+            self.bbs.hub.changed(self)
             self.print(notice(f"You are logged in as {e.nick}."))
             self.event("bbs.user.login", f"{e.nick} logged in", nick=e.nick, guest=False,
                        account=e.nick)

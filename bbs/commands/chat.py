@@ -115,7 +115,7 @@ def part(ctx: Context, args: str) -> Sequence[Effect]:
 def rooms(ctx: Context, args: str) -> Sequence[Effect]:
     out: list[Effect] = [Reply((Span(_pad("Room", 18) + _pad("Users", 7) + "Topic", "bold"),))]
     for view in sorted(ctx.hub.rooms.values(), key=lambda r: fold(r.name)):
-        out.append(Reply(_pad(view.name, 18) + _pad(str(len(view.members)), 7) + view.topic))
+        out.append(Reply(_pad(view.name, 18) + _pad(str(view.size), 7) + view.topic))
     return out
 
 

@@ -29,7 +29,7 @@ def ctx(nick="alice", room="lobby", *, sysop=False, away=None, reply_to=None,
     rooms: dict[str, list[str]] = {}
     for u, r in users:
         rooms.setdefault(r, []).append(u)
-    rooms_view = {r: RoomView(r, "", tuple(m)) for r, m in rooms.items()}
+    rooms_view = {r: RoomView(r, "", len(m)) for r, m in rooms.items()}
     return Context(
         session="s1", nick=nick, room=room, guest=False, account=account, sysop=sysop,
         away=away, reply_to=reply_to, ignoring=frozenset(), colour=False, now=now,
