@@ -9,7 +9,7 @@ costs one formatting per distinct terminal shape, not one per member.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Set as AbstractSet
 from types import MappingProxyType
 from typing import Protocol
 
@@ -46,7 +46,7 @@ class Member(Protocol):
     sysop: bool
     account: str | None
     ip: str
-    ignoring: set[str]
+    ignoring: AbstractSet[str]
 
     def deliver(self, message: Message, cache: dict) -> None: ...
 

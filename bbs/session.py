@@ -68,7 +68,20 @@ def notice(text: str) -> Styled:
 
 
 class Session:
-    """A telnet application (see L{bbs.telnet.protocol.TelnetApplication})."""
+    """A telnet application (see L{bbs.telnet.protocol.TelnetApplication}).
+
+    Thousands are alive at once, so state is in slots and what most sessions
+    never need (a bot score, an ignore list) is made on first use.
+    """
+
+    __slots__ = (
+        "bbs", "id", "telnet", "state", "nick", "room", "connected", "last_active",
+        "away", "guest", "account", "sysop", "ignoring", "reply_to", "colour_choice",
+        "quit_message", "trusted", "muted_until", "muted", "honeypot", "score",
+        "editor", "gone", "_limiter", "_flood_warned", "_idle_warned", "_prompted_at",
+        "_keepalive_at", "_shown_prompt", "_closing", "_ttype_colour", "_login_tries",
+        "_ask", "_ask_delay", "_chain", "_pending",
+    )
 
     def __init__(self, bbs: "BBS") -> None:
         self.bbs = bbs
@@ -84,7 +97,7 @@ class Session:
         self.guest = True
         self.account: str | None = None
         self.sysop = False
-        self.ignoring: set[str] = set()
+        self.ignoring: frozenset[str] = frozenset()
         self.reply_to: str | None = None
         self.colour_choice: bool | None = None
         self.quit_message = ""
@@ -92,7 +105,7 @@ class Session:
         self.muted_until: float | None = None
         self.muted = False
         self.honeypot: Honeypot | None = None
-        self.score = BotScore()
+        self.score: BotScore | None = None
         self._limiter: MessageLimiter | None = None
         self._flood_warned = False
         self._idle_warned = False
@@ -153,7 +166,7 @@ class Session:
     def telnet_signal(self, name: str) -> None:
         signal = _SIGNALS.get(name) or ("foreign-protocol" if name.startswith("foreign") else None)
         if signal is not None:
-            self.score.add_signal(signal)
+            self._bot_score().add_signal(signal)
 
     def telnet_lost(self, reason: str) -> None:
         if self.state == CLOSED:
@@ -290,7 +303,7 @@ class Session:
         traps = self.bbs.traps
         if self.state == LOGIN:
             if self.bbs.clock.seconds() - self._prompted_at < INSTANT:
-                self.score.add_signal("instant-line")
+                self._bot_score().add_signal("instant-line")
             hit = traps.match_login(line) or traps.match_line(line)
         elif self.account is None:
             hit = traps.match_line(line)
@@ -299,9 +312,10 @@ class Session:
         return hit is not None and self._caught(hit, line)
 
     def _caught(self, hit: Detection, line: str) -> bool:
-        family = hit.family if hit.family != "generic" or self.score.family == "unknown" \
-            else self.score.family
-        score = hit.score + self.score.score
+        behaviour = self._bot_score()
+        family = hit.family if hit.family != "generic" or behaviour.family == "unknown" \
+            else behaviour.family
+        score = hit.score + behaviour.score
         self.event("bbs.bot.detected", f"bot detected by rule {hit.rule}: {line[:80]}",
                    rule=hit.rule, family=family, score=score, input=line[:1000])
         self.bbs.sightings.append(Sighting(self.bbs.clock.seconds(), self.ip, hit.rule,
@@ -321,6 +335,11 @@ class Session:
         self.bbs.ban_bot(self, f"bot: {hit.rule}")
         self.close(None)
         return True
+
+    def _bot_score(self) -> BotScore:
+        if self.score is None:
+            self.score = BotScore()
+        return self.score
 
     def _flood_ok(self) -> bool:
         """The message rate limit: excess lines are dropped, floods muted, then kicked."""
@@ -482,7 +501,7 @@ class Session:
         return Context(
             session=self.id, nick=self.nick, room=self.room.name if self.room else "",
             guest=self.guest, account=self.account, sysop=self.sysop, away=self.away, reply_to=self.reply_to,
-            ignoring=frozenset(self.ignoring), colour=self.editor.colour,
+            ignoring=self.ignoring, colour=self.editor.colour,
             now=self.bbs.clock.seconds(), hub=self.bbs.hub.view(), store=self.bbs.store,
             policy=self.bbs.policy, bots=tuple(self.bbs.sightings) if self.sysop else (),
         )
@@ -571,10 +590,10 @@ class Session:
     def _ignore(self, e: fx.ToggleIgnore) -> None:
         key = fold(e.nick)
         if key in self.ignoring:
-            self.ignoring.discard(key)
+            self.ignoring -= {key}
             self.print(notice(f"You see {e.nick}'s lines again."))
         else:
-            self.ignoring.add(key)
+            self.ignoring |= {key}
             self.print(notice(f"Ignoring {e.nick}. /ignore {e.nick} again to undo."))
 
     def _colour(self, e: fx.SetColour) -> None:

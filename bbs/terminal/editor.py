@@ -82,6 +82,44 @@ class LineEditor:
     (the reactor by default) paces tab completion.
     """
 
+    __slots__ = (
+        "_character_mode",
+        "_chars",
+        "_clock",
+        "_colour",
+        "_completer",
+        "_completions",
+        "_cursor",
+        "_draft",
+        "_drawn",
+        "_ended",
+        "_eof_pending",
+        "_height",
+        "_history",
+        "_keys",
+        "_limits",
+        "_listed",
+        "_on_eof",
+        "_on_line",
+        "_out",
+        "_overflow",
+        "_prompt",
+        "_prompt_columns",
+        "_recalled",
+        "_ring",
+        "_room",
+        "_row_from",
+        "_row_used",
+        "_scroll",
+        "_secret",
+        "_shown_prompt",
+        "_stale",
+        "_width",
+        "_widths",
+        "_write",
+        "keep_entered",
+    )
+
     def __init__(
         self,
         write: Callable[[str], None],
@@ -98,7 +136,8 @@ class LineEditor:
         self._on_line = on_line
         self._on_eof = on_eof
         self._completer = completer
-        self._completions = TokenBucket(clock, limits.completions, limits.completion_burst)
+        self._clock = clock
+        self._completions: TokenBucket | None = None  # made on the first Tab
         self._limits = limits
         self._keys = KeyDecoder(limits.escape)
         self._chars: list[str] = []
@@ -120,7 +159,7 @@ class LineEditor:
         # Line mode: the cursor is not at the start of a row (a prompt or
         # the client's own echo is on it).
         self._row_used = False
-        self._history: deque[str] = deque(maxlen=limits.history)
+        self._history: deque[str] | None = None  # made on the first line
         self._recalled: int | None = None  # history index being shown
         self._draft = ""  # the line typed before walking the history
         self._eof_pending = False
@@ -393,7 +432,11 @@ class LineEditor:
                     (Span(f"Line too long: cut to {self._limits.line} characters.", "error"),)
                 )
         secret = self._secret
-        if not secret and line.strip() and (not self._history or self._history[-1] != line):
+        # Only character mode can walk the history: line-mode clients keep none.
+        if (self._character_mode and not secret and line.strip()
+                and (not self._history or self._history[-1] != line)):
+            if self._history is None:
+                self._history = deque(maxlen=self._limits.history)
             self._history.append(line)
         self._reset_line()
         if secret:
@@ -514,14 +557,15 @@ class LineEditor:
     def _key_up(self) -> None:
         if self._secret:
             return
-        index = (len(self._history) if self._recalled is None else self._recalled) - 1
+        history = self._history or ()
+        index = (len(history) if self._recalled is None else self._recalled) - 1
         if index < 0:
             self._bell()
             return
         if self._recalled is None:
             self._draft = "".join(self._chars)
         self._recalled = index
-        self._load(self._history[index])
+        self._load(history[index])
 
     def _key_down(self) -> None:
         if self._secret:
@@ -530,7 +574,7 @@ class LineEditor:
             self._bell()
             return
         index = self._recalled + 1
-        if index < len(self._history):
+        if index < len(self._history or ()):
             self._recalled = index
             self._load(self._history[index])
         else:
@@ -545,6 +589,9 @@ class LineEditor:
             self._bell()
             return
         state = (tuple(self._chars), self._cursor)
+        if self._completions is None:
+            limits = self._limits
+            self._completions = TokenBucket(self._clock, limits.completions, limits.completion_burst)
         if self._listed == state or not self._completions.take():
             self._bell()  # already listed, or asked too often: not again
             return
