@@ -15,6 +15,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from bbs.hub import HISTORY_LINES
 from bbs.pool import WorkerPool
 from bbs.store import HistoryEntry, IStore
 
@@ -47,6 +48,13 @@ class HistoryWriter(Service):
         batch, self._pending = self._pending, []
         if not batch:
             return succeed(None)
+        # Only the last lines of each room are ever replayed: a busy second
+        # need not write more than that many per room.
+        per_room: dict[str, list[HistoryEntry]] = {}
+        for entry in batch:
+            per_room.setdefault(entry.room, []).append(entry)
+        if any(len(lines) > HISTORY_LINES for lines in per_room.values()):
+            batch = [e for lines in per_room.values() for e in lines[-HISTORY_LINES:]]
         d = self.pool.run(self.store.append_history_many, batch)
         return d.addErrback(lambda f: log.error("room history not saved: {e}", e=f.value))
 

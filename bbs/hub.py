@@ -38,6 +38,7 @@ class Member(Protocol):
     """What the hub needs of a connected, logged-in user (a session)."""
 
     nick: str
+    key: str  # fold(nick), kept by the hub
     room: "Room | None"
     connected: float
     last_active: float
@@ -102,10 +103,10 @@ class Hub:
         if holder is not None and holder is not member:
             return f"The nickname {nick} is in use."
         if member.nick:
-            self.users.pop(fold(member.nick), None)
-            self._user_views.pop(fold(member.nick), None)
+            self.users.pop(member.key, None)
+            self._user_views.pop(member.key, None)
         self.users[key] = member
-        old, member.nick = member.nick, nick
+        old, member.nick, member.key = member.nick, nick, key
         self.changed(member)
         if old and member.room is not None:
             self.broadcast(member.room, Message(notice(f"-- {old} is now known as {nick}")))
@@ -157,7 +158,7 @@ class Hub:
         """Remove a user who has disconnected."""
         said = f" ({message})" if message else ""
         self._leave_room(member, f"-- {member.nick} left{said}")
-        key = fold(member.nick)
+        key = member.key
         if self.users.get(key) is member:
             del self.users[key]
             del self._user_views[key]
@@ -177,7 +178,7 @@ class Hub:
         room = member.room
         if room is None:
             return
-        message = Message(chat_line(member.nick, text, emote), fold(member.nick))
+        message = Message(chat_line(member.nick, text, emote), member.key)
         self._remember(room.key, message)
         self.broadcast(room, message)
         if self.on_history is not None:
@@ -220,7 +221,7 @@ class Hub:
     def changed(self, member: Member | None = None) -> None:
         """Something handlers can see changed, about C{member} if given."""
         if member is not None:
-            key = fold(member.nick)
+            key = member.key
             if self.users.get(key) is member:
                 room = member.room
                 self._user_views[key] = UserView(
@@ -232,7 +233,7 @@ class Hub:
 
     def touch(self, member: Member) -> None:
         """C{member} was active: idle times in snapshots may lag a second."""
-        view = self._user_views.get(fold(member.nick))
+        view = self._user_views.get(member.key)
         if view is not None and member.last_active - view.last_active >= VIEW_MAX_AGE:
             self.changed(member)
 

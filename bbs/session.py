@@ -75,7 +75,7 @@ class Session:
     """
 
     __slots__ = (
-        "bbs", "id", "telnet", "state", "nick", "room", "connected", "last_active",
+        "bbs", "id", "telnet", "state", "nick", "key", "room", "connected", "last_active",
         "away", "guest", "account", "sysop", "ignoring", "reply_to", "colour_choice",
         "quit_message", "trusted", "muted_until", "muted", "honeypot", "score",
         "editor", "gone", "_limiter", "_flood_warned", "_idle_warned", "_prompted_at",
@@ -89,6 +89,7 @@ class Session:
         self.telnet: TelnetConnection | None = None
         self.state = LOGIN
         self.nick = ""
+        self.key = ""  # fold(nick), kept by the hub
         self.room: Room | None = None
         now = bbs.clock.seconds()
         self.connected = now

@@ -100,8 +100,14 @@ def join(ctx: Context, args: str) -> Sequence[Effect]:
 
 
 def _join(ctx: Context, room: str) -> Join:
-    history = ctx.store.recent_history(room) if ctx.store is not None else ()
-    return Join(room, tuple(history))
+    """Join C{room}; the first to enter it since start-up brings its stored history.
+
+    A room that exists now was entered since start-up, and that first join
+    already gave the hub its history; only a new room costs a store read.
+    """
+    if ctx.store is None or fold(room) in ctx.hub.rooms:
+        return Join(room)
+    return Join(room, tuple(ctx.store.recent_history(room)))
 
 
 @registry.command("part", "/part", "Leave this room for the lobby.")

@@ -11,6 +11,7 @@ from bbs.terminal.render import Span
 class FakeMember:
     def __init__(self, hub: Hub, nick: str) -> None:
         self.nick = ""
+        self.key = ""
         self.room = None
         self.connected = self.last_active = 0.0
         self.away = None
