@@ -70,7 +70,7 @@ class TelnetFactory(Factory):
         refusal = self.bbs.admit(getattr(addr, "host", ""))
         if refusal is not None:
             return Refusal(refusal)
-        return TelnetConnection(Session(self.bbs), clock=self.bbs.clock)
+        return TelnetConnection(Session(self.bbs), clock=self.bbs.clock, coalesce=True)
 
 
 class InOrder(MultiService):

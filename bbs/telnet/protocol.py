@@ -15,6 +15,7 @@ for their client to make up its mind.
 from __future__ import annotations
 
 import ipaddress
+import weakref
 import re
 import socket
 import typing
@@ -82,6 +83,36 @@ _FOREIGN_LINES = {
     "tls": "This is a plain telnet server; TLS is not spoken on this port.",
     "ssh": "This is a telnet server, not an SSH server.",
 }
+
+
+class _Coalescer:
+    """Flushes every connection that wrote during this turn of the reactor."""
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self.clock = clock
+        self.waiting: list[TelnetConnection] = []
+        self.call: IDelayedCall | None = None
+
+    def add(self, connection: "TelnetConnection") -> None:
+        self.waiting.append(connection)
+        if self.call is None:
+            self.call = self.clock.callLater(0, self.flush)
+
+    def flush(self) -> None:
+        self.call = None
+        waiting, self.waiting = self.waiting, []
+        for connection in waiting:
+            connection.flush()
+
+
+_COALESCERS: "weakref.WeakKeyDictionary[IReactorTime, _Coalescer]" = weakref.WeakKeyDictionary()
+
+
+def _coalescer(clock: IReactorTime) -> _Coalescer:
+    coalescer = _COALESCERS.get(clock)
+    if coalescer is None:
+        coalescer = _COALESCERS[clock] = _Coalescer(clock)
+    return coalescer
 
 
 def encode(data: bytes) -> bytes:
@@ -279,6 +310,8 @@ class TelnetConnection(Protocol):
     """
 
     __slots__ = (
+        "_batch",
+        "_coalesce",
         "_aborted",
         "_ayt",
         "_closing",
@@ -323,9 +356,12 @@ class TelnetConnection(Protocol):
         *,
         clock: IReactorTime | None = None,
         limits: TelnetLimits = TelnetLimits(),
+        coalesce: bool = False,
     ) -> None:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
+        self._coalesce = coalesce
+        self._batch: list[bytes] | None = None
         self.app = app
         self.clock: IReactorTime = clock
         self.limits = limits
@@ -440,6 +476,7 @@ class TelnetConnection(Protocol):
         if self._lost:
             return
         self._lost = True
+        self._batch = None
         if held and self._reason is None:
             # The client left before its first bytes could be told apart.
             self.app.telnet_data(bytes(held))
@@ -467,10 +504,27 @@ class TelnetConnection(Protocol):
         self.write_wire(encode(data))
 
     def write_wire(self, wire: bytes) -> None:
-        """Send bytes that L{encode} has already made ready for the wire."""
+        """Send bytes that L{encode} has already made ready for the wire.
+
+        With C{coalesce}, everything written during one turn of the reactor
+        goes out as one transport write at the end of the turn: a member of a
+        busy room gets one write for several lines instead of one each.
+        """
         if self._closing or not wire:
             return
-        self._send(wire)
+        if not self._coalesce:
+            self._send(wire)
+        elif self._batch is None:
+            self._batch = [wire]
+            _coalescer(self.clock).add(self)
+        else:
+            self._batch.append(wire)
+
+    def flush(self) -> None:
+        """Send what this turn of the reactor wrote (see L{write_wire})."""
+        batch, self._batch = self._batch, None
+        if batch and not self._closing:
+            self._send(b"".join(batch))
 
     def request_echo(self, on: bool) -> None:
         """Offer (or withdraw) to echo, e.g. around a password prompt."""
@@ -481,6 +535,7 @@ class TelnetConnection(Protocol):
         """Send C{reason} as a last line, then close once the output is flushed."""
         if self._closing:
             return
+        self.flush()
         if reason is not None:
             self._send(encode(reason.encode("utf-8") + b"\n"))
             if self._closing:  # that line overflowed the queue and aborted
@@ -498,6 +553,7 @@ class TelnetConnection(Protocol):
         if self._aborted or self._lost:
             return
         self._aborted = self._closing = True
+        self._batch = None
         if self._reason is None:
             self._reason = reason
         self._unregister()
@@ -510,6 +566,9 @@ class TelnetConnection(Protocol):
             self.transport.unregisterProducer()
 
     def _send(self, wire: bytes) -> None:
+        if self._batch is not None:  # keep the order of everything written
+            batch, self._batch = self._batch, None
+            wire = b"".join(batch) + wire
         if not wire:
             return
         if self._paused:

@@ -684,3 +684,33 @@ def test_fast_path_delivers_chunk_unchanged():
     c = connect()
     c.feed(b"hello", b" world\n")
     assert c.app.events[1:] == [("data", b"hello"), ("data", b" world\n")]
+
+
+def test_coalescing_sends_one_write_per_turn_in_order():
+    from twisted.internet.task import Clock
+    from twisted.internet.testing import StringTransport
+
+    from bbs.telnet.protocol import TelnetConnection
+
+    class App:
+        def __getattr__(self, name):
+            return lambda *a: None
+
+    clock = Clock()
+    transport = StringTransport()
+    writes: list[bytes] = []
+    real_write = transport.write
+    transport.write = lambda data: (writes.append(data), real_write(data))
+    proto = TelnetConnection(App(), clock=clock, coalesce=True)
+    proto.makeConnection(transport)
+    writes.clear()
+    transport.clear()
+    proto.write_wire(b"one\r\n")
+    proto.write(b"two\n")
+    proto.write_wire(b"three\r\n")
+    assert writes == []
+    clock.advance(0)
+    assert writes == [b"one\r\ntwo\r\nthree\r\n"]
+    proto.write_wire(b"last\r\n")
+    proto.close("bye")
+    assert transport.value().endswith(b"last\r\nbye\r\n")
