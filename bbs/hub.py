@@ -82,6 +82,9 @@ class Hub:
     def __init__(self, clock, on_history: Callable[[HistoryEntry], None] | None = None) -> None:
         self.clock = clock
         self.on_history = on_history
+        # Set while the server shuts down: everyone is leaving at once, and
+        # telling each of N people about the other N-1 would take O(N^2).
+        self.closing = False
         self.users: dict[str, Member] = {}
         self.rooms: dict[str, Room] = {LOBBY: Room(LOBBY)}
         self._history: OrderedDict[str, deque[Message]] = OrderedDict()
@@ -147,7 +150,7 @@ class Hub:
             return
         room.members.pop(member, None)
         member.room = None
-        if room.members:
+        if room.members and not self.closing:
             self.broadcast(room, Message(notice(announcement)))
         elif room.key != LOBBY:
             del self.rooms[room.key]

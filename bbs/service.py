@@ -166,6 +166,7 @@ class BBS(Service):
         sessions = list(self.sessions)
         if not sessions:
             return defer.succeed(None)
+        self.hub.closing = True
         gone = [s.gone for s in sessions]
         for s in sessions:
             s.close("The server is shutting down. Goodbye.")

@@ -153,3 +153,12 @@ def test_view_follows_joins_leaves_renames_and_topics():
     view = hub.view()
     assert set(view.users) == {"alicia"} and "den" not in view.rooms
     assert view.users["alicia"].nick == "alicia" and view.users["alicia"].room == "lobby"
+
+
+def test_nobody_is_told_about_each_leave_while_the_server_closes():
+    hub, (a, b, c) = make("alice", "bob", "carol")
+    hub.closing = True
+    hub.leave(a)
+    hub.leave(b)
+    assert not any("left" in line for line in c.seen)
+    assert hub.find("alice") is None and hub.find("bob") is None
