@@ -9,7 +9,7 @@ so no half-finished dialogue lives in shared state.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from bbs import passwords
@@ -97,19 +97,11 @@ def register(ctx: Context, args: str) -> Sequence[Effect]:
         raise CommandError("Choose a nickname first with /nick NAME, then /register.")
     if store.get_account(ctx.nick) is not None:
         raise CommandError(f"{ctx.nick} is registered already; /login {ctx.nick} to use it.")
-    return [Ask("Password: ", _register_first, secret=True)]
+    return [_new_password("Password: ", "Nothing was registered; /register to try again.",
+                          _register_done)]
 
 
-def _register_first(ctx: Context, password: str) -> Sequence[Effect]:
-    problem = passwords.password_problem(password)
-    if problem:
-        raise CommandError(problem + " Nothing was registered; /register to try again.")
-    return [Ask("Password again: ", partial(_register_second, password), secret=True)]
-
-
-def _register_second(first: str, ctx: Context, password: str) -> Sequence[Effect]:
-    if password != first:
-        raise CommandError("The passwords differ. Nothing was registered; /register to try again.")
+def _register_done(ctx: Context, password: str) -> Sequence[Effect]:
     store = _store(ctx)
     store.create_account(ctx.nick, passwords.hash_password(password))
     store.touch_seen(ctx.nick, ctx.now)
@@ -117,6 +109,27 @@ def _register_second(first: str, ctx: Context, password: str) -> Sequence[Effect
         Reply((Span(f"Registered {ctx.nick}. Next time, log in with it at the prompt.", "dim"),)),
         LoggedIn(ctx.nick, False, 0),
     ]
+
+
+def _new_password(prompt: str, nothing: str,
+                  done: Callable[[Context, str], Sequence[Effect]]) -> Ask:
+    """Ask for a new password twice (echo off), then hand it to C{done}.
+
+    C{nothing} tells the user that a refusal changed nothing.
+    """
+
+    def first(ctx: Context, password: str) -> Sequence[Effect]:
+        problem = passwords.password_problem(password)
+        if problem:
+            raise CommandError(f"{problem} {nothing}")
+        return [Ask(f"{prompt.rstrip(': ')} again: ", partial(second, password), secret=True)]
+
+    def second(typed: str, ctx: Context, again: str) -> Sequence[Effect]:
+        if again != typed:
+            raise CommandError(f"The passwords differ. {nothing}")
+        return done(ctx, typed)
+
+    return Ask(prompt, first, secret=True)
 
 
 @registry.command("password", "/password", "Change your password.")
@@ -129,20 +142,11 @@ def _password_old(ctx: Context, old: str) -> Sequence[Effect]:
     account = _store(ctx).get_account(ctx.account or "")
     if account is None or not passwords.verify_password(old, account.password_hash)[0]:
         raise CommandError("That is not your password. Nothing was changed.")
-    return [Ask("New password: ", _password_new, secret=True)]
+    return [_new_password("New password: ", "Nothing was changed.", _password_done)]
 
 
-def _password_new(ctx: Context, new: str) -> Sequence[Effect]:
-    problem = passwords.password_problem(new)
-    if problem:
-        raise CommandError(problem + " Nothing was changed.")
-    return [Ask("New password again: ", partial(_password_again, new), secret=True)]
-
-
-def _password_again(first: str, ctx: Context, again: str) -> Sequence[Effect]:
-    if again != first:
-        raise CommandError("The passwords differ. Nothing was changed.")
-    _store(ctx).set_password_hash(ctx.account or "", passwords.hash_password(first))
+def _password_done(ctx: Context, password: str) -> Sequence[Effect]:
+    _store(ctx).set_password_hash(ctx.account or "", passwords.hash_password(password))
     return [Reply("Your password has been changed.")]
 
 
