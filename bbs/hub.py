@@ -28,10 +28,16 @@ VIEW_MAX_AGE = 1.0
 
 @attrs.frozen
 class Message:
-    """One line for other users' screens; C{sender} (folded) lets them ignore it."""
+    """One line for other users' screens; C{sender} (folded) lets them ignore it.
+
+    C{shapes} keeps its renderings and wire bytes per terminal shape, so a
+    line is formatted once for a whole room and again for nobody who joins
+    later and gets it replayed from the history.
+    """
 
     spans: Styled
     sender: str | None = None
+    shapes: dict = attrs.field(factory=dict, eq=False, repr=False)
 
 
 class Member(Protocol):
@@ -49,7 +55,7 @@ class Member(Protocol):
     ip: str
     ignoring: AbstractSet[str]
 
-    def deliver(self, message: Message, cache: dict) -> None: ...
+    def deliver(self, message: Message) -> None: ...
 
 
 class Room:
@@ -140,7 +146,7 @@ class Hub:
         self._room_changed(room)
         self.changed(member)
         for line in self._history.get(key, ()):
-            member.deliver(line, {})
+            member.deliver(line)
         self.broadcast(room, Message(notice(f"-- {member.nick} joined {room.name}")))
         return room
 
@@ -195,11 +201,10 @@ class Hub:
         self._deliver_all(self.users.values(), message)
 
     def _deliver_all(self, members: Iterable[Member], message: Message) -> None:
-        cache: dict = {}
         sender = message.sender
         for member in list(members):
             if sender is None or sender not in member.ignoring:
-                member.deliver(message, cache)
+                member.deliver(message)
 
     def seed(self, key: str, entries: Iterable[HistoryEntry]) -> None:
         """Fill an unheard room's history from stored entries."""

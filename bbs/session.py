@@ -199,28 +199,29 @@ class Session:
     def print(self, message: Styled | str) -> None:
         self.editor.print(message)
 
-    def deliver(self, message: Message, cache: dict) -> None:
-        """Show a hub message; C{cache} shares work within one broadcast.
+    def deliver(self, message: Message) -> None:
+        """Show a hub message, formatted once per terminal shape (L{Message.shapes}).
 
-        Members with nothing typed get the very same wire bytes, encoded once
-        per terminal shape; only someone mid-typing costs an editor redraw.
+        Members with nothing typed get the very same wire bytes; only someone
+        mid-typing costs an editor redraw.
         """
         editor = self.editor
+        shapes = message.shapes
         shared = editor.shared_key()
         if shared is not None:
-            wire = cache.get(shared)
+            wire = shapes.get(shared)
             if wire is None:
-                text = editor.shared_output(self._rendered(message, cache))
-                wire = cache[shared] = encode(text.encode("utf-8"))
+                text = editor.shared_output(self._rendered(message))
+                wire = shapes[shared] = encode(text.encode("utf-8"))
             self.telnet.write_wire(wire)
         else:
-            editor.print_rendered(self._rendered(message, cache))
+            editor.print_rendered(self._rendered(message))
 
-    def _rendered(self, message: Message, cache: dict) -> str:
+    def _rendered(self, message: Message) -> str:
         key = (self.editor.width, self.editor.colour)
-        rendered = cache.get(key)
+        rendered = message.shapes.get(key)
         if rendered is None:
-            rendered = cache[key] = render(message.spans, *key)
+            rendered = message.shapes[key] = render(message.spans, *key)
         return rendered
 
     def _update_colour(self) -> None:
@@ -556,7 +557,7 @@ class Session:
             return
         if fold(self.nick) not in target.ignoring:
             shown = f"* {self.nick} {e.text}" if e.emote else f"*{self.nick}* {e.text}"
-            target.deliver(Message((Span(shown, "private"),), fold(self.nick)), {})
+            target.deliver(Message((Span(shown, "private"),), fold(self.nick)))
             target.reply_to = self.nick
         self.print((Span(f"-> *{target.nick}* {e.text}", "private"),))
         if target.away is not None:
