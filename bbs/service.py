@@ -41,7 +41,7 @@ __all__ = ["Options", "makeService", "BBS"]
 
 log = Logger()
 
-SHUTDOWN_GRACE = 5.0
+SHUTDOWN_GRACE = 3.0  # then connections that have not taken their goodbye are dropped
 SWEEP_EVERY = 10.0
 BANS_POLL = 3.0
 SIGHTINGS = 50
