@@ -285,6 +285,23 @@ def test_300_abrupt_disconnects_leave_no_ghosts(server):
 def test_1000_connection_attempts_from_one_address(server):
     watch = Watch(server)
     source = Addresses(21)()
+    # Twenty-five held open at once: the first five get telnet negotiation,
+    # every other one a one-line refusal before any negotiation.
+    held = []
+    for _ in range(25):
+        sock = socket.socket()
+        sock.bind((source, 0))
+        sock.settimeout(5)
+        sock.connect(("127.0.0.1", server.port))
+        held.append(sock)
+    firsts = [sock.recv(200) for sock in held]
+    admitted = sum(first.startswith(b"\xff") for first in firsts)
+    refusals = sum(first.startswith((b"Too many connections", b"You are connecting too fast"))
+                   for first in firsts)
+    assert admitted == 5
+    assert admitted + refusals == 25
+    for sock in held:
+        sock.close()
     attempts = refused = 0
     deadline = time.monotonic() + 30
     while attempts < 1000 and time.monotonic() < deadline:
