@@ -10,7 +10,7 @@ from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import TestCase
 
 from bbs import effects as fx
-from bbs.commands import CommandError, Registry, load
+from bbs.commands import Registry, load
 from bbs.events import MemoryEventSink, validate
 from bbs.pool import WorkerPool
 from bbs.service import BBS, Config
