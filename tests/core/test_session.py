@@ -156,3 +156,37 @@ class SessionTests(TestCase):
         alice.telnet.connectionLost(None)
         self.assertIn("-- alice left (see you)", said(bt))
         self.assertIsNone(self.h.bbs.hub.find("alice"))
+
+
+class ThreadSafetyTests(TestCase):
+    """Rooms and transports are only ever touched on the reactor thread."""
+
+    async def test_hub_and_transports_are_used_only_on_the_reactor_thread(self) -> None:
+        from bbs.hub import Hub
+
+        reactor_thread = threading.get_ident()
+        touched: list[tuple[str, int]] = []
+
+        def watch(cls, name):
+            original = getattr(cls, name)
+
+            def checked(*args, **kwargs):
+                touched.append((name, threading.get_ident()))
+                return original(*args, **kwargs)
+
+            self.patch(cls, name, checked)
+
+        for name in ("claim", "join", "leave", "say", "broadcast", "set_topic", "view", "changed"):
+            watch(Hub, name)
+        for name in ("write", "write_wire", "close"):
+            watch(TelnetConnection, name)
+        h = Harness(self)
+        alice, _ = await h.login("alice")
+        bob, _ = await h.login("bob")
+        for line in (b"/join den\n", b"hi\n", b"/topic tea\n", b"/msg bob psst\n",
+                     b"/who\n", b"/me waves\n", b"/nick alicia\n", b"/part\n", b"/quit\n"):
+            alice.telnet_data(line)
+        await alice.settled()
+        names = {name for name, _ in touched}
+        self.assertTrue({"join", "say", "set_topic", "write", "claim"} <= names)
+        self.assertEqual({ident for _, ident in touched}, {reactor_thread})
