@@ -22,6 +22,11 @@ from bbs.text import fold
 
 LOBBY = "lobby"
 HISTORY_LINES = 20
+# Above this many members a room announces joins and departures once a
+# second in one line: telling N people about each of N arrivals is O(N^2).
+BUSY_ROOM = 50
+BATCH_EVERY = 1.0
+BATCH_NAMES = 10
 HISTORY_ROOMS = 1000
 VIEW_MAX_AGE = 1.0
 
@@ -59,13 +64,17 @@ class Member(Protocol):
 
 
 class Room:
-    __slots__ = ("name", "key", "topic", "members")
+    __slots__ = ("name", "key", "topic", "members", "arrived", "departed", "batch")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.key = fold(name)
         self.topic = ""
         self.members: dict[Member, None] = {}
+        # Busy rooms announce comings and goings in batches (see Hub._moved).
+        self.arrived: list[str] = []
+        self.departed: list[str] = []
+        self.batch = None
 
 
 def notice(text: str) -> Styled:
@@ -147,8 +156,36 @@ class Hub:
         self.changed(member)
         for line in self._history.get(key, ()):
             member.deliver(line)
-        self.broadcast(room, Message(notice(f"-- {member.nick} joined {room.name}")))
+        joined = Message(notice(f"-- {member.nick} joined {room.name}"))
+        if self._moved(room, room.arrived, member.nick, joined):
+            member.deliver(joined)
         return room
+
+    def _moved(self, room: Room, batch: list[str], nick: str, message: Message) -> bool:
+        """Announce a join or departure now, or (busy room) in the next batch.
+
+        Returns whether it was batched.
+        """
+        if len(room.members) <= BUSY_ROOM:
+            self.broadcast(room, message)
+            return False
+        batch.append(nick)
+        if room.batch is None:
+            room.batch = self.clock.callLater(BATCH_EVERY, self._announce_batch, room)
+        return True
+
+    def _announce_batch(self, room: Room) -> None:
+        room.batch = None
+        arrived, departed, room.arrived, room.departed = room.arrived, room.departed, [], []
+        if self.rooms.get(room.key) is not room or self.closing:
+            return
+        for names, verb in ((arrived, "joined"), (departed, "left")):
+            if not names:
+                continue
+            shown = ", ".join(names[:BATCH_NAMES])
+            if len(names) > BATCH_NAMES:
+                shown += f" and {len(names) - BATCH_NAMES} more"
+            self.broadcast(room, Message(notice(f"-- {len(names)} {verb} {room.name}: {shown}")))
 
     def _leave_room(self, member: Member, announcement: str) -> None:
         room = member.room
@@ -156,10 +193,13 @@ class Hub:
             return
         room.members.pop(member, None)
         member.room = None
-        if room.members and not self.closing:
-            self.broadcast(room, Message(notice(announcement)))
+        if room.members:
+            if not self.closing:
+                self._moved(room, room.departed, member.nick, Message(notice(announcement)))
         elif room.key != LOBBY:
             del self.rooms[room.key]
+            if room.batch is not None and room.batch.active():
+                room.batch.cancel()
         self._room_changed(room)
         self.changed(member)
 

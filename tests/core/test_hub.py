@@ -158,3 +158,28 @@ def test_nobody_is_told_about_each_leave_while_the_server_closes():
     hub.leave(b)
     assert not any("left" in line for line in c.seen)
     assert hub.find("alice") is None and hub.find("bob") is None
+
+
+def test_busy_rooms_announce_comings_and_goings_once_a_second():
+    from bbs.hub import BUSY_ROOM
+
+    clock = Clock()
+    hub = Hub(clock)
+    crowd = [FakeMember(hub, f"user{i}") for i in range(BUSY_ROOM + 1)]
+    for m in crowd:
+        hub.join(m, "hall")
+    clock.advance(1)
+    watcher = crowd[0]
+    watcher.seen.clear()
+    late = [FakeMember(hub, f"late{i}") for i in range(12)]
+    for m in late:
+        hub.join(m, "hall")
+    assert late[0].seen[-1] == "-- late0 joined hall"  # the joiner is told at once
+    assert watcher.seen == []  # the room hears nothing yet...
+    hub.leave(crowd[1])
+    clock.advance(1)
+    # ...then one line for all the arrivals and one for the departures.
+    assert watcher.seen == [
+        "-- 12 joined hall: " + ", ".join(f"late{i}" for i in range(10)) + " and 2 more",
+        "-- 1 left hall: user1",
+    ]
