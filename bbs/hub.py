@@ -24,7 +24,7 @@ LOBBY = "lobby"
 HISTORY_LINES = 20
 # Above this many members a room announces joins and departures once a
 # second in one line: telling N people about each of N arrivals is O(N^2).
-BUSY_ROOM = 50
+BUSY_ROOM = 200
 BATCH_EVERY = 1.0
 BATCH_NAMES = 10
 HISTORY_ROOMS = 1000
