@@ -29,7 +29,7 @@ from bbs.guard.bans import describe
 from bbs.guard.limits import MessageLimiter, Verdict
 from bbs.guard.traps import BotScore, Detection
 from bbs.honeypot import Honeypot
-from bbs.hub import LOBBY, Message, Room
+from bbs.hub import LOBBY, Message, Room, notice
 from bbs.pool import Overloaded
 from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.telnet.protocol import encode
@@ -61,10 +61,6 @@ LOGIN, CHAT, SHELL, CLOSED = "login", "chat", "shell", "closed"
 
 def error(text: str) -> Styled:
     return (Span(text, "error"),)
-
-
-def notice(text: str) -> Styled:
-    return (Span(text, "dim"),)
 
 
 class Session:
