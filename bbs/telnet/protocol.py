@@ -15,10 +15,10 @@ for their client to make up its mind.
 from __future__ import annotations
 
 import ipaddress
-import weakref
 import re
 import socket
 import typing
+import weakref
 from weakref import WeakKeyDictionary
 
 import attrs
@@ -89,7 +89,7 @@ class _Coalescer:
     """Flushes every connection that wrote during this turn of the reactor."""
 
     def __init__(self, clock: IReactorTime) -> None:
-        self.clock = clock
+        self.clock = weakref.proxy(clock)  # the registry below is keyed weakly by it
         self.waiting: list[TelnetConnection] = []
         self.call: IDelayedCall | None = None
 
@@ -105,7 +105,7 @@ class _Coalescer:
             connection.flush()
 
 
-_COALESCERS: "weakref.WeakKeyDictionary[IReactorTime, _Coalescer]" = weakref.WeakKeyDictionary()
+_COALESCERS: WeakKeyDictionary[IReactorTime, _Coalescer] = WeakKeyDictionary()
 
 
 def _coalescer(clock: IReactorTime) -> _Coalescer:
@@ -113,6 +113,29 @@ def _coalescer(clock: IReactorTime) -> _Coalescer:
     if coalescer is None:
         coalescer = _COALESCERS[clock] = _Coalescer(clock)
     return coalescer
+
+
+def _send_now(transport: object, wire: bytes) -> int:
+    """Send what the socket takes at once; how many bytes that was.
+
+    Twisted's TCP transport always buffers a write and sends it on the next
+    pass of the reactor: two C{epoll_ctl} calls and a poll wake-up per write.
+    Our writes already come at the end of a turn (the coalescer), so when
+    nothing of ours is still queued in the transport, sending right away
+    keeps the order and costs one C{send}.  Other transports (TLS, test
+    transports) have no C{writeSomeData} and take the ordinary path.
+    """
+    send = getattr(transport, "writeSomeData", None)
+    if (
+        send is None
+        or not transport.connected  # type: ignore[attr-defined]
+        or transport.disconnecting  # type: ignore[attr-defined]
+        or transport._tempDataLen  # type: ignore[attr-defined]
+        or len(transport.dataBuffer) > transport.offset  # type: ignore[attr-defined]
+    ):
+        return 0
+    sent = send(wire)
+    return sent if isinstance(sent, int) and sent > 0 else 0
 
 
 def encode(data: bytes) -> bytes:
@@ -360,7 +383,7 @@ class TelnetConnection(Protocol):
     ) -> None:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
-        self._coalesce = coalesce
+        self._coalesce = _coalescer(clock) if coalesce else None
         self._batch: list[bytes] | None = None
         self.app = app
         self.clock: IReactorTime = clock
@@ -421,7 +444,7 @@ class TelnetConnection(Protocol):
         self.host = _address(transport.getHost())
         transport.registerProducer(self, True)
         self._registered = True
-        self._send(
+        self.write_wire(  # first on the wire, in the same write as the greeting
             self._request(ECHO, us=True, enable=True)
             + self._request(SGA, us=True, enable=True)
             + self._request(NAWS, us=False, enable=True)
@@ -512,11 +535,11 @@ class TelnetConnection(Protocol):
         """
         if self._closing or not wire:
             return
-        if not self._coalesce:
+        if self._coalesce is None:
             self._send(wire)
         elif self._batch is None:
             self._batch = [wire]
-            _coalescer(self.clock).add(self)
+            self._coalesce.add(self)
         else:
             self._batch.append(wire)
 
@@ -577,7 +600,9 @@ class TelnetConnection(Protocol):
                 self._log("Telnet client {ip} is not reading; dropping it")
                 self.abort("output queue full")
                 return
-        self.transport.write(wire)
+        sent = _send_now(self.transport, wire)
+        if sent < len(wire):
+            self.transport.write(wire[sent:] if sent else wire)
 
     # -- input
 

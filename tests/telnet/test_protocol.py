@@ -703,6 +703,10 @@ def test_coalescing_sends_one_write_per_turn_in_order():
     transport.write = lambda data: (writes.append(data), real_write(data))
     proto = TelnetConnection(App(), clock=clock, coalesce=True)
     proto.makeConnection(transport)
+    proto.write(b"login: ")
+    clock.advance(0)
+    # The option requests and the greeting leave in one write, IAC first.
+    assert len(writes) == 1 and writes[0].startswith(b"\xff") and writes[0].endswith(b"login: ")
     writes.clear()
     transport.clear()
     proto.write_wire(b"one\r\n")
