@@ -11,6 +11,7 @@ from twisted.internet.task import Clock
 from zope.interface.verify import verifyObject
 
 from bbs.events import (
+    FLUSH_BYTES,
     MAX_LINE,
     IEventSink,
     JsonEventLog,
@@ -210,7 +211,10 @@ def test_rate_limit_and_summary(tmp_path: Path) -> None:
     assert summary["timestamp"] == timestamp(DAY1 + 60)
     assert validate(summary) == []
     log.emit(event(clock))
+    assert lines(tmp_path / "events.json")[-1]["eventid"] == "bbs.log.suppressed"
+    clock.advance(0)  # lines are written at the end of the reactor's turn
     assert lines(tmp_path / "events.json")[-1]["eventid"] == "cowrie.command.input"
+    log.emit(event(clock))
     log.close()
     assert clock.getDelayedCalls() == []
 
@@ -239,3 +243,19 @@ def test_write_errors_do_not_raise(tmp_path: Path) -> None:
     (tmp_path / "events.json").mkdir()  # reopening now fails
     log.emit(event(clock))
     log.emit(event(clock))
+
+
+def test_events_wait_at_most_one_turn_or_one_buffer(tmp_path: Path) -> None:
+    clock = clock_at()
+    log = JsonEventLog(tmp_path, sensor="n", clock=clock, rate=10_000)
+    log.emit(event(clock, input="first"))
+    assert lines(tmp_path / "events.json") == []  # still in this turn of the reactor
+    clock.advance(0)
+    assert [e["input"] for e in lines(tmp_path / "events.json")] == ["first"]
+    big = "x" * 1000
+    count = 2 * FLUSH_BYTES // 1000
+    for _ in range(count):  # no turn ends, yet memory stays bounded
+        log.emit(event(clock, input=big))
+    assert len(lines(tmp_path / "events.json")) > count // 2
+    log.close()
+    assert len(lines(tmp_path / "events.json")) == count + 1
