@@ -21,6 +21,8 @@ import unicodedata
 from passlib.context import CryptContext
 from passlib.exc import UnknownHashError
 
+from bbs.pool import blocking
+
 MEMORY_COST = 19456  # KiB, that is 19 MiB
 TIME_COST = 2
 PARALLELISM = 1
@@ -72,6 +74,7 @@ def password_problem(password: str) -> str | None:
 
 def hash_password(password: str) -> str:
     """A salted argon2id hash of C{password}, safe to store."""
+    blocking()
     return context.hash(_normal(password))
 
 
@@ -82,6 +85,7 @@ def verify_password(password: str, stored: str) -> tuple[bool, str | None]:
         other parameters than the current ones, a replacement hash to store.
         A stored value that is not a hash this module knows never matches.
     """
+    blocking()
     if len(password) > MAX_PASSWORD:
         return verify_unknown(password[:MAX_PASSWORD])
     try:
@@ -96,6 +100,7 @@ def verify_unknown(password: str) -> tuple[bool, None]:
     @return: C{(False, None)}, the answer of L{verify_password} for a wrong
         password, so that callers handle both cases in one place.
     """
+    blocking()
     context.verify(_normal(password[:MAX_PASSWORD]), DUMMY_HASH)
     return False, None
 

@@ -1,13 +1,24 @@
-"""The worker pool that runs command handlers off the reactor thread.
+"""The worker pool that runs blocking command handlers off the reactor thread.
 
 A dedicated, bounded pool (not the reactor's shared one) so that slow
 handlers -- password hashing, database work -- never starve Twisted's own
 DNS or other deferToThread users, and so that an overload is refused at the
 door instead of queueing without limit.
+
+Most commands never block (C{/who}, C{/msg}, C{/join} into a room that is
+already open), and a trip through a thread costs more than they do: two
+context switches and a wake-up of the reactor, on a machine where every
+thread shares the interpreter lock.  So a handler is first tried on the
+reactor thread with L{try_here}; whatever would block -- touching
+the store (a L{WorkerOnly} stand-in there) or hashing a password (which calls
+L{blocking}) -- raises L{NeedsWorker} before it starts, and the caller then
+runs the handler again in the pool.  Handlers are pure functions of their
+snapshot, so the second run sees exactly what the first did.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +30,38 @@ from twisted.python.threadpool import ThreadPool
 
 class Overloaded(Exception):
     """Too many jobs are waiting; the caller should tell the user to retry."""
+
+
+class NeedsWorker(Exception):
+    """Blocking work was about to start on the reactor thread (see L{blocking})."""
+
+
+_here = threading.local()
+
+
+def blocking() -> None:
+    """Say that blocking work starts now; refused while a call is tried here."""
+    if getattr(_here, "trying", False):
+        raise NeedsWorker()
+
+
+class WorkerOnly:
+    """Stands in for something only workers may use (the store) during L{try_here}."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise NeedsWorker(name)
+
+
+WORKER_ONLY = WorkerOnly()
+
+
+def try_here(f: Callable[..., Any], *args: Any) -> Any:
+    """C{f(*args)} on this thread, unless it would block: then L{NeedsWorker}."""
+    _here.trying = True
+    try:
+        return f(*args)
+    finally:
+        _here.trying = False
 
 
 class WorkerPool(Service):

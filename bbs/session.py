@@ -30,7 +30,7 @@ from bbs.guard.limits import MessageLimiter, Verdict
 from bbs.guard.traps import BotScore, Detection
 from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Message, Room, notice
-from bbs.pool import Overloaded
+from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
 from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.telnet.protocol import encode
 from bbs.terminal.editor import LineEditor
@@ -495,21 +495,34 @@ class Session:
             return None
         return self._run(command.handler, args.strip(), f"/{command.name}")
 
-    def context(self) -> Context:
+    def context(self, store: Any = None) -> Context:
         return Context(
             session=self.id, nick=self.nick, room=self.room.name if self.room else "",
             guest=self.guest, account=self.account, sysop=self.sysop, away=self.away, reply_to=self.reply_to,
             ignoring=self.ignoring, colour=self.editor.colour,
-            now=self.bbs.clock.seconds(), hub=self.bbs.hub.view(), store=self.bbs.store,
+            now=self.bbs.clock.seconds(), hub=self.bbs.hub.view(), store=store,
             policy=self.bbs.policy, bots=tuple(self.bbs.sightings) if self.sysop else (),
         )
 
     def _run(self, handler: Callable[[Context, str], Sequence[fx.Effect]],
-             args: str, what: str) -> Deferred:
-        d = self.bbs.pool.run(_call, handler, self.context(), args)
-        d.addCallback(self.apply)
-        d.addErrback(self._crashed, what)
-        return d
+             args: str, what: str) -> Deferred | None:
+        """Run C{handler} and apply its effects: right here if it does not
+        block, else in the worker pool (see L{bbs.pool})."""
+        store = self.bbs.store
+        try:
+            try:
+                effects = try_here(
+                    _call, handler, self.context(None if store is None else WORKER_ONLY), args
+                )
+            except NeedsWorker:
+                d = self.bbs.pool.run(_call, handler, self.context(store), args)
+                d.addCallback(self.apply)
+                d.addErrback(self._crashed, what)
+                return d
+            self.apply(effects)
+        except Exception:
+            self._crashed(Failure(), what)
+        return None
 
     def _crashed(self, failure: Failure, what: str) -> None:
         if failure.check(Overloaded):
@@ -726,7 +739,7 @@ class Session:
 
 def _call(handler: Callable[[Context, str], Sequence[fx.Effect]],
           ctx: Context, args: str) -> Sequence[fx.Effect]:
-    """Run a handler in a worker; a L{CommandError} becomes the user's reply."""
+    """Run a handler; a L{CommandError} becomes the user's reply."""
     try:
         return tuple(handler(ctx, args))
     except (CommandError, Refused) as e:

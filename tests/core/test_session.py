@@ -12,7 +12,8 @@ from twisted.trial.unittest import TestCase
 from bbs import effects as fx
 from bbs.commands import Registry, load
 from bbs.events import MemoryEventSink, validate
-from bbs.pool import WorkerPool
+from bbs import passwords
+from bbs.pool import WorkerPool, blocking
 from bbs.service import BBS, Config
 from bbs.session import Session
 from bbs.telnet.protocol import TelnetConnection
@@ -78,21 +79,48 @@ class SessionTests(TestCase):
         self.assertIn("<alice> hello bob", said(at))
         self.assertIn("<alice> hello bob", said(bt))
 
-    async def test_handlers_run_off_the_reactor_thread(self) -> None:
-        threads: list[int] = []
+    async def test_blocking_handlers_run_off_the_reactor_thread(self) -> None:
+        threads: dict[str, list[int]] = {"quick": [], "hash": [], "store": []}
         registry = Registry()
 
-        @registry.command("where", "/where", "which thread")
-        def where(ctx, args):
-            threads.append(threading.get_ident())
-            return [fx.Reply("ran")]
+        @registry.command("quick", "/quick", "never blocks")
+        def quick(ctx, args):
+            threads["quick"].append(threading.get_ident())
+            return [fx.Reply("quick ran")]
 
-        self.h.bbs.commands = registry
+        @registry.command("hash", "/hash", "hashes a password")
+        def hash_(ctx, args):
+            threads["hash"].append(threading.get_ident())
+            passwords.hash_password("correct horse")
+            return [fx.Reply("hash ran")]
+
+        @registry.command("store", "/store", "reads the store")
+        def store(ctx, args):
+            threads["store"].append(threading.get_ident())
+            return [fx.Reply(f"store says {ctx.store.answer()}")]
+
+        class Store:
+            def answer(self) -> str:
+                stored.append(threading.get_ident())
+                return "42"
+
+        stored: list[int] = []
         alice, at = await self.h.login("alice")
-        alice.telnet_data(b"/where\n")
+        self.h.bbs.store = Store()
+        self.h.bbs.commands = registry
+        alice.telnet_data(b"/quick\n/hash\n/store\n")
         await alice.settled()
-        self.assertIn("ran", said(at))
-        self.assertNotIn(threading.get_ident(), threads)
+        self.assertIn("quick ran", said(at))
+        self.assertIn("hash ran", said(at))
+        self.assertIn("store says 42", said(at))
+        here = threading.get_ident()
+        self.assertEqual(threads["quick"], [here])
+        # Tried here first, stopped before the blocking part, run again in a worker.
+        self.assertEqual(threads["hash"][0], here)
+        self.assertNotEqual(threads["hash"][1], here)
+        self.assertEqual(len(threads["store"]), 2)
+        self.assertNotIn(here, stored)
+        self.assertEqual(len(stored), 1)
 
     async def test_a_crashing_handler_is_contained(self) -> None:
         registry = load()
@@ -121,6 +149,7 @@ class SessionTests(TestCase):
 
         @registry.command("n", "/n X", "echo a number after a pause")
         def n(ctx, args):
+            blocking()
             threading.Event().wait(0.001 * (int(args) % 3))
             return [fx.Reply(f"n={args}")]
 
