@@ -76,5 +76,8 @@ class Context:
     now: float
     hub: HubView
     store: Any = None
+    # Folded nicknames of the accounts the server knows of (refreshed from the
+    # store every few seconds): enough to tell a free nickname from a taken one.
+    registered: frozenset[str] = frozenset()
     policy: Policy = Policy()
     bots: tuple[Sighting, ...] = ()

@@ -43,7 +43,7 @@ log = Logger()
 
 SHUTDOWN_GRACE = 3.0  # then connections that have not taken their goodbye are dropped
 SWEEP_EVERY = 10.0
-BANS_POLL = 3.0
+STORE_POLL = 3.0  # seconds between looks for bans and accounts changed from outside
 SIGHTINGS = 50
 
 
@@ -141,7 +141,11 @@ class BBS(Service):
         self.sightings: deque[Sighting] = deque(maxlen=SIGHTINGS)
         self.mutes: dict[str, float | None] = {}
         self._bans_version: int | None = None
-        self._loops = [LoopingCall(self.sweep), LoopingCall(self.poll_bans)]
+        # The folded nickname of every account, so that telling a registered
+        # nickname at login: from a free one needs no trip to the store.
+        self.registered: frozenset[str] = frozenset()
+        self._accounts_version: int | None = None
+        self._loops = [LoopingCall(self.sweep), LoopingCall(self.poll_store)]
         for loop in self._loops:
             loop.clock = clock
         self._shutdown: Any = None
@@ -153,9 +157,11 @@ class BBS(Service):
             self.hub.seed(LOBBY, self.store.recent_history(LOBBY))
             self._bans_version = self.store.bans_version()
             self.bans.replace(self.store.list_bans(self.clock.seconds()))
+            self._accounts_version = self.store.accounts_version()
+            self.registered = self.store.account_keys()
         self._loops[0].start(SWEEP_EVERY, now=False)
         if self.store is not None:
-            self._loops[1].start(BANS_POLL, now=False)
+            self._loops[1].start(STORE_POLL, now=False)
         super().startService()
 
     def stopService(self) -> defer.Deferred:
@@ -228,8 +234,24 @@ class BBS(Service):
             d = self.pool.run(self.store.add_ban, record)
             d.addErrback(lambda f: log.error("ban of {net} not saved: {e}", net=network, e=f.value))
 
+    def poll_store(self) -> defer.Deferred:
+        """Pick up bans and accounts changed from outside (hfnjbbs-admin) within seconds."""
+        return defer.gatherResults([self.poll_bans(), self.poll_accounts()])
+
+    def poll_accounts(self) -> defer.Deferred:
+        def check(version: int) -> defer.Deferred | None:
+            if version == self._accounts_version:
+                return None
+            d = self.pool.run(self.store.account_keys)
+            return d.addCallback(load, version)
+
+        def load(keys: frozenset[str], version: int) -> None:
+            self.registered, self._accounts_version = keys, version
+
+        d = self.pool.run(self.store.accounts_version).addCallback(check)
+        return d.addErrback(lambda f: log.error("could not read accounts: {e}", e=f.value))
+
     def poll_bans(self) -> defer.Deferred:
-        """Pick up bans changed from outside (hfnjbbs-admin) within seconds."""
 
         def check(version: int) -> defer.Deferred | None:
             if version == self._bans_version:

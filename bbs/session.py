@@ -501,7 +501,7 @@ class Session:
             guest=self.guest, account=self.account, sysop=self.sysop, away=self.away, reply_to=self.reply_to,
             ignoring=self.ignoring, colour=self.editor.colour,
             now=self.bbs.clock.seconds(), hub=self.bbs.hub.view(), store=store,
-            policy=self.bbs.policy, bots=tuple(self.bbs.sightings) if self.sysop else (),
+            registered=self.bbs.registered, policy=self.bbs.policy, bots=tuple(self.bbs.sightings) if self.sysop else (),
         )
 
     def _run(self, handler: Callable[[Context, str], Sequence[fx.Effect]],
@@ -660,6 +660,8 @@ class Session:
             return
         self.account = e.nick
         self.sysop = e.sysop
+        if fold(e.nick) not in self.bbs.registered:  # registered just now
+            self.bbs.registered |= {fold(e.nick)}
         if self.state == LOGIN:
             self._enter(e.nick, guest=False)
         else:

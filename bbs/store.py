@@ -292,6 +292,12 @@ class IStore(Interface):
     def bans_version() -> int:
         """A number that changes whenever the bans change, cheap to poll."""
 
+    def account_keys() -> frozenset[str]:
+        """The folded nickname of every account: what the server keeps in memory."""
+
+    def accounts_version() -> int:
+        """A number that changes whenever an account is added or removed, cheap to poll."""
+
 
 # Append-only: a released step is never edited, a change is a new step.
 # Each step is a sequence of single statements (executescript would commit).
@@ -371,6 +377,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         END""",
         """CREATE TRIGGER bans_deleted AFTER DELETE ON bans BEGIN
             UPDATE counters SET value = value + 1 WHERE name = 'bans';
+        END""",
+    ),
+    (
+        "INSERT INTO counters (name, value) VALUES ('accounts', 0)",
+        """CREATE TRIGGER accounts_inserted AFTER INSERT ON accounts BEGIN
+            UPDATE counters SET value = value + 1 WHERE name = 'accounts';
+        END""",
+        """CREATE TRIGGER accounts_deleted AFTER DELETE ON accounts BEGIN
+            UPDATE counters SET value = value + 1 WHERE name = 'accounts';
         END""",
     ),
 )
@@ -831,6 +846,15 @@ class SQLiteStore:
     @_surfaced("read the bans version")
     def bans_version(self) -> int:
         (row,) = self._read("SELECT value FROM counters WHERE name = 'bans'")
+        return int(row[0])
+
+    @_surfaced("list the accounts")
+    def account_keys(self) -> frozenset[str]:
+        return frozenset(key for (key,) in self._read("SELECT nick_key FROM accounts"))
+
+    @_surfaced("read the accounts version")
+    def accounts_version(self) -> int:
+        (row,) = self._read("SELECT value FROM counters WHERE name = 'accounts'")
         return int(row[0])
 
 

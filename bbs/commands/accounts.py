@@ -53,7 +53,7 @@ def password_prompt(nick: str) -> Ask:
 
 def identify(ctx: Context, nick: str) -> Sequence[Effect]:
     """At C{login:}: a registered nickname is asked for its password."""
-    if ctx.store is not None and ctx.store.get_account(nick) is not None:
+    if fold(nick) in ctx.registered:
         return [password_prompt(nick)]
     problem = nick_problem(nick)
     if problem:

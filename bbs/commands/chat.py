@@ -77,11 +77,8 @@ def nick(ctx: Context, args: str) -> Sequence[Effect]:
     if new == ctx.nick:
         raise CommandError(f"You are already {new}.")
     owned = ctx.account is not None and fold(ctx.account) == fold(new)
-    account = None if owned or ctx.store is None else ctx.store.get_account(new)
-    if account is not None:
-        raise CommandError(
-            f"{account.nick} is a registered nickname; /login {account.nick} if it is yours."
-        )
+    if not owned and fold(new) in ctx.registered:
+        raise CommandError(f"{new} is a registered nickname; /login {new} if it is yours.")
     return [ChangeNick(new)]
 
 

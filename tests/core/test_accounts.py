@@ -75,8 +75,10 @@ def test_old_hashes_are_upgraded_on_login(store):
 
 def test_nick_to_a_registered_name_is_refused(store):
     register(store)
-    with pytest.raises(CommandError, match="registered nickname; /login alice"):
+    with pytest.raises(CommandError, match="Alice is a registered nickname; /login Alice"):
         run("/nick Alice", ctx("bob", store=store))
+    with pytest.raises(CommandError, match="registered nickname"):
+        run("/nick ALICE", ctx("bob", store=store))
 
 
 def test_password_change(store):

@@ -30,6 +30,8 @@ def ctx(nick="alice", room="lobby", *, sysop=False, away=None, reply_to=None,
     for u, r in users:
         rooms.setdefault(r, []).append(u)
     rooms_view = {r: RoomView(r, "", len(m)) for r, m in rooms.items()}
+    if store is not None:  # what the server knows of the store's accounts
+        extra.setdefault("registered", store.account_keys())
     return Context(
         session="s1", nick=nick, room=room, guest=False, account=account, sysop=sysop,
         away=away, reply_to=reply_to, ignoring=frozenset(), colour=False, now=now,

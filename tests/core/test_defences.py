@@ -195,7 +195,7 @@ def test_failed_logins_are_throttled_then_refused(store):
 
     store.create_account("alice", passwords.hash_password("right password"))
     w = World()
-    w.bbs.store = store
+    w.bbs.store, w.bbs.registered = store, store.account_keys()
     s, t = w.connect("192.0.2.44")
     for attempt in range(10):
         s.telnet_data(b"alice\n")
@@ -213,12 +213,43 @@ def test_failed_logins_are_throttled_then_refused(store):
     w.ids()
 
 
+def test_accounts_added_or_removed_from_outside_are_known_within_one_poll(store):
+    from bbs import passwords
+    from bbs.service import STORE_POLL
+
+    store.create_account("alice", passwords.hash_password("right password"))
+    w = World()
+    w.bbs = BBS(Config(), pool=InlinePool(), events=w.events, clock=w.clock, store=store)
+    w.bbs.startService()
+
+    addresses = (f"192.0.2.{n}" for n in range(1, 100))
+
+    def at_login(nick: str) -> str:
+        s, t = w.connect(next(addresses))
+        s.telnet_data(nick.encode() + b"\n")
+        return "asked" if s._ask is not None else "welcomed" if s.room is not None else text(t)
+
+    assert at_login("alice") == "asked"
+    assert at_login("carol") == "welcomed"
+    store.create_account("Dave", passwords.hash_password("right password"))  # hfnjbbs-admin
+    store.delete_account("alice")
+    w.clock.advance(STORE_POLL)
+    assert at_login("DAVE") == "asked"
+    assert at_login("alice") == "welcomed"
+    # Registered here: known at once, without waiting for a poll.
+    erin, t = w.connect(next(addresses))
+    erin.telnet_data(b"erin\n/register\nlong enough\nlong enough\n")
+    assert "Registered erin" in text(t)
+    assert at_login("Erin") == "asked"
+    w.bbs.stopService()
+
+
 def test_the_login_delay_grows_after_the_free_attempts(store):
     from bbs import passwords
 
     store.create_account("alice", passwords.hash_password("right password"))
     w = World()
-    w.bbs.store = store
+    w.bbs.store, w.bbs.registered = store, store.account_keys()
     s, t = w.connect("192.0.2.45")
     for _ in range(4):  # three are free; the fourth starts the delay
         s.telnet_data(b"alice\nwrong password\n")

@@ -94,6 +94,11 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
         assert store.bans_version() != version
         store.append_history(HistoryEntry("lobby", "alice", "hi", "say", 8.0))
         assert len(store.recent_history("lobby")) == 1
+        # What version 3 added works, and counts from the accounts already there.
+        assert store.account_keys() == {"alice"}
+        version = store.accounts_version()
+        store.delete_account("alice")
+        assert store.accounts_version() != version
     finally:
         store.close()
     with closing(_raw(path)) as db:

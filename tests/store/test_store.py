@@ -288,6 +288,23 @@ def test_expired_bans_are_dropped(store: SQLiteStore, clock: FakeClock) -> None:
     assert [b.target for b in store.list_bans(0)] == ["192.0.2.2/32"]
 
 
+def test_account_keys_and_their_version(store: SQLiteStore) -> None:
+    start = store.accounts_version()
+    assert store.account_keys() == frozenset()
+    store.create_account("Alice", "h")
+    store.create_account("BOB", "h")
+    added = store.accounts_version()
+    assert added != start
+    assert store.account_keys() == {"alice", "bob"}
+    store.set_sysop("alice", True)
+    store.touch_seen("alice", 5.0)
+    store.add_ban(_ban("192.0.2.0/24"))
+    assert store.accounts_version() == added  # only who exists matters
+    store.delete_account("alice")
+    assert store.accounts_version() not in (start, added)
+    assert store.account_keys() == {"bob"}
+
+
 def test_bans_version_changes_with_bans_only(store: SQLiteStore) -> None:
     start = store.bans_version()
     store.create_account("Alice", "h")
