@@ -108,6 +108,9 @@ class Hub:
         self._user_views: dict[str, UserView] = {}
         self._room_views: dict[str, RoomView] = {LOBBY: RoomView(LOBBY, "", 0)}
         self._view: HubView | None = None
+        # The same, read-only but live: for handlers run on the reactor thread,
+        # where nothing changes while they run, so they need no copy.
+        self.live = HubView(MappingProxyType(self._user_views), MappingProxyType(self._room_views))
 
     # -- identity -----------------------------------------------------------
 
@@ -293,7 +296,7 @@ class Hub:
         self._view = None
 
     def view(self) -> HubView:
-        """An immutable snapshot for handlers."""
+        """An immutable snapshot, for handlers run in a worker."""
         if self._view is None:
             self._view = HubView(
                 MappingProxyType(dict(self._user_views)), MappingProxyType(dict(self._room_views))

@@ -127,7 +127,9 @@ class BBS(Service):
         self.hub = Hub(clock, self.history)
         self.commands = commands.load()
         self.sessions: set[Session] = set()
-        self.motd = config.motd.read_text(encoding="utf-8").rstrip("\n")
+        motd = config.motd.read_text(encoding="utf-8").rstrip("\n")
+        # A Message, so that it is laid out once per terminal shape, not per login.
+        self.motd = Message((Span(motd),)) if motd else None
         self.policy = Policy(config.ban_duration, config.ipv6_ban_prefix)
         self.trusted = NetworkSet(config.trust)
         self.bans = BanList(clock)

@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
@@ -22,7 +24,7 @@ from twisted.python.failure import Failure
 from bbs import effects as fx
 from bbs.commands import CommandError
 from bbs.commands.accounts import identify
-from bbs.context import Context, Sighting
+from bbs.context import Context, HubView, Sighting
 from bbs.durations import format_duration
 from bbs.events import loggable
 from bbs.guard.bans import describe
@@ -137,8 +139,8 @@ class Session:
             f"New connection: {ip}:{port} ({host}:{host_port})",
             src_port=port, dst_ip=host, dst_port=host_port, protocol="telnet",
         )
-        if self.bbs.motd:
-            self.editor.print(self.bbs.motd)
+        if self.bbs.motd is not None:
+            self.deliver(self.bbs.motd)
         self._prompt()
         self._prompted_at = self.bbs.clock.seconds()
 
@@ -495,12 +497,12 @@ class Session:
             return None
         return self._run(command.handler, args.strip(), f"/{command.name}")
 
-    def context(self, store: Any = None) -> Context:
+    def context(self, hub: HubView, store: Any = None) -> Context:
         return Context(
             session=self.id, nick=self.nick, room=self.room.name if self.room else "",
             guest=self.guest, account=self.account, sysop=self.sysop, away=self.away, reply_to=self.reply_to,
             ignoring=self.ignoring, colour=self.editor.colour,
-            now=self.bbs.clock.seconds(), hub=self.bbs.hub.view(), store=store,
+            now=self.bbs.clock.seconds(), hub=hub, store=store,
             registered=self.bbs.registered, policy=self.bbs.policy, bots=tuple(self.bbs.sightings) if self.sysop else (),
         )
 
@@ -511,11 +513,11 @@ class Session:
         store = self.bbs.store
         try:
             try:
-                effects = try_here(
-                    _call, handler, self.context(None if store is None else WORKER_ONLY), args
-                )
+                here = self.context(self.bbs.hub.live, None if store is None else WORKER_ONLY)
+                effects = try_here(_call, handler, here, args)
             except NeedsWorker:
-                d = self.bbs.pool.run(_call, handler, self.context(store), args)
+                ctx = attrs.evolve(here, hub=self.bbs.hub.view(), store=store)
+                d = self.bbs.pool.run(_call, handler, ctx, args)
                 d.addCallback(self.apply)
                 d.addErrback(self._crashed, what)
                 return d

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from twisted.internet.task import Clock
 
 from bbs.hub import LOBBY, Hub, Message
@@ -122,6 +124,18 @@ def test_view_is_a_frozen_snapshot_that_refreshes():
     a.last_active = 5.0
     hub.touch(a)
     assert hub.view().users["alice"].last_active == 5.0
+
+
+def test_the_live_view_follows_the_hub_and_cannot_change_it():
+    hub = Hub(Clock())
+    a = FakeMember(hub, "alice")
+    live = hub.live
+    hub.join(a, "den")
+    assert live.users["alice"].room == "den" and "den" in live.rooms
+    hub.join(a, LOBBY)
+    assert live.users["alice"].room == LOBBY and "den" not in live.rooms
+    with pytest.raises(TypeError):
+        live.users["mallory"] = live.users["alice"]  # type: ignore[index]
 
 
 def test_wall_reaches_every_room():
