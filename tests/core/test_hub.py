@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from twisted.internet.task import Clock
 
 from bbs.hub import LOBBY, Hub, Message
