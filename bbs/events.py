@@ -138,7 +138,7 @@ def _clean(value: Any, cut: int | None) -> Any:
     bot sent) become C{\\xNN}, non-finite numbers become strings, and strings
     longer than C{cut} are shortened."""
     if isinstance(value, str):
-        if _SURROGATE.search(value):
+        if not value.isascii() and _SURROGATE.search(value):
             value = _SURROGATE.sub(
                 lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}"
                 if "\udc80" <= m.group() <= "\udcff" else "\ufffd", value)
