@@ -22,6 +22,7 @@ import weakref
 from weakref import WeakKeyDictionary
 
 import attrs
+from twisted.internet.abstract import FileDescriptor
 from twisted.internet.interfaces import IAddress, IDelayedCall, IPushProducer, IReactorTime
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
@@ -115,27 +116,21 @@ def _coalescer(clock: IReactorTime) -> _Coalescer:
     return coalescer
 
 
-def _send_now(transport: object, wire: bytes) -> int:
-    """Send what the socket takes at once; how many bytes that was.
+def _direct_socket(transport: object) -> socket.socket | None:
+    """The socket to send on directly (see L{TelnetConnection._send}), if any.
 
     Twisted's TCP transport always buffers a write and sends it on the next
     pass of the reactor: two C{epoll_ctl} calls and a poll wake-up per write.
     Our writes already come at the end of a turn (the coalescer), so when
-    nothing of ours is still queued in the transport, sending right away
-    keeps the order and costs one C{send}.  Other transports (TLS, test
-    transports) have no C{writeSomeData} and take the ordinary path.
+    nothing of ours is queued in the transport, sending at once keeps the
+    order and costs one C{send}.  Only a plain Twisted socket transport, whose
+    queue we can see, qualifies; TLS and test transports take the usual path.
     """
-    send = getattr(transport, "writeSomeData", None)
-    if (
-        send is None
-        or not transport.connected  # type: ignore[attr-defined]
-        or transport.disconnecting  # type: ignore[attr-defined]
-        or transport._tempDataLen  # type: ignore[attr-defined]
-        or len(transport.dataBuffer) > transport.offset  # type: ignore[attr-defined]
-    ):
-        return 0
-    sent = send(wire)
-    return sent if isinstance(sent, int) and sent > 0 else 0
+    if not isinstance(transport, FileDescriptor):
+        return None
+    handle = getattr(transport, "getHandle", None)
+    sock = handle() if handle is not None else None
+    return sock if isinstance(sock, socket.socket) else None
 
 
 def encode(data: bytes) -> bytes:
@@ -353,6 +348,7 @@ class TelnetConnection(Protocol):
         "_signalled",
         "_silence",
         "_sniff",
+        "_socket",
         "_state",
         "_sub",
         "_ttype_asked",
@@ -412,6 +408,7 @@ class TelnetConnection(Protocol):
         self._silence: IDelayedCall | None = None
         self._linger: IDelayedCall | None = None
         self._registered = False
+        self._socket: socket.socket | None = None
         self._paused = False
         self._pending = 0
         self._closing = False
@@ -440,6 +437,7 @@ class TelnetConnection(Protocol):
             except OSError:
                 pass
         _bound_socket_buffers(transport, self.limits.socket_buffer)
+        self._socket = _direct_socket(transport)
         self.peer = _address(transport.getPeer())
         self.host = _address(transport.getHost())
         transport.registerProducer(self, True)
@@ -600,9 +598,17 @@ class TelnetConnection(Protocol):
                 self._log("Telnet client {ip} is not reading; dropping it")
                 self.abort("output queue full")
                 return
-        sent = _send_now(self.transport, wire)
-        if sent < len(wire):
-            self.transport.write(wire[sent:] if sent else wire)
+        transport = self.transport
+        sock = self._socket
+        if sock is not None and not transport.dataBuffer and not transport._tempDataLen:
+            try:
+                sent = sock.send(wire)
+            except OSError:  # full (EAGAIN), or broken: the transport finds out itself
+                sent = 0
+            if sent == len(wire):
+                return
+            wire = wire[sent:]
+        transport.write(wire)
 
     # -- input
 
