@@ -380,7 +380,7 @@ class TelnetConnection(Protocol):
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
         self._coalesce = _coalescer(clock) if coalesce else None
-        self._batch: list[bytes] | None = None
+        self._batch: bytes | list[bytes] | None = None
         self.app = app
         self.clock: IReactorTime = clock
         self.limits = limits
@@ -533,19 +533,29 @@ class TelnetConnection(Protocol):
         """
         if self._closing or not wire:
             return
+        batch = self._batch
         if self._coalesce is None:
             self._send(wire)
-        elif self._batch is None:
-            self._batch = [wire]
+        elif batch is None:
+            self._batch = wire  # most turns write once: no list to allocate
             self._coalesce.add(self)
+        elif type(batch) is bytes:
+            self._batch = [batch, wire]
         else:
-            self._batch.append(wire)
+            batch.append(wire)
 
     def flush(self) -> None:
         """Send what this turn of the reactor wrote (see L{write_wire})."""
+        wire = self._take()
+        if wire and not self._closing:
+            self._send(wire)
+
+    def _take(self) -> bytes:
+        """What this turn wrote so far, leaving nothing behind."""
         batch, self._batch = self._batch, None
-        if batch and not self._closing:
-            self._send(b"".join(batch))
+        if batch is None or type(batch) is bytes:
+            return batch or b""
+        return b"".join(batch)
 
     def request_echo(self, on: bool) -> None:
         """Offer (or withdraw) to echo, e.g. around a password prompt."""
@@ -588,8 +598,7 @@ class TelnetConnection(Protocol):
 
     def _send(self, wire: bytes) -> None:
         if self._batch is not None:  # keep the order of everything written
-            batch, self._batch = self._batch, None
-            wire = b"".join(batch) + wire
+            wire = self._take() + wire
         if not wire:
             return
         if self._paused:
