@@ -156,7 +156,13 @@ def _clean(value: Any, cut: int | None) -> Any:
 
 def encode(event: dict[str, Any]) -> bytes:
     """One event as one line of at most L{MAX_LINE} bytes, newline included."""
-    line = json.dumps(_clean(event, None), ensure_ascii=True, default=str, allow_nan=False)
+    try:  # most events are plain and need no cleaning
+        line = json.dumps(event, ensure_ascii=True, allow_nan=False)
+        plain = "\\ud" not in line  # else perhaps a lone surrogate, invalid in strict JSON
+    except (TypeError, ValueError):  # not a finite number, or not a JSON type at all
+        plain = False
+    if not plain:
+        line = json.dumps(_clean(event, None), ensure_ascii=True, default=str, allow_nan=False)
     if len(line) >= MAX_LINE:
         shorter = _clean(event, _CUT)
         shorter["truncated"] = True
