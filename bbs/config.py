@@ -87,7 +87,7 @@ class Options(usage.Options):
     optParameters = [
         ["data", "d", "hfnjbbs-data", "Data directory (created if missing)."],
         ["motd", "m", None, "Message of the day file (default: the shipped motd.txt)."],
-        ["workers", "w", "4", "Worker threads for command handlers (1-64)."],
+        ["workers", "w", "4", "Worker threads for commands that block: database, hashing (1-64)."],
         ["sensor", None, "hfnjbbs", "Sensor name written into every event."],
         ["bot-policy", None, "ban", "What to do with a trapped bot: ban, shell or log."],
         ["traps", None, None, "Bot trap rules file (default: the shipped rules)."],
