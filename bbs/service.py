@@ -243,6 +243,8 @@ class BBS(Service):
         return defer.gatherResults([self.poll_bans(), self.poll_accounts()])
 
     def poll_accounts(self) -> defer.Deferred:
+        """Reload the registered nicknames if the accounts changed."""
+
         def check(version: int) -> defer.Deferred | None:
             if version == self._accounts_version:
                 return None
@@ -256,6 +258,7 @@ class BBS(Service):
         return d.addErrback(lambda f: log.error("could not read accounts: {e}", e=f.value))
 
     def poll_bans(self) -> defer.Deferred:
+        """Reload the bans if they changed, and disconnect whom they now match."""
 
         def check(version: int) -> defer.Deferred | None:
             if version == self._bans_version:

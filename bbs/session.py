@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
-
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
 from twisted.internet.task import deferLater
 from twisted.logger import Logger
@@ -502,8 +501,8 @@ class Session:
             session=self.id, nick=self.nick, room=self.room.name if self.room else "",
             guest=self.guest, account=self.account, sysop=self.sysop, away=self.away, reply_to=self.reply_to,
             ignoring=self.ignoring, colour=self.editor.colour,
-            now=self.bbs.clock.seconds(), hub=hub, store=store,
-            registered=self.bbs.registered, policy=self.bbs.policy, bots=tuple(self.bbs.sightings) if self.sysop else (),
+            now=self.bbs.clock.seconds(), hub=hub, store=store, registered=self.bbs.registered,
+            policy=self.bbs.policy, bots=tuple(self.bbs.sightings) if self.sysop else (),
         )
 
     def _run(self, handler: Callable[[Context, str], Sequence[fx.Effect]],
