@@ -308,6 +308,7 @@ class JsonEventLog(Service):
         self._waiting: list[bytes] = []
         self._waiting_bytes = 0
         self._flush_call: IDelayedCall | None = None
+        self._stopped = False
         self._day: tuple[float, float, str] = (0.0, 0.0, "")  # [start, end) of a UTC day
         self.directory.mkdir(parents=True, exist_ok=True)
         self._open()
@@ -331,6 +332,7 @@ class JsonEventLog(Service):
 
     def stopService(self) -> None:
         super().stopService()
+        self._stopped = True  # the reactor may not turn again: write at once from now on
         self.close()
 
     def _suppressed(self, address: str, count: int) -> None:
@@ -380,7 +382,7 @@ class JsonEventLog(Service):
         self._waiting.append(line)
         self._size += len(line)
         self._waiting_bytes += len(line)
-        if self._waiting_bytes >= FLUSH_BYTES:
+        if self._waiting_bytes >= FLUSH_BYTES or self._stopped:
             self.flush()
         elif self._flush_call is None:
             self._flush_call = self.clock.callLater(0, self.flush)
