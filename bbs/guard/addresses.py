@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from bbs.text import fold, name_problem
@@ -36,13 +37,20 @@ def normalize_ip(text: str | IPAddress) -> IPAddress:
 
     @raise ValueError: if C{text} is not an IP address.
     """
-    if isinstance(text, str):
-        try:
-            address: IPAddress = ipaddress.ip_address(_strip(text))
-        except ValueError:
-            raise ValueError(f"{text!r} is not an IP address") from None
-    else:
-        address = text
+    return _parsed(text) if isinstance(text, str) else _canonical(text)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> IPAddress:
+    """L{normalize_ip} of a string, remembered: one peer's address is checked
+    several times per connection (bans, limits, trust), and parsing is slow."""
+    try:
+        return _canonical(ipaddress.ip_address(_strip(text)))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IP address") from None
+
+
+def _canonical(address: IPAddress) -> IPAddress:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address.ipv4_mapped
