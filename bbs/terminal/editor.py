@@ -113,6 +113,8 @@ class LineEditor:
         "_scroll",
         "_secret",
         "_shown_prompt",
+        "_line_key",
+        "_char_key",
         "_stale",
         "_width",
         "_widths",
@@ -210,6 +212,7 @@ class LineEditor:
     @colour.setter
     def colour(self, value: bool) -> None:
         self._colour = value
+        self._reshape()
 
     @property
     def width(self) -> int:
@@ -308,10 +311,8 @@ class LineEditor:
         if self._chars or self._out or self._stale is not None:
             return None
         if not self._character_mode:
-            return None if self._row_used else (False, "", self._width)
-        if not self._drawn:
-            return None
-        return (True, self._shown_prompt, self._width, self._colour)
+            return None if self._row_used else self._line_key
+        return self._char_key if self._drawn else None
 
     def shared_output(self, rendered: str) -> str:
         """What L{print_rendered} writes while L{shared_key} is not C{None}."""
@@ -721,6 +722,12 @@ class LineEditor:
         self._shown_prompt = prompt
         self._prompt_columns = visible_width(prompt)
         self._room = usable - self._prompt_columns
+        self._reshape()
+
+    def _reshape(self) -> None:
+        """Make the keys L{shared_key} hands out, once per change of shape."""
+        self._line_key = (False, "", self._width)
+        self._char_key = (True, self._shown_prompt, self._width, self._colour)
 
     def _in_view(self) -> bool:
         """Whether the cursor is visible without moving the scroll position."""
