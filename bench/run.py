@@ -41,8 +41,8 @@ SHARED_ENV = "HFNJBBS_BENCH_SHARED"
 NAME = "hfnjbbs"
 ROOM = "lg0"  # loadgen's first room (--room-prefix lg)
 SRC_NET = "127.64.0.0/10"  # spread client addresses past per-address limits
-REF_PORTS = {"twisted": 7000, "bare": 7002, "asyncio": 7001, "ngircd": 6667}
 BARE = "bare"  # bench/ref_bbs.py: our dialect's bare bones on plain Twisted, a ceiling
+REF_PORTS = {"twisted": 7000, BARE: 7002, "asyncio": 7001, "ngircd": 6667}
 
 # The targets of the "Performance" issue.
 FANOUT_P99_RATIO = 1.5  # at most this times the Twisted reference
