@@ -546,9 +546,9 @@ class TelnetConnection(Protocol):
 
     def flush(self) -> None:
         """Send what this turn of the reactor wrote (see L{write_wire})."""
-        batch, self._batch = self._batch, None
-        if batch and not self._closing:
-            self._send(batch if type(batch) is bytes else b"".join(batch))
+        wire = self._take()
+        if wire and not self._closing:
+            self._send(wire)
 
     def _take(self) -> bytes:
         """What this turn wrote so far, leaving nothing behind."""
