@@ -144,11 +144,11 @@ class BBS(Service):
         self.traps = TrapRules.load(config.traps)
         self.sightings: deque[Sighting] = deque(maxlen=SIGHTINGS)
         self.mutes: dict[str, float | None] = {}
-        self._bans_version: int | None = None
         # The folded nickname of every account, so that telling a registered
         # nickname at login: from a free one needs no trip to the store.
         self.registered: frozenset[str] = frozenset()
-        self._accounts_version: int | None = None
+        # The store's version of what was last loaded from it ("bans", "accounts").
+        self._versions: dict[str, int] = {}
         self._loops = [LoopingCall(self.sweep), LoopingCall(self.poll_store)]
         for loop in self._loops:
             loop.clock = clock
@@ -159,9 +159,9 @@ class BBS(Service):
     def startService(self) -> None:
         if self.store is not None:
             self.hub.seed(LOBBY, self.store.recent_history(LOBBY))
-            self._bans_version = self.store.bans_version()
+            self._versions["bans"] = self.store.bans_version()
             self.bans.replace(self.store.list_bans(self.clock.seconds()))
-            self._accounts_version = self.store.accounts_version()
+            self._versions["accounts"] = self.store.accounts_version()
             self.registered = self.store.account_keys()
         self._loops[0].start(SWEEP_EVERY, now=False)
         if self.store is not None:
@@ -240,40 +240,41 @@ class BBS(Service):
 
     def poll_store(self) -> defer.Deferred:
         """Pick up bans and accounts changed from outside (hfnjbbs-admin) within seconds."""
-        return defer.gatherResults([self.poll_bans(), self.poll_accounts()])
+        store = self.store
+        return defer.gatherResults([
+            self._reload("bans", store.bans_version, self._load_bans,
+                         store.list_bans, self.clock.seconds()),
+            self._reload("accounts", store.accounts_version, self._load_accounts,
+                         store.account_keys),
+        ])
 
-    def poll_accounts(self) -> defer.Deferred:
-        """Reload the registered nicknames if the accounts changed."""
+    def _reload(self, what: str, version_of: Callable[[], int], load: Callable[[Any], None],
+                read: Callable[..., Any], *args: Any) -> defer.Deferred:
+        """C{load(read(*args))} if the store's version of C{what} moved.
 
-        def check(version: int) -> defer.Deferred | None:
-            if version == self._accounts_version:
-                return None
-            d = self.pool.run(self.store.account_keys)
-            return d.addCallback(load, version)
-
-        def load(keys: frozenset[str], version: int) -> None:
-            self.registered, self._accounts_version = keys, version
-
-        d = self.pool.run(self.store.accounts_version).addCallback(check)
-        return d.addErrback(lambda f: log.error("could not read accounts: {e}", e=f.value))
-
-    def poll_bans(self) -> defer.Deferred:
-        """Reload the bans if they changed, and disconnect whom they now match."""
+        The version is remembered only once the load is done, so a read that
+        fails is tried again at the next poll.
+        """
 
         def check(version: int) -> defer.Deferred | None:
-            if version == self._bans_version:
+            if version == self._versions.get(what):
                 return None
-            self._bans_version = version
-            d = self.pool.run(self.store.list_bans, self.clock.seconds())
-            return d.addCallback(load)
+            return self.pool.run(read, *args).addCallback(loaded, version)
 
-        def load(records: list[BanRecord]) -> None:
-            self.bans.replace(records)
-            log.info("Bans reloaded: {n} in force", n=len(records))
-            self.enforce_bans()
+        def loaded(data: Any, version: int) -> None:
+            load(data)
+            self._versions[what] = version
 
-        d = self.pool.run(self.store.bans_version).addCallback(check)
-        return d.addErrback(lambda f: log.error("could not read bans: {e}", e=f.value))
+        d = self.pool.run(version_of).addCallback(check)
+        return d.addErrback(lambda f: log.error("could not read {what}: {e}", what=what, e=f.value))
+
+    def _load_bans(self, records: list[BanRecord]) -> None:
+        self.bans.replace(records)
+        log.info("Bans reloaded: {n} in force", n=len(records))
+        self.enforce_bans()
+
+    def _load_accounts(self, keys: frozenset[str]) -> None:
+        self.registered = keys
 
     # -- housekeeping ---------------------------------------------------------
 

@@ -244,6 +244,24 @@ def test_accounts_added_or_removed_from_outside_are_known_within_one_poll(store)
     w.bbs.stopService()
 
 
+def test_a_failed_reload_of_bans_is_tried_again_at_the_next_poll(store):
+    from bbs.service import STORE_POLL
+    from bbs.store import StoreError
+
+    w = World()
+    w.bbs = BBS(Config(), pool=InlinePool(), events=w.events, clock=w.clock, store=store)
+    w.bbs.startService()
+    store.add_ban(BanRecord(None, "net", "192.0.2.0/24", "spam", "op", 0.0, None))  # hfnjbbs-admin
+    real = store.list_bans
+    store.list_bans = lambda now: (_ for _ in ()).throw(StoreError("database is locked"))
+    w.clock.advance(STORE_POLL)
+    assert w.bbs.admit("192.0.2.9") is None  # not read yet
+    store.list_bans = real
+    w.clock.advance(STORE_POLL)
+    assert "banned" in w.bbs.admit("192.0.2.9")
+    w.bbs.stopService()
+
+
 def test_the_login_delay_grows_after_the_free_attempts(store):
     from bbs import passwords
 
