@@ -4,6 +4,13 @@ The hub lives on the reactor thread and never blocks.  A room line is built
 once as a L{Message}; members render it for their own window width and
 colour setting through a per-broadcast cache, so a room of a thousand people
 costs one formatting per distinct terminal shape, not one per member.
+
+A room's lines wait until the end of the reactor's turn and then reach each
+member together as one L{Lines}: one write per member for a join
+announcement and the line that follows it, or for several people talking at
+once.  Waiting never reorders what a member sees: the room's lines go out
+before anything else is shown to one of its members (L{Hub.flush_room}) and
+before anyone joins or leaves the room.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import attrs
 
 from bbs.context import HubView, RoomView, UserView
 from bbs.store import HistoryEntry
-from bbs.terminal.render import Span, Styled
+from bbs.terminal.render import Span, Styled, render
 from bbs.text import fold
 
 LOBBY = "lobby"
@@ -35,14 +42,50 @@ VIEW_MAX_AGE = 1.0
 class Message:
     """One line for other users' screens; C{sender} (folded) lets them ignore it.
 
-    C{shapes} keeps its renderings and wire bytes per terminal shape, so a
-    line is formatted once for a whole room and again for nobody who joins
-    later and gets it replayed from the history.
+    C{shapes} keeps its renderings per window width and colour, so a line is
+    formatted once for a whole room and again for nobody who joins later and
+    gets it replayed from the history.
     """
 
     spans: Styled
     sender: str | None = None
     shapes: dict = attrs.field(factory=dict, eq=False, repr=False)
+
+    def rendered(self, width: int, colour: bool) -> str:
+        key = (width, colour)
+        text = self.shapes.get(key)
+        if text is None:
+            text = self.shapes[key] = render(self.spans, width, colour)
+        return text
+
+
+@attrs.frozen
+class Lines:
+    """Messages that reach a member together, in one write.
+
+    C{shapes} keeps the wire bytes per terminal shape (see
+    L{bbs.terminal.editor.LineEditor.shared_key}), so a room's lines are
+    encoded once for everyone in it who has nothing typed.
+    """
+
+    messages: tuple[Message, ...]
+    senders: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+    shapes: dict = attrs.field(factory=dict, init=False, eq=False, repr=False)
+
+    @senders.default
+    def _senders(self) -> frozenset[str]:
+        return frozenset(m.sender for m in self.messages if m.sender is not None)
+
+    def rendered(self, width: int, colour: bool) -> str:
+        return "\n".join([m.rendered(width, colour) for m in self.messages])
+
+    def seen_by(self, member: "Member") -> "Lines | None":
+        """What of these C{member} sees (not the lines of people they ignore)."""
+        ignoring = member.ignoring
+        if not ignoring or self.senders.isdisjoint(ignoring):
+            return self
+        kept = tuple(m for m in self.messages if m.sender not in ignoring)
+        return Lines(kept) if kept else None
 
 
 class Member(Protocol):
@@ -60,17 +103,18 @@ class Member(Protocol):
     ip: str
     ignoring: AbstractSet[str]
 
-    def deliver(self, message: Message) -> None: ...
+    def deliver(self, lines: Lines) -> None: ...
 
 
 class Room:
-    __slots__ = ("name", "key", "topic", "members", "arrived", "departed", "batch")
+    __slots__ = ("name", "key", "topic", "members", "pending", "arrived", "departed", "batch")
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.key = fold(name)
         self.topic = ""
         self.members: dict[Member, None] = {}
+        self.pending: list[Message] = []  # said this turn, not yet delivered
         # Busy rooms announce comings and goings in batches (see Hub._moved).
         self.arrived: list[str] = []
         self.departed: list[str] = []
@@ -91,18 +135,25 @@ class Hub:
     """Rooms and the people in them.
 
     C{on_history} receives every line said in a room, so that the service
-    can persist room history without the hub ever blocking.
+    can persist room history without the hub ever blocking.  C{at_turn_end}
+    calls a function at the end of this turn of the reactor (by default with
+    C{clock.callLater(0, ...)}); the service passes one that runs before the
+    connections send what the turn wrote.
     """
 
-    def __init__(self, clock, on_history: Callable[[HistoryEntry], None] | None = None) -> None:
+    def __init__(self, clock, on_history: Callable[[HistoryEntry], None] | None = None,
+                 at_turn_end: Callable[[Callable[[], None]], object] | None = None) -> None:
         self.clock = clock
         self.on_history = on_history
+        self._at_turn_end = at_turn_end or (lambda f: clock.callLater(0, f))
+        self._due: list[Room] = []  # rooms with lines pending
         # Set while the server shuts down: everyone is leaving at once, and
         # telling each of N people about the other N-1 would take O(N^2).
         self.closing = False
         self.users: dict[str, Member] = {}
         self.rooms: dict[str, Room] = {LOBBY: Room(LOBBY)}
         self._history: OrderedDict[str, deque[Message]] = OrderedDict()
+        self._replays: dict[str, Lines] = {}  # each room's history as one Lines
         # What handlers may see, kept up to date change by change so that a
         # snapshot is two dict copies, not a walk over every session.
         self._user_views: dict[str, UserView] = {}
@@ -153,15 +204,19 @@ class Hub:
         if room is None:
             room = self.rooms[key] = Room(name)
         self._leave_room(member, f"-- {member.nick} went to {room.name}")
+        self.flush_room(room)  # said before they came: theirs only as history
         member.room = room
         room.members[member] = None
         self._room_changed(room)
         self.changed(member)
-        for line in self._history.get(key, ()):
-            member.deliver(line)
+        replay = self._replay(key)
+        if replay is not None:
+            seen = replay.seen_by(member)
+            if seen is not None:
+                member.deliver(seen)
         joined = Message(notice(f"-- {member.nick} joined {room.name}"))
         if self._moved(room, room.arrived, member.nick, joined):
-            member.deliver(joined)
+            member.deliver(Lines((joined,)))
         return room
 
     def _moved(self, room: Room, batch: list[str], nick: str, message: Message) -> bool:
@@ -194,6 +249,7 @@ class Hub:
         room = member.room
         if room is None:
             return
+        self.flush_room(room)  # what they were there for
         room.members.pop(member, None)
         member.room = None
         if room.members:
@@ -238,16 +294,39 @@ class Hub:
             self.on_history(HistoryEntry(room.name, member.nick, text, kind, self.clock.seconds()))
 
     def broadcast(self, room: Room, message: Message) -> None:
-        self._deliver_all(room.members, message)
+        """Say C{message} to everyone in C{room}, at the end of this turn."""
+        if not room.members:
+            return
+        if not room.pending:
+            if not self._due:
+                self._at_turn_end(self.flush)
+            self._due.append(room)
+        room.pending.append(message)
+
+    def flush(self) -> None:
+        """Deliver the lines every room said during this turn."""
+        due, self._due = self._due, []
+        for room in due:
+            self.flush_room(room)
+
+    def flush_room(self, room: Room) -> None:
+        """Deliver C{room}'s pending lines now.
+
+        Members call this before anything else is shown to them, so nothing
+        overtakes a line said earlier in their room.
+        """
+        if room.pending:
+            lines, room.pending = Lines(tuple(room.pending)), []
+            self._deliver_all(room.members, lines)
 
     def wall(self, message: Message) -> None:
-        self._deliver_all(self.users.values(), message)
+        self._deliver_all(self.users.values(), Lines((message,)))
 
-    def _deliver_all(self, members: Iterable[Member], message: Message) -> None:
-        sender = message.sender
+    def _deliver_all(self, members: Iterable[Member], lines: Lines) -> None:
         for member in list(members):
-            if sender is None or sender not in member.ignoring:
-                member.deliver(message)
+            seen = lines.seen_by(member)
+            if seen is not None:
+                member.deliver(seen)
 
     def seed(self, key: str, entries: Iterable[HistoryEntry]) -> None:
         """Fill an unheard room's history from stored entries."""
@@ -262,10 +341,20 @@ class Hub:
         if lines is None:
             lines = self._history[key] = deque(maxlen=HISTORY_LINES)
             if len(self._history) > HISTORY_ROOMS:
-                self._history.popitem(last=False)
+                self._replays.pop(self._history.popitem(last=False)[0], None)
         else:
             self._history.move_to_end(key)
         lines.append(message)
+        self._replays.pop(key, None)
+
+    def _replay(self, key: str) -> Lines | None:
+        """Room C{key}'s history as one L{Lines}, kept until a line is added."""
+        replay = self._replays.get(key)
+        if replay is None:
+            history = self._history.get(key)
+            if history:
+                replay = self._replays[key] = Lines(tuple(history))
+        return replay
 
     # -- snapshots ----------------------------------------------------------
 

@@ -12,6 +12,7 @@ import ipaddress
 import signal
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from twisted.application.internet import StreamServerEndpointService
@@ -31,11 +32,11 @@ from bbs.guard.bans import BanList, Escalation, describe
 from bbs.guard.limits import ConnectionLimiter, LoginThrottle
 from bbs.guard.traps import TrapRules
 from bbs.history import HistoryWriter
-from bbs.hub import LOBBY, Hub, Message
+from bbs.hub import LOBBY, Hub, Lines, Message
 from bbs.pool import WorkerPool
 from bbs.session import Session
 from bbs.store import DATABASE_NAME, BanRecord, IStore, SQLiteStore
-from bbs.telnet.protocol import TelnetConnection
+from bbs.telnet.protocol import TelnetConnection, at_turn_end
 from bbs.terminal.render import Span
 
 __all__ = ["Options", "makeService", "BBS"]
@@ -126,12 +127,12 @@ class BBS(Service):
         self.clock = clock
         self.store = store
         self.history = HistoryWriter(store, pool, clock) if store is not None else None
-        self.hub = Hub(clock, self.history)
+        self.hub = Hub(clock, self.history, at_turn_end=partial(at_turn_end, clock))
         self.commands = commands.load()
         self.sessions: set[Session] = set()
         motd = config.motd.read_text(encoding="utf-8").rstrip("\n")
-        # A Message, so that it is laid out once per terminal shape, not per login.
-        self.motd = Message((Span(motd),)) if motd else None
+        # Lines, so that it is laid out once per terminal shape, not per login.
+        self.motd = Lines((Message((Span(motd),)),)) if motd else None
         self.policy = Policy(config.ban_duration, config.ipv6_ban_prefix)
         self.trusted = NetworkSet(config.trust)
         self.bans = BanList(clock)
@@ -345,7 +346,8 @@ def makeService(options: Options) -> MultiService:
     pool.setServiceParent(top)
     store = SQLiteStore(config.data / DATABASE_NAME)
     StoreService(store).setServiceParent(top)
-    events = JsonEventLog(config.data, sensor=config.sensor, clock=reactor)
+    events = JsonEventLog(config.data, sensor=config.sensor, clock=reactor,
+                          trusted=NetworkSet(config.trust))
     events.setServiceParent(top)
     bbs = BBS(config, pool, events, reactor, store, stop=reactor.stop)
     bbs.history.setServiceParent(top)

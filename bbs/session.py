@@ -30,12 +30,12 @@ from bbs.guard.bans import describe
 from bbs.guard.limits import MessageLimiter, Verdict
 from bbs.guard.traps import BotScore, Detection
 from bbs.honeypot import Honeypot
-from bbs.hub import LOBBY, Message, Room, notice
+from bbs.hub import LOBBY, Lines, Message, Room, notice
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
 from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.telnet.protocol import encode
 from bbs.terminal.editor import LineEditor
-from bbs.terminal.render import Span, Styled, render
+from bbs.terminal.render import Span, Styled
 from bbs.text import fold, name_problem, sanitize
 
 if TYPE_CHECKING:
@@ -191,35 +191,36 @@ class Session:
 
     def _write(self, text: str) -> None:
         if self.telnet is not None:
+            self._catch_up()
             self.telnet.write(text.encode("utf-8"))
+
+    def _catch_up(self) -> None:
+        """Show what our room said earlier in this turn before anything newer."""
+        room = self.room
+        if room is not None and room.pending:
+            self.bbs.hub.flush_room(room)
 
     def print(self, message: Styled | str) -> None:
         self.editor.print(message)
 
-    def deliver(self, message: Message) -> None:
-        """Show a hub message, formatted once per terminal shape (L{Message.shapes}).
+    def deliver(self, lines: Lines) -> None:
+        """Show hub messages, formatted once per terminal shape (L{Lines.shapes}).
 
         Members with nothing typed get the very same wire bytes; only someone
         mid-typing costs an editor redraw.
         """
+        self._catch_up()
         editor = self.editor
-        shapes = message.shapes
         shared = editor.shared_key()
         if shared is not None:
+            shapes = lines.shapes
             wire = shapes.get(shared)
             if wire is None:
-                text = editor.shared_output(self._rendered(message))
+                text = editor.shared_output(lines.rendered(editor.width, editor.colour))
                 wire = shapes[shared] = encode(text.encode("utf-8"))
             self.telnet.write_wire(wire)
         else:
-            editor.print_rendered(self._rendered(message))
-
-    def _rendered(self, message: Message) -> str:
-        key = (self.editor.width, self.editor.colour)
-        rendered = message.shapes.get(key)
-        if rendered is None:
-            rendered = message.shapes[key] = render(message.spans, *key)
-        return rendered
+            editor.print_rendered(lines.rendered(editor.width, editor.colour))
 
     def _update_colour(self) -> None:
         wanted = self._ttype_colour if self.colour_choice is None else self.colour_choice
@@ -567,7 +568,7 @@ class Session:
             return
         if fold(self.nick) not in target.ignoring:
             shown = f"* {self.nick} {e.text}" if e.emote else f"*{self.nick}* {e.text}"
-            target.deliver(Message((Span(shown, "private"),), fold(self.nick)))
+            target.deliver(Lines((Message((Span(shown, "private"),), fold(self.nick)),)))
             target.reply_to = self.nick
         self.print((Span(f"-> *{target.nick}* {e.text}", "private"),))
         if target.away is not None:
@@ -737,6 +738,7 @@ class Session:
     def close(self, reason: str | None) -> None:
         self._closing = True
         if self.telnet is not None:
+            self._catch_up()
             self.telnet.close(reason)
 
 

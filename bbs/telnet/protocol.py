@@ -19,6 +19,7 @@ import re
 import socket
 import typing
 import weakref
+from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
 import attrs
@@ -87,23 +88,42 @@ _FOREIGN_LINES = {
 
 
 class _Coalescer:
-    """Flushes every connection that wrote during this turn of the reactor."""
+    """Flushes every connection that wrote during this turn of the reactor.
+
+    Sources (see L{at_turn_end}) run first.  While it flushes, the turn is
+    over: a connection sends what it is given at once, after what it had
+    waiting, instead of waiting again.
+    """
 
     def __init__(self, clock: IReactorTime) -> None:
         self.clock = weakref.proxy(clock)  # the registry below is keyed weakly by it
+        self.sources: list[Callable[[], object]] = []
         self.waiting: list[TelnetConnection] = []
         self.call: IDelayedCall | None = None
+        self.flushing = False
 
     def add(self, connection: "TelnetConnection") -> None:
         self.waiting.append(connection)
         if self.call is None:
             self.call = self.clock.callLater(0, self.flush)
 
+    def add_source(self, flush: Callable[[], object]) -> None:
+        self.sources.append(flush)
+        if self.call is None:
+            self.call = self.clock.callLater(0, self.flush)
+
     def flush(self) -> None:
         self.call = None
-        waiting, self.waiting = self.waiting, []
-        for connection in waiting:
-            connection.flush()
+        self.flushing = True
+        try:
+            sources, self.sources = self.sources, []
+            for flush in sources:
+                flush()
+            waiting, self.waiting = self.waiting, []
+            for connection in waiting:
+                connection.flush()
+        finally:
+            self.flushing = False
 
 
 _COALESCERS: WeakKeyDictionary[IReactorTime, _Coalescer] = WeakKeyDictionary()
@@ -114,6 +134,13 @@ def _coalescer(clock: IReactorTime) -> _Coalescer:
     if coalescer is None:
         coalescer = _COALESCERS[clock] = _Coalescer(clock)
     return coalescer
+
+
+def at_turn_end(clock: IReactorTime, flush: Callable[[], object]) -> None:
+    """Call C{flush} at the end of this turn of C{clock}'s reactor, before the
+    connections send what the turn wrote, so that what C{flush} writes (a
+    room's lines) leaves in the same sends."""
+    _coalescer(clock).add_source(flush)
 
 
 def _direct_socket(transport: object) -> socket.socket | None:
@@ -534,7 +561,7 @@ class TelnetConnection(Protocol):
         if self._closing or not wire:
             return
         batch = self._batch
-        if self._coalesce is None:
+        if self._coalesce is None or self._coalesce.flushing:
             self._send(wire)
         elif batch is None:
             self._batch = wire  # most turns write once: no list to allocate

@@ -85,6 +85,7 @@ def test_sysops_and_trusted_networks_are_exempt_from_the_bucket():
     _, listener = w.guest("127.0.0.3")
     trusted.telnet_data(b"".join(b"ok %d\n" % i for i in range(40)))
     sysop.telnet_data(b"".join(b"op %d\n" % i for i in range(40)))
+    w.clock.advance(0)
     assert text(listener).count("> ok ") == 40
     assert text(listener).count("> op ") == 40
 
@@ -145,6 +146,7 @@ def test_kick_mute_wall_and_ban_effects():
     boss.apply([fx.Kick(bob.nick, "be nice")])
     assert bobt.disconnecting and "kicked by guest1: be nice" in text(bobt)
     bob.telnet.connectionLost(None)
+    w.clock.advance(0)
     assert "guest2 left (kicked by guest1: be nice)" in text(ct)
     record = BanRecord(1, "net", "127.0.0.4/32", "rude", "guest1", 0.0, None)
     boss.apply([fx.Banned((record,), carol.nick)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from twisted.internet.task import Clock
 
-from bbs.hub import LOBBY, Hub, Message
+from bbs.hub import LOBBY, Hub, Lines, Message
 from bbs.terminal.render import Span
 
 
@@ -22,10 +22,12 @@ class FakeMember:
         self.ip = "127.0.0.1"
         self.ignoring: set[str] = set()
         self.seen: list[str] = []
+        self.deliveries = 0
         assert hub.claim(self, nick) is None
 
-    def deliver(self, message: Message) -> None:
-        self.seen.append("".join(s.text for s in message.spans))
+    def deliver(self, lines: Lines) -> None:
+        self.deliveries += 1
+        self.seen.extend("".join(s.text for s in m.spans) for m in lines.messages)
 
 
 def make(*nicks: str) -> tuple[Hub, list[FakeMember]]:
@@ -33,12 +35,19 @@ def make(*nicks: str) -> tuple[Hub, list[FakeMember]]:
     members = [FakeMember(hub, n) for n in nicks]
     for m in members:
         hub.join(m, LOBBY)
+    turn(hub)
     return hub, members
+
+
+def turn(hub: Hub) -> None:
+    """Let this turn of the reactor end: rooms deliver what was said in it."""
+    hub.clock.advance(0)
 
 
 def test_everyone_in_the_room_including_the_sender_hears_a_line():
     hub, (a, b) = make("alice", "bob")
     hub.say(a, "hello there")
+    turn(hub)
     assert a.seen[-1] == "<alice> hello there"
     assert b.seen[-1] == "<alice> hello there"
 
@@ -46,10 +55,13 @@ def test_everyone_in_the_room_including_the_sender_hears_a_line():
 def test_other_rooms_do_not_hear_it_and_joins_are_announced():
     hub, (a, b, c) = make("alice", "bob", "carol")
     hub.join(c, "den")
+    turn(hub)
     assert b.seen[-1] == "-- carol went to den"
     hub.say(a, "lobby only")
+    turn(hub)
     assert "<alice> lobby only" not in c.seen
     hub.join(a, "den")
+    turn(hub)
     assert c.seen[-1] == "-- alice joined den"
 
 
@@ -64,6 +76,7 @@ def test_nicknames_are_unique_regardless_of_case_and_lookalikes():
 def test_renaming_is_announced_and_frees_the_old_name():
     hub, (a, b) = make("alice", "bob")
     assert hub.claim(a, "alicia") is None
+    turn(hub)
     assert b.seen[-1] == "-- alice is now known as alicia"
     assert hub.find("alice") is None
     assert hub.find("alicia") is a
@@ -94,6 +107,7 @@ def test_ignored_senders_are_not_delivered():
     hub, (a, b) = make("alice", "bob")
     b.ignoring.add("alice")
     hub.say(a, "can you hear me")
+    turn(hub)
     assert "<alice> can you hear me" not in b.seen
     assert a.seen[-1] == "<alice> can you hear me"
 
@@ -104,7 +118,8 @@ def test_a_broadcast_renders_once_per_terminal_shape():
     for m in members:
         m.deliver = seen.append
     hub.say(members[0], "hi")
-    assert len(seen) == 3 and seen[0] is seen[1] is seen[2]  # one Message, one cache
+    turn(hub)
+    assert len(seen) == 3 and seen[0] is seen[1] is seen[2]  # one Lines, one cache
 
 
 def test_view_is_a_frozen_snapshot_that_refreshes():
@@ -169,6 +184,7 @@ def test_nobody_is_told_about_each_leave_while_the_server_closes():
     hub.closing = True
     hub.leave(a)
     hub.leave(b)
+    turn(hub)
     assert not any("left" in line for line in c.seen)
     assert hub.find("alice") is None and hub.find("bob") is None
 
@@ -196,3 +212,39 @@ def test_busy_rooms_announce_comings_and_goings_once_a_second():
         "-- 12 joined hall: " + ", ".join(f"late{i}" for i in range(10)) + " and 2 more",
         "-- 1 left hall: user1",
     ]
+
+
+def test_a_turns_lines_reach_each_member_in_one_delivery_in_order():
+    hub, (a, b) = make("alice", "bob")
+    deliveries = b.deliveries
+    carol = FakeMember(hub, "carol")
+    hub.join(carol, LOBBY)
+    hub.say(carol, "hi all")
+    hub.say(a, "hello carol")
+    assert b.seen[-1] != "<alice> hello carol"  # nothing yet: the turn is not over
+    turn(hub)
+    assert b.deliveries == deliveries + 1
+    assert b.seen[-3:] == ["-- carol joined lobby", "<carol> hi all", "<alice> hello carol"]
+
+
+def test_joining_or_leaving_delivers_what_the_room_said_before():
+    hub, (a, b) = make("alice", "bob")
+    hub.say(a, "before you came")
+    late = FakeMember(hub, "late")
+    hub.join(late, LOBBY)  # the line is history to them, shown once
+    hub.say(a, "before you went")
+    hub.join(b, "den")  # bob still hears what was said while he was there
+    turn(hub)
+    assert late.seen.count("<alice> before you came") == 1
+    assert "<alice> before you went" in late.seen
+    assert b.seen[-2:] == ["<alice> before you went", "-- bob joined den"]
+
+
+def test_ignoring_someone_removes_only_their_lines_from_a_turn():
+    hub, (a, b, c) = make("alice", "bob", "carol")
+    c.ignoring.add("alice")
+    hub.say(a, "from alice")
+    hub.say(b, "from bob")
+    turn(hub)
+    assert c.seen[-1] == "<bob> from bob" and "<alice> from alice" not in c.seen
+    assert b.seen[-2:] == ["<alice> from alice", "<bob> from bob"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from twisted.internet import reactor
-from twisted.internet.task import Clock
+from twisted.internet.task import Clock, deferLater
 from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import TestCase
 
@@ -42,7 +42,7 @@ class Harness:
     async def login(self, nick: str) -> tuple[Session, StringTransport]:
         session, transport = self.connect()
         session.telnet_data(nick.encode() + b"\n")
-        await session.settled()
+        await settle(session)
         return session, transport
 
 
@@ -50,6 +50,12 @@ def _addr(ip: str, port: int = 40000):
     from twisted.internet.address import IPv4Address
 
     return IPv4Address("TCP", ip, port)
+
+
+async def settle(session: Session) -> None:
+    """Wait until C{session}'s lines are handled and the turn's room lines delivered."""
+    await session.settled()
+    await deferLater(reactor, 0, lambda: None)
 
 
 def said(transport: StringTransport) -> str:
@@ -75,7 +81,7 @@ class SessionTests(TestCase):
         alice, at = await self.h.login("alice")
         bob, bt = await self.h.login("bob")
         alice.telnet_data(b"hello bob\n")
-        await alice.settled()
+        await settle(alice)
         self.assertIn("<alice> hello bob", said(at))
         self.assertIn("<alice> hello bob", said(bt))
 
@@ -109,7 +115,7 @@ class SessionTests(TestCase):
         self.h.bbs.store = Store()
         self.h.bbs.commands = registry
         alice.telnet_data(b"/quick\n/hash\n/store\n")
-        await alice.settled()
+        await settle(alice)
         self.assertIn("quick ran", said(at))
         self.assertIn("hash ran", said(at))
         self.assertIn("store says 42", said(at))
@@ -135,7 +141,7 @@ class SessionTests(TestCase):
         self.h.bbs.commands = boom
         alice, at = await self.h.login("alice")
         alice.telnet_data(b"/boom\nstill here\n")
-        await alice.settled()
+        await settle(alice)
         self.assertIn("/boom failed with an internal error", said(at))
         self.assertIn("<alice> still here", said(at))
         errors = [e for e in self.h.events.events if e["eventid"] == "bbs.command.error"]
@@ -159,7 +165,7 @@ class SessionTests(TestCase):
             t.clear()
             s.telnet_data(b"".join(b"/n %d\n" % k for k in range(20)))
         for s, t in sessions:
-            await s.settled()
+            await settle(s)
         for s, t in sessions:
             numbers = [int(x.split("=")[1]) for x in said(t).split() if x.startswith("n=")]
             self.assertEqual(numbers, list(range(20)))
@@ -168,21 +174,35 @@ class SessionTests(TestCase):
         alice, at = await self.h.login("alice")
         bob, bt = await self.h.login("bob")
         bob.telnet_data(b"/join den\n")
-        await bob.settled()
+        await settle(bob)
         bt.clear()
         alice.telnet_data(b"/join den\nhi den\n")
-        await alice.settled()
+        await settle(alice)
         text = said(bt)
         self.assertIn("<alice> hi den", text)
         self.assertLess(text.index("alice joined den"), text.index("<alice> hi den"))
+
+    async def test_nothing_overtakes_a_line_said_earlier_in_the_room(self) -> None:
+        # Room lines wait for the end of the reactor's turn; a private message
+        # in the same turn must still arrive after them.
+        alice, at = await self.h.login("alice")
+        bob, bt = await self.h.login("bob")
+        at.clear()
+        alice.telnet_data(b"hello\n")
+        bob.telnet_data(b"/msg alice psst\n")
+        await settle(bob)
+        await settle(alice)
+        text = said(at)
+        self.assertLess(text.index("<alice> hello"), text.index("*bob* psst"))
 
     async def test_quitting_tells_the_room_and_closes(self) -> None:
         alice, at = await self.h.login("alice")
         bob, bt = await self.h.login("bob")
         alice.telnet_data(b"/quit see you\n")
-        await alice.settled()
+        await settle(alice)
         self.assertTrue(at.disconnecting)
         alice.telnet.connectionLost(None)
+        await deferLater(reactor, 0, lambda: None)
         self.assertIn("-- alice left (see you)", said(bt))
         self.assertIsNone(self.h.bbs.hub.find("alice"))
 
@@ -215,7 +235,7 @@ class ThreadSafetyTests(TestCase):
         for line in (b"/join den\n", b"hi\n", b"/topic tea\n", b"/msg bob psst\n",
                      b"/who\n", b"/me waves\n", b"/nick alicia\n", b"/part\n", b"/quit\n"):
             alice.telnet_data(line)
-        await alice.settled()
+        await settle(alice)
         names = {name for name, _ in touched}
         self.assertTrue({"join", "say", "set_topic", "write", "claim"} <= names)
         self.assertEqual({ident for _, ident in touched}, {reactor_thread})
