@@ -26,9 +26,12 @@ import math
 import os
 import re
 import time
+from collections import OrderedDict
+from collections.abc import Container
 from datetime import datetime, timezone
 from functools import cache, lru_cache
 from importlib import resources
+from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
 from typing import Any, Callable
 
@@ -154,10 +157,30 @@ def _clean(value: Any, cut: int | None) -> Any:
     return value
 
 
+_LITERALS = {True: "true", False: "false", None: "null"}
+
+
+def _flat(event: dict[str, Any]) -> str | None:
+    """C{json.dumps(event)} for the usual event, whose values are strings,
+    integers, booleans and None, at half the cost; None for any other."""
+    parts = []
+    for key, value in event.items():
+        kind = type(value)
+        if kind is str:
+            parts.append(f"{_quote(key)}: {_quote(value)}")
+        elif kind is int:
+            parts.append(f"{_quote(key)}: {value}")
+        elif kind is bool or value is None:
+            parts.append(f"{_quote(key)}: {_LITERALS[value]}")
+        else:
+            return None
+    return "{" + ", ".join(parts) + "}"
+
+
 def encode(event: dict[str, Any]) -> bytes:
     """One event as one line of at most L{MAX_LINE} bytes, newline included."""
     try:  # most events are plain and need no cleaning
-        line = json.dumps(event, ensure_ascii=True, allow_nan=False)
+        line = _flat(event) or json.dumps(event, ensure_ascii=True, allow_nan=False)
         plain = "\\ud" not in line  # else perhaps a lone surrogate, invalid in strict JSON
     except (TypeError, ValueError):  # not a finite number, or not a JSON type at all
         plain = False
@@ -217,7 +240,9 @@ class RateLimit:
         self.per = per
         self.addresses = addresses
         self._summary = summary
-        self._windows: dict[str, _Window] = {}  # in the order they started
+        # In the order they started; ordered as a linked list, so that finding
+        # the oldest stays O(1) however many have ended (a dict's would not).
+        self._windows: OrderedDict[str, _Window] = OrderedDict()
 
     def allow(self, address: str) -> bool:
         """Count one line from C{address}; whether it may be logged."""
@@ -282,6 +307,7 @@ class JsonEventLog(Service):
     newest C{keep} are kept.  Each address gets C{rate} events per C{per}
     seconds; what goes over is counted and reported in one
     C{bbs.log.suppressed} event when its window ends (or on close).
+    Addresses in C{trusted} (the sysop's own networks) are not limited.
 
     As a service, stopping it closes the file; an event that still arrives
     afterwards reopens it, so nothing emitted during shutdown is lost.
@@ -291,7 +317,7 @@ class JsonEventLog(Service):
 
     def __init__(self, directory: str | os.PathLike[str], *, sensor: str, clock: IReactorTime,
                  max_bytes: int = 50 * 1024 * 1024, keep: int = 10, rate: int = 200,
-                 per: float = 60.0) -> None:
+                 per: float = 60.0, trusted: Container[str] = ()) -> None:
         self.directory = Path(directory)
         self.path = self.directory / LOG_NAME
         self.sensor = sensor
@@ -301,6 +327,7 @@ class JsonEventLog(Service):
         self.rate = rate
         self.per = per
         self._limit = RateLimit(clock, rate, per, self._suppressed)
+        self._trusted = trusted
         self._file: Any = None
         self._size = 0  # of the file, including what is waiting to be written
         self._file_day: str | None = None
@@ -318,7 +345,7 @@ class JsonEventLog(Service):
     def emit(self, event: dict[str, Any]) -> None:
         now = self.clock.seconds()
         address = event.get("src_ip") or ""
-        if address and not self._limit.allow(str(address)):
+        if address and address not in self._trusted and not self._limit.allow(str(address)):
             return
         self._write(event, now)
 

@@ -195,9 +195,13 @@ class NetworkSet:
             self._table[network] = network
 
     def __contains__(self, address: object) -> bool:
+        """Whether C{address} is in one of the networks; False for what is not an address."""
         if not isinstance(address, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)):
             return False
-        return bool(self._table.matches(normalize_ip(address)))
+        try:
+            return bool(self._table.matches(normalize_ip(address)))
+        except ValueError:
+            return False
 
     def __iter__(self) -> Iterator[IPNetwork]:
         return (network for network, _ in self._table.items())
