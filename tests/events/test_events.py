@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from twisted.internet.task import Clock
 from zope.interface.verify import verifyObject
 
@@ -16,11 +18,13 @@ from bbs.events import (
     IEventSink,
     JsonEventLog,
     MemoryEventSink,
+    encode,
     make_event,
     schema,
     timestamp,
     validate,
 )
+from bbs.guard.addresses import NetworkSet
 from bbs.shell import ShellEvent
 
 DAY1 = 1_795_777_200.0  # 2026-11-27 11:00 UTC
@@ -217,6 +221,30 @@ def test_rate_limit_and_summary(tmp_path: Path) -> None:
     log.emit(event(clock))
     log.close()
     assert clock.getDelayedCalls() == []
+
+
+def test_trusted_networks_are_not_rate_limited(tmp_path: Path) -> None:
+    clock = clock_at()
+    log = JsonEventLog(tmp_path, sensor="n", clock=clock, rate=2,
+                       trusted=NetworkSet(["192.0.2.0/24"]))
+    for _ in range(10):
+        log.emit(event(clock, ip="192.0.2.9"))
+        log.emit(event(clock, ip="198.51.100.7"))
+    log.close()
+    got = [e["src_ip"] for e in lines(tmp_path / "events.json")]
+    assert got.count("192.0.2.9") == 10 and got.count("198.51.100.7") == 3  # 2 + summary
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=8), st.one_of(
+    st.text(), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False, allow_infinity=False),
+    st.lists(st.integers(), max_size=3)), max_size=8))
+def test_each_event_is_the_json_of_its_fields_on_one_line(fields: dict[str, Any]) -> None:
+    line = encode(fields)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1 and line.isascii()
+    if not any(isinstance(v, str) and any("\ud800" <= c <= "\udfff" for c in v)
+               for v in [*fields, *fields.values()]):
+        assert json.loads(line) == fields
 
 
 def test_close_reports_pending_summaries(tmp_path: Path) -> None:

@@ -129,6 +129,10 @@ class TestNetworkSet:
     def test_mapped_peer_matches_ipv4_network(self) -> None:
         assert "::ffff:10.1.1.1" in NetworkSet(["10.0.0.0/8"])
 
+    def test_what_is_not_an_address_is_not_in_it(self) -> None:
+        assert "not an address" not in NetworkSet(["0.0.0.0/0"])
+        assert "" not in NetworkSet(["0.0.0.0/0"])
+
     def test_mapped_network_matches_ipv4_peer(self) -> None:
         assert "10.1.1.1" in NetworkSet(["::ffff:10.0.0.0/104"])
 
