@@ -323,9 +323,11 @@ class Hub:
         self._deliver_all(self.users.values(), Lines((message,)))
 
     def _deliver_all(self, members: Iterable[Member], lines: Lines) -> None:
+        senders = lines.senders
         for member in list(members):
-            seen = lines.seen_by(member)
-            if seen is not None:
+            if not (senders and member.ignoring):  # nobody here to leave out
+                member.deliver(lines)
+            elif (seen := lines.seen_by(member)) is not None:
                 member.deliver(seen)
 
     def seed(self, key: str, entries: Iterable[HistoryEntry]) -> None:

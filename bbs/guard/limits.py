@@ -25,6 +25,8 @@ class TokenBucket:
     needs no timer.  A clock that steps backwards refills nothing.
     """
 
+    __slots__ = ("_clock", "rate", "burst", "_tokens", "_last")
+
     def __init__(self, clock: Clock, rate: float, burst: int) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("a token bucket needs rate > 0 and burst >= 1")

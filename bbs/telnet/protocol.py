@@ -422,10 +422,10 @@ class TelnetConnection(Protocol):
         self._sub = bytearray()
         self._input = InputMeter(self.clock, limits.input_rate, limits.input_burst)
         self._unpause: IDelayedCall | None = None  # resumes reading a fast sender
-        self._windows = TokenBucket(self.clock, limits.window_rate, limits.window_burst)
+        self._windows: TokenBucket | None = None  # made on the first size report
         self._reported = self.window  # the size the app was last told
         self._window_due: IDelayedCall | None = None
-        self._ayt = TokenBucket(self.clock, limits.ayt_rate, limits.ayt_burst)
+        self._ayt: TokenBucket | None = None  # made on the first AYT
         self._cr = False  # the last data byte was a CR: drop a following LF/NUL
         self._out = bytearray()  # parsed application bytes not yet delivered
         self._sniff: bytearray | None = bytearray()  # first bytes, until told apart
@@ -782,6 +782,8 @@ class TelnetConnection(Protocol):
         elif byte == SB:
             self._state = _SUB
         elif byte == AYT:
+            if self._ayt is None:
+                self._ayt = TokenBucket(self.clock, self.limits.ayt_rate, self.limits.ayt_burst)
             if self._ayt.take():
                 self._send(_AYT_REPLY)
         elif byte in _KEYS:
@@ -879,6 +881,9 @@ class TelnetConnection(Protocol):
         """
         if self._window_due is not None or self.window == self._reported or self._closing:
             return
+        if self._windows is None:
+            limits = self.limits
+            self._windows = TokenBucket(self.clock, limits.window_rate, limits.window_burst)
         if not self._windows.take():
             self._window_due = self.clock.callLater(1 / self._windows.rate, self._window_timer)
             return
