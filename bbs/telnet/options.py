@@ -15,6 +15,7 @@ and what, if anything, must be sent, so the rules can be tested on their own.
 from __future__ import annotations
 
 import enum
+from functools import cache
 
 import attrs
 
@@ -57,24 +58,24 @@ class Side:
         state, queued = self.state, self.queued
         if enable:
             if state is Q.NO:
-                return (Side(Q.YES), True) if acceptable else (self, False)
+                return (_side(Q.YES), True) if acceptable else (self, False)
             if state is Q.YES:
                 return self, None
             if state is Q.WANTNO:
                 # A refusal answered by agreement: the peer is in error, but
                 # the option is on (if we queued "on") or off; never reply.
-                return Side(Q.YES if queued else Q.NO), None
+                return _side(Q.YES if queued else Q.NO), None
             # WANTYES: our request was granted, unless we changed our mind.
             if queued:
-                return Side(Q.WANTNO), False
-            return Side(Q.YES), None
+                return _side(Q.WANTNO), False
+            return _side(Q.YES), None
         if state is Q.NO:
             return self, None
         if state is Q.YES:
-            return Side(Q.NO), False
+            return _side(Q.NO), False
         if state is Q.WANTNO and queued:
-            return Side(Q.WANTYES), True
-        return Side(Q.NO), None
+            return _side(Q.WANTYES), True
+        return _side(Q.NO), None
 
     def request(self, enable: bool) -> tuple[Side, bool | None]:
         """We want this side on (C{enable}) or off."""
@@ -83,12 +84,19 @@ class Side:
             (Q.NO, Q.WANTYES, Q.WANTNO) if enable else (Q.YES, Q.WANTNO, Q.WANTYES)
         )
         if state is off:
-            return Side(want_on), enable
+            return _side(want_on), enable
         if state is want_off:
             # Ask again once the pending request has been answered.
-            return Side(state, queued=True), None
+            return _side(state, True), None
         if state is want_on and self.queued:
             # Cancel the queued change of mind.
-            return Side(state), None
+            return _side(state), None
         # Already there, or already asking for it.
         return self, None
+
+
+@cache
+def _side(state: Q, queued: bool = False) -> Side:
+    """The one L{Side} with these values: sides are immutable, so every
+    connection shares them instead of making new ones at each transition."""
+    return Side(state, queued)
