@@ -21,11 +21,14 @@ from types import MappingProxyType
 from typing import Protocol
 
 import attrs
+from twisted.logger import Logger
 
 from bbs.context import HubView, RoomView, UserView
 from bbs.store import HistoryEntry
 from bbs.terminal.render import Span, Styled, render
 from bbs.text import fold
+
+log = Logger()
 
 LOBBY = "lobby"
 HISTORY_LINES = 20
@@ -325,10 +328,14 @@ class Hub:
     def _deliver_all(self, members: Iterable[Member], lines: Lines) -> None:
         senders = lines.senders
         for member in list(members):
-            if not (senders and member.ignoring):  # nobody here to leave out
-                member.deliver(lines)
-            elif (seen := lines.seen_by(member)) is not None:
-                member.deliver(seen)
+            try:
+                if not (senders and member.ignoring):  # nobody here to leave out
+                    member.deliver(lines)
+                elif (seen := lines.seen_by(member)) is not None:
+                    member.deliver(seen)
+            except Exception:
+                # One member's failure must not cost the others their lines.
+                log.failure("delivering to {nick} failed", nick=member.nick)
 
     def seed(self, key: str, entries: Iterable[HistoryEntry]) -> None:
         """Fill an unheard room's history from stored entries."""

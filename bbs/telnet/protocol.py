@@ -118,12 +118,20 @@ class _Coalescer:
         try:
             sources, self.sources = self.sources, []
             for flush in sources:
-                flush()
+                _guarded(flush)
             waiting, self.waiting = self.waiting, []
             for connection in waiting:
-                connection.flush()
+                _guarded(connection.flush)
         finally:
             self.flushing = False
+
+
+def _guarded(flush: Callable[[], object]) -> None:
+    """Call C{flush}: a failure is logged and must not hold up the others' output."""
+    try:
+        flush()
+    except Exception:
+        log.failure("flushing the turn's output failed")
 
 
 _COALESCERS: WeakKeyDictionary[IReactorTime, _Coalescer] = WeakKeyDictionary()

@@ -248,3 +248,24 @@ def test_ignoring_someone_removes_only_their_lines_from_a_turn():
     turn(hub)
     assert c.seen[-1] == "<bob> from bob" and "<alice> from alice" not in c.seen
     assert b.seen[-2:] == ["<alice> from alice", "<bob> from bob"]
+
+
+def test_one_failing_member_does_not_cost_the_others_their_lines():
+    from twisted.logger import globalLogPublisher
+
+    hub, (a, b, c) = make("alice", "bob", "carol")
+
+    def broken(lines: Lines) -> None:
+        raise RuntimeError("a bug in one member's terminal")
+
+    b.deliver = broken
+    failures: list[dict] = []
+    observer = lambda e: failures.append(e) if e.get("log_failure") else None  # noqa: E731
+    globalLogPublisher.addObserver(observer)
+    try:
+        hub.say(a, "still there")
+        turn(hub)
+    finally:
+        globalLogPublisher.removeObserver(observer)
+    assert a.seen[-1] == c.seen[-1] == "<alice> still there"
+    assert len(failures) == 1

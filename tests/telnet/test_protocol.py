@@ -718,3 +718,40 @@ def test_coalescing_sends_one_write_per_turn_in_order():
     proto.write_wire(b"last\r\n")
     proto.close("bye")
     assert transport.value().endswith(b"last\r\nbye\r\n")
+
+
+def test_turn_end_sources_write_first_and_a_failure_holds_up_nobody():
+    from twisted.internet.testing import StringTransport
+
+    from bbs.telnet.protocol import at_turn_end
+
+    class App:
+        def __getattr__(self, name):
+            return lambda *a: None
+
+    clock = Clock()
+    transport = StringTransport()
+    proto = TelnetConnection(App(), clock=clock, coalesce=True)
+    proto.makeConnection(transport)
+    clock.advance(0)
+    transport.clear()
+    writes: list[bytes] = []
+    real_write = transport.write
+    transport.write = lambda data: (writes.append(data), real_write(data))
+
+    def broken() -> None:
+        raise RuntimeError("a bug in one source")
+
+    failures: list[dict] = []
+    observer = lambda e: failures.append(e) if e.get("log_failure") else None  # noqa: E731
+    globalLogPublisher.addObserver(observer)
+    try:
+        proto.write_wire(b"mine\r\n")
+        at_turn_end(clock, broken)
+        at_turn_end(clock, lambda: proto.write_wire(b"the room's\r\n"))
+        clock.advance(0)
+    finally:
+        globalLogPublisher.removeObserver(observer)
+    # What the sources wrote joins what was waiting: one write, in order.
+    assert writes == [b"mine\r\nthe room's\r\n"]
+    assert len(failures) == 1 and failures[0]["log_failure"].check(RuntimeError)
