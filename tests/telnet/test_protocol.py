@@ -6,7 +6,7 @@ import attrs
 import pytest
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.task import Clock
-from twisted.internet.testing import StringTransportWithDisconnection
+from twisted.internet.testing import StringTransport, StringTransportWithDisconnection
 from twisted.logger import globalLogPublisher
 
 from bbs.telnet.protocol import TelnetConnection, TelnetLimits
@@ -686,23 +686,27 @@ def test_fast_path_delivers_chunk_unchanged():
     assert c.app.events[1:] == [("data", b"hello"), ("data", b" world\n")]
 
 
-def test_coalescing_sends_one_write_per_turn_in_order():
-    from twisted.internet.task import Clock
-    from twisted.internet.testing import StringTransport
+class _Quiet:
+    """An app that ignores everything."""
 
-    from bbs.telnet.protocol import TelnetConnection
+    def __getattr__(self, name):
+        return lambda *a: None
 
-    class App:
-        def __getattr__(self, name):
-            return lambda *a: None
 
+def _coalescing() -> tuple[Clock, StringTransport, TelnetConnection, list[bytes]]:
+    """A coalescing connection on a Clock, and the list of its transport's writes."""
     clock = Clock()
     transport = StringTransport()
     writes: list[bytes] = []
     real_write = transport.write
     transport.write = lambda data: (writes.append(data), real_write(data))
-    proto = TelnetConnection(App(), clock=clock, coalesce=True)
+    proto = TelnetConnection(_Quiet(), clock=clock, coalesce=True)
     proto.makeConnection(transport)
+    return clock, transport, proto, writes
+
+
+def test_coalescing_sends_one_write_per_turn_in_order():
+    clock, transport, proto, writes = _coalescing()
     proto.write(b"login: ")
     clock.advance(0)
     # The option requests and the greeting leave in one write, IAC first.
@@ -721,23 +725,11 @@ def test_coalescing_sends_one_write_per_turn_in_order():
 
 
 def test_turn_end_sources_write_first_and_a_failure_holds_up_nobody():
-    from twisted.internet.testing import StringTransport
-
     from bbs.telnet.protocol import at_turn_end
 
-    class App:
-        def __getattr__(self, name):
-            return lambda *a: None
-
-    clock = Clock()
-    transport = StringTransport()
-    proto = TelnetConnection(App(), clock=clock, coalesce=True)
-    proto.makeConnection(transport)
+    clock, transport, proto, writes = _coalescing()
     clock.advance(0)
-    transport.clear()
-    writes: list[bytes] = []
-    real_write = transport.write
-    transport.write = lambda data: (writes.append(data), real_write(data))
+    writes.clear()
 
     def broken() -> None:
         raise RuntimeError("a bug in one source")
