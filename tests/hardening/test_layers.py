@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings, strategies as st
 from twisted.internet.task import Clock
-from twisted.logger import globalLogPublisher
 
 from bbs.events import RateLimit, loggable
 from bbs.telnet.protocol import LOG_PER, LOG_RATE, TelnetLimits
@@ -21,14 +20,6 @@ from tests.hardening.stack import (
 
 DEFAULTS = TelnetLimits()
 KB = 1024
-
-
-@pytest.fixture
-def logged():
-    events: list[dict] = []
-    globalLogPublisher.addObserver(events.append)
-    yield events
-    globalLogPublisher.removeObserver(events.append)
 
 
 def telnet_lines(events: list[dict]) -> list[dict]:

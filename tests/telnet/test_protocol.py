@@ -7,7 +7,6 @@ import pytest
 from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport, StringTransportWithDisconnection
-from twisted.logger import globalLogPublisher
 
 from bbs.telnet.protocol import TelnetConnection, TelnetLimits
 
@@ -100,14 +99,6 @@ def connect(limits: TelnetLimits = TelnetLimits(), transport=None) -> Connected:
     assert transport.value().startswith(OPENING)
     transport.clear()
     return Connected(telnet, transport, app, clock)
-
-
-@pytest.fixture
-def logged():
-    events: list[dict] = []
-    globalLogPublisher.addObserver(events.append)
-    yield events
-    globalLogPublisher.removeObserver(events.append)
 
 
 def ours(events: list[dict]) -> list[dict]:
@@ -724,7 +715,7 @@ def test_coalescing_sends_one_write_per_turn_in_order():
     assert transport.value().endswith(b"last\r\nbye\r\n")
 
 
-def test_turn_end_sources_write_first_and_a_failure_holds_up_nobody():
+def test_turn_end_sources_write_first_and_a_failure_holds_up_nobody(logged):
     from bbs.telnet.protocol import at_turn_end
 
     clock, transport, proto, writes = _coalescing()
@@ -734,16 +725,11 @@ def test_turn_end_sources_write_first_and_a_failure_holds_up_nobody():
     def broken() -> None:
         raise RuntimeError("a bug in one source")
 
-    failures: list[dict] = []
-    observer = lambda e: failures.append(e) if e.get("log_failure") else None  # noqa: E731
-    globalLogPublisher.addObserver(observer)
-    try:
-        proto.write_wire(b"mine\r\n")
-        at_turn_end(clock, broken)
-        at_turn_end(clock, lambda: proto.write_wire(b"the room's\r\n"))
-        clock.advance(0)
-    finally:
-        globalLogPublisher.removeObserver(observer)
+    proto.write_wire(b"mine\r\n")
+    at_turn_end(clock, broken)
+    at_turn_end(clock, lambda: proto.write_wire(b"the room's\r\n"))
+    clock.advance(0)
     # What the sources wrote joins what was waiting: one write, in order.
     assert writes == [b"mine\r\nthe room's\r\n"]
-    assert len(failures) == 1 and failures[0]["log_failure"].check(RuntimeError)
+    failures = [e["log_failure"] for e in logged if "log_failure" in e]
+    assert len(failures) == 1 and failures[0].check(RuntimeError)
