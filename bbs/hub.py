@@ -326,12 +326,10 @@ class Hub:
         self._deliver_all(self.users.values(), Lines((message,)))
 
     def _deliver_all(self, members: Iterable[Member], lines: Lines) -> None:
-        senders = lines.senders
         for member in list(members):
             try:
-                if not (senders and member.ignoring):  # nobody here to leave out
-                    member.deliver(lines)
-                elif (seen := lines.seen_by(member)) is not None:
+                seen = lines.seen_by(member)
+                if seen is not None:
                     member.deliver(seen)
             except Exception:
                 # One member's failure must not cost the others their lines.
