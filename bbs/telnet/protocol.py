@@ -104,11 +104,13 @@ class _Coalescer:
 
     def add(self, connection: "TelnetConnection") -> None:
         self.waiting.append(connection)
-        if self.call is None:
-            self.call = self.clock.callLater(0, self.flush)
+        self._soon()
 
     def add_source(self, flush: Callable[[], object]) -> None:
         self.sources.append(flush)
+        self._soon()
+
+    def _soon(self) -> None:
         if self.call is None:
             self.call = self.clock.callLater(0, self.flush)
 
