@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -127,6 +128,25 @@ class Server:
         return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def read_until_closed(sock: socket.socket, take: Callable[[bytes], None],
+                      deadline: float = DEADLINE) -> bool:
+    """Give C{take} what arrives until the server closes or resets C{sock}:
+    whether it did within C{deadline} seconds."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        sock.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            return False
+        except ConnectionResetError:
+            return True
+        if not chunk:
+            return True
+        take(chunk)
+    return False
+
+
 class Client:
     """A raw-socket telnet client; with C{answer=False} it never negotiates (like a bot)."""
 
@@ -217,19 +237,7 @@ class Client:
 
     def closed(self, deadline: float = DEADLINE) -> bool:
         """Wait for the server to close the connection."""
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            self.sock.settimeout(end - time.monotonic())
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                return False
-            except ConnectionResetError:
-                return True
-            if not chunk:
-                return True
-            self._feed(chunk)
-        return False
+        return read_until_closed(self.sock, self._feed, deadline)
 
     def close(self) -> None:
         self.sock.close()

@@ -16,7 +16,7 @@ import struct
 import time
 from pathlib import Path
 
-from tests.e2e.harness import Client, Server
+from tests.e2e.harness import Client, Server, read_until_closed
 
 PROMPT = 2.0  # seconds within which another user's chat line must arrive
 MEMORY_BOUND = 30 * 1024 * 1024  # bytes the server may grow by per offence
@@ -112,19 +112,10 @@ class RawClient:
 
     def closed(self, deadline: float = DEADLINE) -> bool:
         """Drain until the server closes or resets the connection."""
-        end = time.monotonic() + deadline
-        while time.monotonic() < end:
-            self.sock.settimeout(max(0.01, end - time.monotonic()))
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                return False
-            except ConnectionResetError:
-                return True
-            if not chunk:
-                return True
-            self.raw += chunk
-        return False
+        return read_until_closed(self.sock, self._take, deadline)
+
+    def _take(self, chunk: bytes) -> None:
+        self.raw += chunk
 
 
 class Probe:
