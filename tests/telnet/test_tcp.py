@@ -2,7 +2,8 @@
 
 Writes go straight to the socket when nothing is queued in the transport
 (see L{bbs.telnet.protocol._direct_socket}); these tests make sure that never
-reorders or loses output when the client is slow and Twisted has to queue.
+reorders or loses output when the client is slow and Twisted has to queue,
+and that sending goes straight to the socket again once the client caught up.
 """
 
 from __future__ import annotations
@@ -71,7 +72,14 @@ class DirectSendTests(TestCase):
             if n == TURNS // 2:  # the client catches up while output is queued
                 self.assertTrue(queued, "the client never fell behind")
                 client.transport.resumeProducing()
+        transport = telnet.transport
+        for _ in range(10_000):  # until Twisted has sent all it queued
+            if not transport.dataBuffer and not transport._tempDataLen:
+                break
+            await _next_turn()
         telnet.write_wire(b"the end")
+        await _next_turn()
+        self.assertFalse(transport._tempDataLen, "caught up, yet still queueing in Twisted")
         telnet.close()
         data = await done
         negotiation, _, rest = data.partition(chunk(0))
