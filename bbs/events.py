@@ -27,7 +27,6 @@ import os
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Container
 from datetime import datetime, timezone
 from functools import cache, lru_cache
 from importlib import resources
@@ -55,8 +54,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 class IEventSink(Interface):
     """Somewhere events go."""
 
-    def emit(event: dict[str, Any]) -> None:
-        """Record one event, a dict made by L{make_event}.  Never raises."""
+    def emit(event: dict[str, Any], limited: bool = True) -> None:
+        """Record one event, a dict made by L{make_event}.  Never raises.
+
+        C{limited} is False for events of a trusted peer (C{--trust}): a sink
+        that limits how much each address may log does not count them.
+        """
 
 
 def timestamp(when: float) -> str:
@@ -208,7 +211,7 @@ class MemoryEventSink:
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
 
-    def emit(self, event: dict[str, Any]) -> None:
+    def emit(self, event: dict[str, Any], limited: bool = True) -> None:
         self.events.append(dict(event))
 
 
@@ -307,7 +310,7 @@ class JsonEventLog(Service):
     newest C{keep} are kept.  Each address gets C{rate} events per C{per}
     seconds; what goes over is counted and reported in one
     C{bbs.log.suppressed} event when its window ends (or on close).
-    Addresses in C{trusted} (the sysop's own networks) are not limited.
+    Events emitted as not C{limited} (trusted peers) are not counted.
 
     As a service, stopping it closes the file; an event that still arrives
     afterwards reopens it, so nothing emitted during shutdown is lost.
@@ -317,7 +320,7 @@ class JsonEventLog(Service):
 
     def __init__(self, directory: str | os.PathLike[str], *, sensor: str, clock: IReactorTime,
                  max_bytes: int = 50 * 1024 * 1024, keep: int = 10, rate: int = 200,
-                 per: float = 60.0, trusted: Container[str] = ()) -> None:
+                 per: float = 60.0) -> None:
         self.directory = Path(directory)
         self.path = self.directory / LOG_NAME
         self.sensor = sensor
@@ -327,7 +330,6 @@ class JsonEventLog(Service):
         self.rate = rate
         self.per = per
         self._limit = RateLimit(clock, rate, per, self._suppressed)
-        self._trusted = trusted
         self._file: Any = None
         self._size = 0  # of the file, including what is waiting to be written
         self._file_day: str | None = None
@@ -342,12 +344,11 @@ class JsonEventLog(Service):
 
     # -- IEventSink ---------------------------------------------------------------
 
-    def emit(self, event: dict[str, Any]) -> None:
-        now = self.clock.seconds()
-        address = event.get("src_ip") or ""
-        if address and address not in self._trusted and not self._limit.allow(str(address)):
+    def emit(self, event: dict[str, Any], limited: bool = True) -> None:
+        address = event.get("src_ip")
+        if limited and address and not self._limit.allow(str(address)):
             return
-        self._write(event, now)
+        self._write(event, self.clock.seconds())
 
     def close(self) -> None:
         """Report suppressed counts, write what is waiting and close the file."""

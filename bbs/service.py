@@ -26,7 +26,7 @@ from bbs import commands
 from bbs.config import Config, Options
 from bbs.context import Policy, Sighting
 from bbs.durations import format_duration
-from bbs.events import IEventSink, JsonEventLog, make_event
+from bbs.events import IEventSink, JsonEventLog
 from bbs.guard.addresses import NetworkSet, normalize_ip
 from bbs.guard.bans import BanList, Escalation, describe
 from bbs.guard.limits import ConnectionLimiter, LoginThrottle
@@ -190,11 +190,6 @@ class BBS(Service):
     def factory(self) -> Factory:
         return TelnetFactory(self)
 
-    def emit(self, eventid: str, **fields: Any) -> None:
-        self.events.emit(make_event(
-            eventid, sensor=self.config.sensor, when=self.clock.seconds(), **fields
-        ))
-
     # -- the door -------------------------------------------------------------
 
     def admit(self, host: str) -> str | None:
@@ -346,8 +341,7 @@ def makeService(options: Options) -> MultiService:
     pool.setServiceParent(top)
     store = SQLiteStore(config.data / DATABASE_NAME)
     StoreService(store).setServiceParent(top)
-    events = JsonEventLog(config.data, sensor=config.sensor, clock=reactor,
-                          trusted=NetworkSet(config.trust))
+    events = JsonEventLog(config.data, sensor=config.sensor, clock=reactor)
     events.setServiceParent(top)
     bbs = BBS(config, pool, events, reactor, store, stop=reactor.stop)
     bbs.history.setServiceParent(top)

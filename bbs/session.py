@@ -25,7 +25,7 @@ from bbs.commands import CommandError
 from bbs.commands.accounts import identify
 from bbs.context import Context, HubView, Sighting
 from bbs.durations import format_duration
-from bbs.events import loggable
+from bbs.events import loggable, make_event
 from bbs.guard.bans import describe
 from bbs.guard.limits import MessageLimiter, Verdict
 from bbs.guard.traps import BotScore, Detection
@@ -231,7 +231,11 @@ class Session:
         return self.telnet.peer[0] if self.telnet is not None else ""
 
     def event(self, eventid: str, message: str, **fields: Any) -> None:
-        self.bbs.emit(eventid, session=self.id, src_ip=self.ip, message=message, **fields)
+        bbs = self.bbs
+        bbs.events.emit(make_event(
+            eventid, session=self.id, src_ip=self.ip, message=message,
+            sensor=bbs.config.sensor, when=bbs.clock.seconds(), **fields,
+        ), limited=not self.trusted)
 
     # -- input ----------------------------------------------------------------
 

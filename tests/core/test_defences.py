@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import maybeDeferred
@@ -9,7 +11,7 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from bbs import effects as fx
-from bbs.events import MemoryEventSink, validate
+from bbs.events import JsonEventLog, MemoryEventSink, validate
 from bbs.service import BBS, Config, Refusal
 from bbs.session import Session
 from bbs.store import BanRecord
@@ -88,6 +90,18 @@ def test_sysops_and_trusted_networks_are_exempt_from_the_bucket():
     w.clock.advance(0)
     assert text(listener).count("> ok ") == 40
     assert text(listener).count("> op ") == 40
+
+
+def test_only_untrusted_peers_count_against_the_event_log_limit(tmp_path):
+    w = World(per_address=100, trust=("127.0.0.8/32",))
+    w.bbs.events = log = JsonEventLog(tmp_path, sensor="n", clock=w.clock, rate=3)
+    for _ in range(6):
+        w.connect("127.0.0.8")
+        w.connect("127.0.0.7")
+    log.close()
+    connects = [json.loads(line)["src_ip"] for line in (tmp_path / "events.json").read_text().splitlines()]
+    assert connects.count("127.0.0.8") == 6
+    assert connects.count("127.0.0.7") == 3 + 1  # and the summary of what went over
 
 
 def test_login_and_idle_timeouts_and_keepalive():
