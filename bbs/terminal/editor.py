@@ -46,6 +46,16 @@ _CLEAR_ROW = "\r" + _ERASE_TO_END
 _EOF_NOTICE: Styled = (Span("Press Ctrl-D again to quit.", "dim"),)
 
 
+_KEYS: dict[tuple, tuple] = {}
+MAX_KEYS = 4096  # shapes (prompt, width, colour) in use at once, far more than real
+
+
+def _key(key: tuple) -> tuple:
+    if len(_KEYS) >= MAX_KEYS and key not in _KEYS:
+        _KEYS.clear()  # keys still held stay valid; they are just not shared
+    return _KEYS.setdefault(key, key)
+
+
 @attrs.frozen
 class EditorLimits:
     """Bounds on what one connection's editor will hold or do.
@@ -112,6 +122,7 @@ class LineEditor:
         "_row_used",
         "_scroll",
         "_secret",
+        "_shared",
         "_shown_prompt",
         "_line_key",
         "_char_key",
@@ -307,12 +318,21 @@ class LineEditor:
         that depends only on the message, the mode, the prompt, the width and
         colour, and leaves the editor as it was; the hub then encodes a room
         line once per key instead of once per member.  C{None} otherwise.
+
+        It is worked out by L{_flush}, which ends every operation and comes
+        before each call out (write, line, end of input) that could show a
+        message: a room flush then reads one attribute per member, not the
+        editor's whole state, cache-cold for each of thousands.
         """
+        return self._shared
+
+    def _share(self) -> None:
         if self._chars or self._out or self._stale is not None:
-            return None
-        if not self._character_mode:
-            return None if self._row_used else self._line_key
-        return self._char_key if self._drawn else None
+            self._shared = None
+        elif not self._character_mode:
+            self._shared = None if self._row_used else self._line_key
+        else:
+            self._shared = self._char_key if self._drawn else None
 
     def shared_output(self, rendered: str) -> str:
         """What L{print_rendered} writes while L{shared_key} is not C{None}."""
@@ -355,9 +375,11 @@ class LineEditor:
             self._ring = False
             self._out.append(_BELL)
         self._row_from = 0
-        if self._out:
-            data = "".join(self._out)
-            self._out.clear()
+        out = self._out
+        data = "".join(out) if out else ""
+        out.clear()
+        self._share()  # before writing: the write may show room lines first
+        if data:
             self._write(data)
 
     def _bell(self) -> None:
@@ -725,9 +747,13 @@ class LineEditor:
         self._reshape()
 
     def _reshape(self) -> None:
-        """Make the keys L{shared_key} hands out, once per change of shape."""
-        self._line_key = (False, "", self._width)
-        self._char_key = (True, self._shown_prompt, self._width, self._colour)
+        """Make the keys L{shared_key} hands out, once per change of shape.
+
+        Equal keys are one object, hot in the cache and found by identity.
+        """
+        self._line_key = _key((False, "", self._width))
+        self._char_key = _key((True, self._shown_prompt, self._width, self._colour))
+        self._share()
 
     def _in_view(self) -> bool:
         """Whether the cursor is visible without moving the scroll position."""

@@ -10,6 +10,8 @@ from typing import Callable, Sequence
 
 import pyte
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bbs.terminal.editor import EditorLimits, LineEditor
 from bbs.terminal.render import Span
@@ -548,3 +550,71 @@ def test_nothing_is_shared_while_something_is_typed():
     editor.set_prompt("[lobby] ")
     editor.feed(b"half")
     assert editor.shared_key() is None
+
+
+def _shared_key_by_definition(editor: LineEditor) -> tuple | None:
+    """When printing writes the same for every editor (see L{LineEditor.shared_key})."""
+    if editor._chars or editor._out or editor._stale is not None:
+        return None
+    if not editor._character_mode:
+        return None if editor._row_used else editor._line_key
+    return editor._char_key if editor._drawn else None
+
+
+_KEYS_TYPED = st.sampled_from([b"a", b"\xc3\xa9", b"\r\n", b"\n", b"\x7f", b"\x04", b"\x15",
+                               b"\t", b"\x1b[D", b"\x1b[A", b"\x01", b" "])
+_STEPS = st.lists(st.one_of(
+    st.tuples(st.just("feed"), st.lists(_KEYS_TYPED, max_size=6).map(b"".join)),
+    st.tuples(st.just("print"), st.none()),
+    st.tuples(st.just("prompt"), st.sampled_from(["", "[lobby] ", "login: "])),
+    st.tuples(st.just("secret"), st.just("Password: ")),
+    st.tuples(st.just("width"), st.integers(20, 120)),
+    st.tuples(st.just("mode"), st.booleans()),
+    st.tuples(st.just("colour"), st.booleans()),
+), max_size=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_STEPS, st.booleans())
+def test_the_shared_key_is_never_out_of_date(steps, deliver_inside):
+    """The key is kept, not worked out per message: it must never claim a
+    shared write while printing would write something else, not even from
+    inside the editor's own callbacks (where a session's room flush runs);
+    and once an operation is over it must be there whenever it may be."""
+    editor: LineEditor
+
+    def deliver() -> None:  # what a session does with a room line
+        if editor.shared_key() is not None:
+            editor.shared_output("<bob> hi")
+        else:
+            editor.print_rendered("<bob> hi")
+
+    inside = [False]
+
+    def callback(*args: object) -> None:
+        key = editor.shared_key()
+        assert key is None or key == _shared_key_by_definition(editor)
+        if deliver_inside and not inside[0]:
+            inside[0] = True
+            try:
+                deliver()
+            finally:
+                inside[0] = False
+
+    editor = LineEditor(callback, callback, on_eof=callback, completer=lambda before: ["alpha", "alps"])
+    for step, arg in steps:
+        if step == "feed":
+            editor.feed(arg)
+        elif step == "print":
+            deliver()
+        elif step == "prompt":
+            editor.set_prompt(arg)
+        elif step == "secret":
+            editor.ask_secret(arg)
+        elif step == "width":
+            editor.set_size(arg, 24)
+        elif step == "mode":
+            editor.character_mode = arg
+        else:
+            editor.colour = arg
+        assert editor.shared_key() == _shared_key_by_definition(editor), step
