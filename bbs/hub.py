@@ -106,7 +106,10 @@ class Member(Protocol):
     ip: str
     ignoring: AbstractSet[str]
 
-    def deliver(self, lines: Lines) -> None: ...
+    def deliver(self, lines: Lines) -> None:
+        """Show C{lines} now.  The hub calls this only once what the member's
+        room said before them has been shown (L{Hub.flush_room}): members
+        need not check, which matters for each of a thousand in a flush."""
 
 
 class Room:
@@ -323,14 +326,26 @@ class Hub:
             self._deliver_all(room.members, lines)
 
     def wall(self, message: Message) -> None:
+        self.flush()
         self._deliver_all(self.users.values(), Lines((message,)))
+
+    def tell(self, member: Member, message: Message) -> None:
+        """Show C{message} to C{member} alone (a private message), after what
+        their room said earlier in this turn."""
+        if member.room is not None:
+            self.flush_room(member.room)
+        self._deliver_all((member,), Lines((message,)))
 
     def _deliver_all(self, members: Iterable[Member], lines: Lines) -> None:
         for member in list(members):
             try:
-                seen = lines.seen_by(member)
-                if seen is not None:
+                if member.ignoring:  # rare: most people ignore nobody
+                    seen = lines.seen_by(member)
+                    if seen is None:
+                        continue
                     member.deliver(seen)
+                else:
+                    member.deliver(lines)
             except Exception:
                 # One member's failure must not cost the others their lines.
                 log.failure("delivering to {nick} failed", nick=member.nick)

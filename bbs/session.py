@@ -209,9 +209,8 @@ class Session:
         Members with nothing typed get the very same wire bytes; only someone
         mid-typing costs an editor redraw.
         """
-        self._catch_up()
         editor = self.editor
-        shared = editor.shared_key()
+        shared = editor.shared_key
         if shared is not None:
             shapes = lines.shapes
             wire = shapes.get(shared)
@@ -572,7 +571,7 @@ class Session:
             return
         if fold(self.nick) not in target.ignoring:
             shown = f"* {self.nick} {e.text}" if e.emote else f"*{self.nick}* {e.text}"
-            target.deliver(Lines((Message((Span(shown, "private"),), fold(self.nick)),)))
+            self.bbs.hub.tell(target, Message((Span(shown, "private"),), fold(self.nick)))
             target.reply_to = self.nick
         self.print((Span(f"-> *{target.nick}* {e.text}", "private"),))
         if target.away is not None:

@@ -122,7 +122,6 @@ class LineEditor:
         "_row_used",
         "_scroll",
         "_secret",
-        "_shared",
         "_shown_prompt",
         "_line_key",
         "_char_key",
@@ -131,6 +130,7 @@ class LineEditor:
         "_widths",
         "_write",
         "keep_entered",
+        "shared_key",
     )
 
     def __init__(
@@ -191,6 +191,7 @@ class LineEditor:
         # row is cleared for the next prompt (a chat client's: the line
         # comes back as the message everyone sees).
         self.keep_entered = True
+        self.shared_key: tuple | None = None  # kept by _share; read-only elsewhere
         self._layout()
 
     # -- configuration --------------------------------------------------------
@@ -311,28 +312,26 @@ class LineEditor:
             self._text(rendered + "\n")
         self._flush()
 
-    def shared_key(self) -> tuple | None:
-        """A key under which L{shared_output} is the same for every editor.
+    def _share(self) -> None:
+        """Set L{shared_key}: a key under which L{shared_output} is the same
+        for every editor, or C{None}.
 
         When nothing is typed or pending, printing a message writes a text
         that depends only on the message, the mode, the prompt, the width and
         colour, and leaves the editor as it was; the hub then encodes a room
-        line once per key instead of once per member.  C{None} otherwise.
+        line once per key instead of once per member.
 
-        It is worked out by L{_flush}, which ends every operation and comes
-        before each call out (write, line, end of input) that could show a
-        message: a room flush then reads one attribute per member, not the
-        editor's whole state, cache-cold for each of thousands.
+        L{_flush} calls this; it ends every operation and comes before each
+        call out (write, line, end of input) that could show a message.  So
+        the key can be a plain attribute: a room flush reads one per member,
+        not the editor's whole state, cache-cold for each of thousands.
         """
-        return self._shared
-
-    def _share(self) -> None:
         if self._chars or self._out or self._stale is not None:
-            self._shared = None
+            self.shared_key = None
         elif not self._character_mode:
-            self._shared = None if self._row_used else self._line_key
+            self.shared_key = None if self._row_used else self._line_key
         else:
-            self._shared = self._char_key if self._drawn else None
+            self.shared_key = self._char_key if self._drawn else None
 
     def shared_output(self, rendered: str) -> str:
         """What L{print_rendered} writes while L{shared_key} is not C{None}."""

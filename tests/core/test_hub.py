@@ -159,6 +159,16 @@ def test_wall_reaches_every_room():
     assert a.seen[-1] == b.seen[-1] == "attention"
 
 
+def test_a_wall_or_a_private_line_never_overtakes_what_the_room_said_before():
+    hub, (a, b) = make("alice", "bob")
+    hub.say(a, "first")
+    hub.tell(b, Message((Span("*carol* psst", "private"),), "carol"))
+    hub.say(a, "second")
+    hub.wall(Message((Span("attention", "dim"),)))
+    turn(hub)
+    assert b.seen[-4:] == ["<alice> first", "*carol* psst", "<alice> second", "attention"]
+
+
 def test_guest_names_count_up_past_taken_ones():
     hub, _ = make("alice")
     g = FakeMember(hub, hub.guest_name())

@@ -532,7 +532,7 @@ def test_shared_output_is_exactly_what_printing_writes(character_mode, prompt):
     editor.set_prompt(prompt)
     editor.feed(b"a line\n")  # entered: nothing left on the input line
     written.clear()
-    key = editor.shared_key()
+    key = editor.shared_key
     if not character_mode and prompt:
         # The prompt holds the row: printing must first end it, a change.
         assert key is None
@@ -541,7 +541,7 @@ def test_shared_output_is_exactly_what_printing_writes(character_mode, prompt):
     expected = editor.shared_output("<bob> hi")
     editor.print_rendered("<bob> hi")
     assert "".join(written) == expected
-    assert editor.shared_key() == key
+    assert editor.shared_key == key
 
 
 def test_nothing_is_shared_while_something_is_typed():
@@ -549,7 +549,7 @@ def test_nothing_is_shared_while_something_is_typed():
     editor.character_mode = True
     editor.set_prompt("[lobby] ")
     editor.feed(b"half")
-    assert editor.shared_key() is None
+    assert editor.shared_key is None
 
 
 def _shared_key_by_definition(editor: LineEditor) -> tuple | None:
@@ -584,7 +584,7 @@ def test_the_shared_key_is_never_out_of_date(steps, deliver_inside):
     editor: LineEditor
 
     def deliver() -> None:  # what a session does with a room line
-        if editor.shared_key() is not None:
+        if editor.shared_key is not None:
             editor.shared_output("<bob> hi")
         else:
             editor.print_rendered("<bob> hi")
@@ -592,7 +592,7 @@ def test_the_shared_key_is_never_out_of_date(steps, deliver_inside):
     inside = [False]
 
     def callback(*args: object) -> None:
-        key = editor.shared_key()
+        key = editor.shared_key
         assert key is None or key == _shared_key_by_definition(editor)
         if deliver_inside and not inside[0]:
             inside[0] = True
@@ -617,4 +617,4 @@ def test_the_shared_key_is_never_out_of_date(steps, deliver_inside):
             editor.character_mode = arg
         else:
             editor.colour = arg
-        assert editor.shared_key() == _shared_key_by_definition(editor), step
+        assert editor.shared_key == _shared_key_by_definition(editor), step
