@@ -160,14 +160,16 @@ class Hub:
         self.rooms: dict[str, Room] = {LOBBY: Room(LOBBY)}
         self._history: OrderedDict[str, deque[Message]] = OrderedDict()
         self._replays: dict[str, Lines] = {}  # each room's history as one Lines
-        # What handlers may see, kept up to date change by change so that a
-        # snapshot is two dict copies, not a walk over every session.
+        # What handlers may see.  A change only marks what moved; views are
+        # made when someone looks (L{live}, L{view}): a login that joins,
+        # leaves and joins again builds each at most once, and a snapshot is
+        # two dict copies, not a walk over every session.
         self._user_views: dict[str, UserView] = {}
         self._room_views: dict[str, RoomView] = {LOBBY: RoomView(LOBBY, "", 0)}
+        self._stale_users: set[str] = set()
+        self._stale_rooms: set[str] = set()
         self._view: HubView | None = None
-        # The same, read-only but live: for handlers run on the reactor thread,
-        # where nothing changes while they run, so they need no copy.
-        self.live = HubView(MappingProxyType(self._user_views), MappingProxyType(self._room_views))
+        self._live = HubView(MappingProxyType(self._user_views), MappingProxyType(self._room_views))
 
     # -- identity -----------------------------------------------------------
 
@@ -182,7 +184,7 @@ class Hub:
             return f"The nickname {nick} is in use."
         if member.nick:
             self.users.pop(member.key, None)
-            self._user_views.pop(member.key, None)
+            self._stale_users.add(member.key)
         self.users[key] = member
         old, member.nick, member.key = member.nick, nick, key
         self.changed(member)
@@ -275,8 +277,7 @@ class Hub:
         key = member.key
         if self.users.get(key) is member:
             del self.users[key]
-            del self._user_views[key]
-        self.changed()
+        self.changed(member)
 
     def set_topic(self, member: Member, topic: str) -> None:
         room = member.room
@@ -383,14 +384,7 @@ class Hub:
     def changed(self, member: Member | None = None) -> None:
         """Something handlers can see changed, about C{member} if given."""
         if member is not None:
-            key = member.key
-            if self.users.get(key) is member:
-                room = member.room
-                self._user_views[key] = UserView(
-                    member.nick, room.name if room else "", member.connected,
-                    member.last_active, member.away, member.guest, member.sysop,
-                    member.account, member.ip,
-                )
+            self._stale_users.add(member.key)
         self._view = None
 
     def touch(self, member: Member) -> None:
@@ -400,14 +394,41 @@ class Hub:
             self.changed(member)
 
     def _room_changed(self, room: Room) -> None:
-        if self.rooms.get(room.key) is room:
-            self._room_views[room.key] = RoomView(room.name, room.topic, len(room.members))
-        else:
-            self._room_views.pop(room.key, None)
+        self._stale_rooms.add(room.key)
         self._view = None
+
+    def _refresh(self) -> None:
+        """Make the views of what changed since anyone last looked."""
+        for key in self._stale_users:
+            member = self.users.get(key)
+            if member is None:
+                self._user_views.pop(key, None)
+            else:
+                room = member.room
+                self._user_views[key] = UserView(
+                    member.nick, room.name if room else "", member.connected,
+                    member.last_active, member.away, member.guest, member.sysop,
+                    member.account, member.ip,
+                )
+        self._stale_users.clear()
+        for key in self._stale_rooms:
+            room = self.rooms.get(key)
+            if room is None:
+                self._room_views.pop(key, None)
+            else:
+                self._room_views[key] = RoomView(room.name, room.topic, len(room.members))
+        self._stale_rooms.clear()
+
+    @property
+    def live(self) -> HubView:
+        """What handlers on the reactor thread see: read-only but live (nothing
+        changes while they run, so they need no copy)."""
+        self._refresh()
+        return self._live
 
     def view(self) -> HubView:
         """An immutable snapshot, for handlers run in a worker."""
+        self._refresh()
         if self._view is None:
             self._view = HubView(
                 MappingProxyType(dict(self._user_views)), MappingProxyType(dict(self._room_views))

@@ -143,10 +143,11 @@ def test_view_is_a_frozen_snapshot_that_refreshes():
 def test_the_live_view_follows_the_hub_and_cannot_change_it():
     hub = Hub(Clock())
     a = FakeMember(hub, "alice")
-    live = hub.live
     hub.join(a, "den")
+    live = hub.live
     assert live.users["alice"].room == "den" and "den" in live.rooms
     hub.join(a, LOBBY)
+    assert hub.live is live  # the same mappings, never copied
     assert live.users["alice"].room == LOBBY and "den" not in live.rooms
     with pytest.raises(TypeError):
         live.users["mallory"] = live.users["alice"]  # type: ignore[index]
