@@ -232,8 +232,8 @@ class Session:
     def event(self, eventid: str, message: str, **fields: Any) -> None:
         bbs = self.bbs
         bbs.events.emit(make_event(
-            eventid, session=self.id, src_ip=self.ip, message=message,
-            sensor=bbs.config.sensor, when=bbs.clock.seconds(), **fields,
+            eventid, fields, session=self.id, src_ip=self.ip, message=message,
+            sensor=bbs.config.sensor, when=bbs.clock.seconds(),
         ), limited=not self.trusted)
 
     # -- input ----------------------------------------------------------------

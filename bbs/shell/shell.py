@@ -74,7 +74,7 @@ class ShellEvent:
         return f"Download attempt of {self.url} to {self.outfile} (not fetched)"
 
     def fields(self) -> dict[str, str]:
-        """The event-log fields, for C{make_event(self.eventid, ..., **fields())}."""
+        """The event-log fields, for C{make_event(self.eventid, self.fields(), ...)}."""
         return {k: v for k, v in attrs.asdict(self).items() if k != "kind" and v is not None}
 
 

@@ -38,8 +38,8 @@ def clock_at(when: float = DAY1) -> Clock:
 
 def event(clock: Clock, ip: str = "198.51.100.7", **fields: Any) -> dict[str, Any]:
     fields.setdefault("input", "uname -a")
-    return make_event("cowrie.command.input", session="s1", src_ip=ip, message="CMD",
-                      sensor="node1", when=clock.seconds(), **fields)
+    return make_event("cowrie.command.input", fields, session="s1", src_ip=ip, message="CMD",
+                      sensor="node1", when=clock.seconds())
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
@@ -80,8 +80,8 @@ def test_examples_cover_the_schema() -> None:
 
 @pytest.mark.parametrize("eventid", sorted(EXAMPLES))
 def test_validate_accepts_documented_events(eventid: str) -> None:
-    built = make_event(eventid, session="abc", src_ip="192.0.2.1", message="m", sensor="n",
-                       when=DAY1, **EXAMPLES[eventid])
+    built = make_event(eventid, EXAMPLES[eventid], session="abc", src_ip="192.0.2.1",
+                       message="m", sensor="n", when=DAY1)
     assert validate(built) == []
     for name in EXAMPLES[eventid]:
         spec = schema()["events"][eventid]["fields"][name]
@@ -91,8 +91,8 @@ def test_validate_accepts_documented_events(eventid: str) -> None:
 
 
 def test_validate_rejects_bad_events() -> None:
-    good = make_event("cowrie.client.size", session="a", src_ip="", message="m", sensor="n",
-                      when=DAY1, width=80, height=24)
+    good = make_event("cowrie.client.size", {"width": 80, "height": 24}, session="a",
+                      src_ip="", message="m", sensor="n", when=DAY1)
     assert validate({**good, "width": "80"}) == ["width: expected integer, got str"]
     assert validate({**good, "width": True}) == ["width: expected integer, got bool"]
     assert validate({**good, "colour": 1}) == ["colour: not a documented field of "
@@ -101,8 +101,8 @@ def test_validate_rejects_bad_events() -> None:
     assert validate({k: v for k, v in good.items() if k != "sensor"}) == ["sensor: missing"]
     assert validate({**good, "timestamp": "yesterday"})[0].startswith("timestamp:")
     # Passwords stay optional so a session can leave a real user's out.
-    login = make_event("cowrie.login.failed", session="a", src_ip="", message="m", sensor="n",
-                       when=DAY1, username="ann")
+    login = make_event("cowrie.login.failed", {"username": "ann"}, session="a", src_ip="",
+                       message="m", sensor="n", when=DAY1)
     assert validate(login) == []
 
 
@@ -111,16 +111,16 @@ def test_shell_events_are_documented() -> None:
                         ShellEvent("command.failed", input="xyz"),
                         ShellEvent("file_download", url="tftp://h/x", outfile="/tmp/x",
                                    protocol="tftp")):
-        built = make_event(shell_event.eventid, session="a", src_ip="192.0.2.1",
-                           message=shell_event.message, sensor="n", when=DAY1,
-                           **shell_event.fields())
+        built = make_event(shell_event.eventid, shell_event.fields(), session="a",
+                           src_ip="192.0.2.1", message=shell_event.message, sensor="n",
+                           when=DAY1)
         assert validate(built) == []
 
 
 def test_timestamp_format() -> None:
     assert timestamp(DAY1 + 0.123456) == "2026-11-27T11:00:00.123456Z"
-    assert make_event("bbs.chat", session="", src_ip="", message="", sensor="s",
-                      when=0, room="r", nick="n", text="t")["timestamp"] == \
+    assert make_event("bbs.chat", {"room": "r", "nick": "n", "text": "t"}, session="",
+                      src_ip="", message="", sensor="s", when=0)["timestamp"] == \
         "1970-01-01T00:00:00.000000Z"
 
 
@@ -200,8 +200,8 @@ def test_rate_limit_and_summary(tmp_path: Path) -> None:
     for _ in range(12):
         log.emit(event(clock))
     log.emit(event(clock, ip="192.0.2.50"))
-    log.emit(make_event("bbs.sysop.action", session="", src_ip="", message="m", sensor="n",
-                        when=clock.seconds(), actor="op", action="wall", target=""))
+    log.emit(make_event("bbs.sysop.action", {"actor": "op", "action": "wall", "target": ""},
+                        session="", src_ip="", message="m", sensor="n", when=clock.seconds()))
     clock.advance(59)
     log.emit(event(clock))
     got = lines(tmp_path / "events.json")
@@ -256,8 +256,8 @@ def test_close_reports_pending_summaries(tmp_path: Path) -> None:
     assert clock.getDelayedCalls() == []
     # An event after the stop (a session closing during shutdown) is written
     # at once: the reactor may never turn again to write it later.
-    log.emit(make_event("cowrie.session.closed", session="s1", src_ip="192.0.2.1",
-                        message="closed", sensor="n", when=clock.seconds(), duration=1.0))
+    log.emit(make_event("cowrie.session.closed", {"duration": 1.0}, session="s1",
+                        src_ip="192.0.2.1", message="closed", sensor="n", when=clock.seconds()))
     assert lines(tmp_path / "events.json")[-1]["eventid"] == "cowrie.session.closed"
     assert clock.getDelayedCalls() == []
     log.close()

@@ -25,8 +25,8 @@ URL = "http://198.51.100.9/bins/mirai.x86"
 
 
 def line(eventid: str, when: float, ip: str = ATTACKER, **fields: Any) -> bytes:
-    return encode(make_event(eventid, session="s1", src_ip=ip, message="m", sensor="node1",
-                             when=when, **fields))
+    return encode(make_event(eventid, fields, session="s1", src_ip=ip, message="m",
+                             sensor="node1", when=when))
 
 
 def connect(when: float, ip: str = ATTACKER) -> bytes:
