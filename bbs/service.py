@@ -195,7 +195,7 @@ class BBS(Service):
     def admit(self, host: str) -> str | None:
         """Why a new connection from C{host} is refused, or None to let it in."""
         try:
-            ip = str(normalize_ip(host))
+            ip = normalize_ip(host)
         except ValueError:
             return None  # not an IP connection (a UNIX socket): nothing to check
         if ip not in self.trusted:

@@ -36,8 +36,10 @@ class TestNormalizeIp:
 
     def test_brackets_and_blanks(self) -> None:
         assert str(normalize_ip(" [2001:db8::5] ")) == "2001:db8::5"
+        assert str(normalize_ip(" [192.0.2.9] ")) == "192.0.2.9"
 
-    @pytest.mark.parametrize("text", ["", "1.2.3", "1.2.3.256", "example.com", "::g"])
+    @pytest.mark.parametrize("text", ["", "1.2.3", "1.2.3.256", "example.com", "::g",
+                                      "01.2.3.4", "127.000.0.1", "0x7f.0.0.1", "1.2.3.4.5"])
     def test_not_an_address(self, text: str) -> None:
         with pytest.raises(ValueError, match="not an IP address"):
             normalize_ip(text)
