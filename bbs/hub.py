@@ -72,22 +72,20 @@ class Lines:
     """
 
     messages: tuple[Message, ...]
-    senders: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
     shapes: dict = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
-    @senders.default
-    def _senders(self) -> frozenset[str]:
-        return frozenset(m.sender for m in self.messages if m.sender is not None)
-
     def rendered(self, width: int, colour: bool) -> str:
-        return "\n".join([m.rendered(width, colour) for m in self.messages])
+        key = (width, colour)  # Message.rendered, its cache looked up here: a replay has dozens
+        return "\n".join([m.shapes.get(key) or m.rendered(width, colour) for m in self.messages])
 
     def seen_by(self, member: "Member") -> "Lines | None":
         """What of these C{member} sees (not the lines of people they ignore)."""
         ignoring = member.ignoring
-        if not ignoring or self.senders.isdisjoint(ignoring):
+        if not ignoring:
             return self
         kept = tuple(m for m in self.messages if m.sender not in ignoring)
+        if len(kept) == len(self.messages):
+            return self  # the same lines, and their encodings with them
         return Lines(kept) if kept else None
 
 
