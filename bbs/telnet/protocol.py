@@ -484,12 +484,9 @@ class TelnetConnection(Protocol):
         self.host = _address(transport.getHost())
         transport.registerProducer(self, True)
         self._registered = True
-        self.write_wire(  # first on the wire, in the same write as the greeting
-            self._request(ECHO, us=True, enable=True)
-            + self._request(SGA, us=True, enable=True)
-            + self._request(NAWS, us=False, enable=True)
-            + self._request(TTYPE, us=False, enable=True)
-        )
+        us, him, asking = _OPENING
+        self._us, self._him = dict(us), dict(him)
+        self.write_wire(asking)  # first on the wire, in the same write as the greeting
         self._silence = self.clock.callLater(NEGOTIATION_TIMEOUT, self._no_negotiation)
         self.app.telnet_connected(self)
 
@@ -844,10 +841,7 @@ class TelnetConnection(Protocol):
     # -- options
 
     def _request(self, option: int, *, us: bool, enable: bool) -> bytes:
-        table = self._us if us else self._him
-        side, answer = table.get(option, _OFF).request(enable)
-        table[option] = side
-        return b"" if answer is None else _option(us, answer, option)
+        return _ask(self._us if us else self._him, option, us, enable)
 
     def _negotiate(self, verb: int, option: int) -> None:
         if self._silence is not None:
@@ -930,3 +924,24 @@ def _option(us: bool, enable: bool, option: int) -> bytes:
     else:
         verb = DO if enable else DONT
     return bytes((IAC, verb, option))
+
+
+def _ask(table: dict[int, Side], option: int, us: bool, enable: bool) -> bytes:
+    """Ask for C{option} on our side (C{us}) or theirs; what to send, if anything."""
+    side, answer = table.get(option, _OFF).request(enable)
+    table[option] = side
+    return b"" if answer is None else _option(us, answer, option)
+
+
+def _opening() -> tuple[dict[int, Side], dict[int, Side], bytes]:
+    """What every connection asks for first (echo and go-ahead suppression
+    from us, window size and terminal type from them), and the option states
+    that leaves: the same for all, so worked out once."""
+    us: dict[int, Side] = {}
+    him: dict[int, Side] = {}
+    asking = (_ask(us, ECHO, True, True) + _ask(us, SGA, True, True)
+              + _ask(him, NAWS, False, True) + _ask(him, TTYPE, False, True))
+    return us, him, asking
+
+
+_OPENING = _opening()
