@@ -130,6 +130,7 @@ class BBS(Service):
         self.hub = Hub(clock, self.history, at_turn_end=partial(at_turn_end, clock))
         self.commands = commands.load()
         self.sessions: set[Session] = set()
+        self._all_ended: defer.Deferred | None = None  # fired when stopping and the last one ended
         motd = config.motd.read_text(encoding="utf-8").rstrip("\n")
         # Lines, so that it is laid out once per terminal shape, not per login.
         self.motd = Lines((Message((Span(motd),)),)) if motd else None
@@ -178,14 +179,19 @@ class BBS(Service):
         if not sessions:
             return defer.succeed(None)
         self.hub.closing = True
-        gone = [s.gone for s in sessions]
+        d = self._all_ended = defer.Deferred()
         for s in sessions:
             s.close("The server is shutting down. Goodbye.")
-        d = defer.DeferredList(gone)
         timeout = self.clock.callLater(SHUTDOWN_GRACE, lambda: [
             s.telnet.abort("shutdown") for s in sessions if s.telnet is not None
         ])
         return d.addBoth(lambda _: timeout.active() and timeout.cancel())
+
+    def ended(self, session: Session) -> None:
+        """C{session} has done all it does when its connection is lost."""
+        if not self.sessions and self._all_ended is not None:
+            d, self._all_ended = self._all_ended, None
+            d.callback(None)
 
     def factory(self) -> Factory:
         return TelnetFactory(self)

@@ -75,7 +75,7 @@ class Session:
         "bbs", "id", "telnet", "state", "nick", "key", "room", "connected", "last_active",
         "away", "guest", "account", "sysop", "ignoring", "reply_to", "colour_choice",
         "quit_message", "trusted", "muted_until", "muted", "honeypot", "score",
-        "editor", "gone", "_limiter", "_flood_warned", "_idle_warned", "_prompted_at",
+        "editor", "_limiter", "_flood_warned", "_idle_warned", "_prompted_at",
         "_keepalive_at", "_shown_prompt", "_closing", "_ttype_colour", "_login_tries",
         "_ask", "_ask_delay", "_chain", "_pending",
     )
@@ -115,9 +115,8 @@ class Session:
         self._login_tries = 0
         self._ask: fx.Ask | None = None
         self._ask_delay = 0.0
-        self._chain: Deferred = succeed(None)
+        self._chain: Deferred | None = None  # what is pending, in order; only while there is
         self._pending = 0
-        self.gone: Deferred = Deferred()
         self.editor = LineEditor(
             self._write, self._line, on_eof=self._eof, completer=self._complete,
             clock=bbs.clock,
@@ -185,7 +184,7 @@ class Session:
             "cowrie.session.closed", "Connection lost",
             duration=round(self.bbs.clock.seconds() - self.connected, 3),
         )
-        self.gone.callback(None)
+        self.bbs.ended(self)
 
     # -- output ---------------------------------------------------------------
 
@@ -265,8 +264,11 @@ class Session:
         def done(_: object) -> None:
             self._pending -= 1
             if not self._pending:
+                self._chain = None
                 self._prompt()
 
+        if self._chain is None:
+            self._chain = succeed(None)
         self._chain.addCallback(run).addCallback(done)
 
     def settled(self) -> Deferred:

@@ -442,7 +442,7 @@ class TelnetConnection(Protocol):
         self._sniff: bytearray | None = bytearray()  # first bytes, until told apart
         self._commands = 0  # option commands received
         self._ttype_asked = False
-        self._signalled: set[str] = set()
+        self._signalled: set[str] | None = None  # made at the first signal
         self._silence: IDelayedCall | None = None
         self._linger: IDelayedCall | None = None
         self._registered = False
@@ -776,6 +776,8 @@ class TelnetConnection(Protocol):
             callback(*args)
 
     def _signal(self, name: str) -> None:
+        if self._signalled is None:
+            self._signalled = set()
         if name not in self._signalled:
             self._signalled.add(name)
             self._notify(self.app.telnet_signal, name)

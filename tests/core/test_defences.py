@@ -312,3 +312,17 @@ def test_colour_follows_the_terminal_type_and_set_color():
     s.telnet_data(b"plain now\n")
     assert "<guest1> plain now" in text(t)
     assert b"\x1b[3" not in t.value() and b"\x1b[1m" not in t.value()
+
+
+def test_stopping_waits_until_every_session_has_ended():
+    w = World()
+    (a, at), (b, bt) = w.guest("127.0.0.2"), w.guest("127.0.0.3")
+    stopped = w.bbs.stopService()
+    assert "shutting down" in text(at) and "shutting down" in text(bt)
+    fired: list[object] = []
+    stopped.addCallback(fired.append)
+    a.telnet.connectionLost(None)
+    assert not fired
+    b.telnet.connectionLost(None)
+    assert fired
+    assert [e["eventid"] for e in w.events.events][-2:] == ["bbs.user.logout", "cowrie.session.closed"]
