@@ -161,6 +161,8 @@ class Session:
         self._prompt()
 
     def telnet_signal(self, name: str) -> None:
+        if self.trusted:
+            return  # signals only ever count toward a bot's score, and trusted peers are not judged
         signal = _SIGNALS.get(name) or ("foreign-protocol" if name.startswith("foreign") else None)
         if signal is not None:
             self._bot_score().add_signal(signal)

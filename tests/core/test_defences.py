@@ -326,3 +326,14 @@ def test_stopping_waits_until_every_session_has_ended():
     b.telnet.connectionLost(None)
     assert fired
     assert [e["eventid"] for e in w.events.events][-2:] == ["bbs.user.logout", "cowrie.session.closed"]
+
+
+def test_a_silent_client_counts_toward_a_bot_score_unless_trusted():
+    from bbs.telnet.protocol import NEGOTIATION_TIMEOUT
+
+    w = World(trust=("127.0.0.8/32",))
+    stranger, _ = w.connect("127.0.0.7")
+    friend, _ = w.connect("127.0.0.8")
+    w.clock.advance(NEGOTIATION_TIMEOUT)
+    assert stranger.score is not None and "no-telnet-reply" in stranger.score.signals
+    assert friend.score is None
