@@ -75,7 +75,7 @@ class Lines:
     shapes: dict = attrs.field(factory=dict, init=False, eq=False, repr=False)
 
     def rendered(self, width: int, colour: bool) -> str:
-        key = (width, colour)  # Message.rendered, its cache looked up here: a replay has dozens
+        key = (width, colour)  # each Message's cached rendering, without a call per message
         return "\n".join([m.shapes.get(key) or m.rendered(width, colour) for m in self.messages])
 
     def seen_by(self, member: "Member") -> "Lines | None":

@@ -126,7 +126,7 @@ class Session(_Seat):
         self._login_tries = 0
         self._ask: fx.Ask | None = None
         self._ask_delay = 0.0
-        self._chain: Deferred | None = None  # what is pending, in order; only while there is
+        self._chain: Deferred | None = None  # runs pending commands in order, while there are any
         self._pending = 0
         self.editor = LineEditor(
             self._write, self._line, on_eof=self._eof, completer=self._complete,

@@ -347,7 +347,6 @@ def _clamp(value: int, bounds: tuple[int, int]) -> int:
     return min(max(value, low), high)
 
 
-@implementer(IPushProducer)
 class _Output:
     """What sending reads, alone in a base class so that CPython lays it out
     first, in the object header's cache line: a room flush sends to thousands
@@ -356,6 +355,7 @@ class _Output:
     __slots__ = ("_batch", "_closing", "_coalesce", "_paused", "_queued", "_socket")
 
 
+@implementer(IPushProducer)
 class TelnetConnection(_Output, Protocol):
     """One telnet client, speaking application bytes to a L{TelnetApplication}.
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import attrs
 import pytest
 from twisted.internet.address import IPv4Address, IPv6Address
+from twisted.internet.interfaces import IPushProducer
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport, StringTransportWithDisconnection
+from zope.interface.verify import verifyObject
 
 from bbs.telnet.protocol import TelnetConnection, TelnetLimits
 
@@ -118,6 +120,7 @@ def test_first_bytes_are_the_four_negotiations_before_the_app_starts():
     assert transport.value() == OPENING
     assert app.events == [("connected",)]
     assert transport.producer is telnet and transport.streaming
+    assert verifyObject(IPushProducer, telnet)
 
 
 def test_tcp_nodelay_is_set_and_addresses_recorded():
