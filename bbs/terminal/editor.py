@@ -21,6 +21,7 @@ everyone online, has its own rate.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections import deque
 from typing import Callable, Sequence
@@ -46,14 +47,21 @@ _CLEAR_ROW = "\r" + _ERASE_TO_END
 _EOF_NOTICE: Styled = (Span("Press Ctrl-D again to quit.", "dim"),)
 
 
-_KEYS: dict[tuple, tuple] = {}
+_KEYS: dict[tuple, int] = {}
+_NUMBERS = itertools.count()
 MAX_KEYS = 4096  # shapes (prompt, width, colour) in use at once, far more than real
 
 
-def _key(key: tuple) -> tuple:
-    if len(_KEYS) >= MAX_KEYS and key not in _KEYS:
-        _KEYS.clear()  # keys still held stay valid; they are just not shared
-    return _KEYS.setdefault(key, key)
+def _key(shape: tuple) -> int:
+    """A number for C{shape}: the same for equal shapes, never reused for
+    another, and an int's hash costs nothing (a tuple's is computed anew at
+    each lookup, once per member in a room flush)."""
+    key = _KEYS.get(shape)
+    if key is None:
+        if len(_KEYS) >= MAX_KEYS:
+            _KEYS.clear()  # numbers still held stay valid; they are just not shared
+        key = _KEYS[shape] = next(_NUMBERS)
+    return key
 
 
 @attrs.frozen
@@ -198,7 +206,7 @@ class LineEditor(_Shared):
         # row is cleared for the next prompt (a chat client's: the line
         # comes back as the message everyone sees).
         self.keep_entered = True
-        self.shared_key: tuple | None = None  # kept by _share; read-only elsewhere
+        self.shared_key: int | None = None  # kept by _share; read-only elsewhere
         self._layout()
 
     # -- configuration --------------------------------------------------------
@@ -755,7 +763,7 @@ class LineEditor(_Shared):
     def _reshape(self) -> None:
         """Make the keys L{shared_key} hands out, once per change of shape.
 
-        Equal keys are one object, hot in the cache and found by identity.
+        Equal shapes get the same key (see L{_key}).
         """
         self._line_key = _key((False, "", self._width))
         self._char_key = _key((True, self._shown_prompt, self._width, self._colour))
