@@ -19,6 +19,7 @@ import re
 import socket
 import typing
 import weakref
+from collections import deque
 from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
@@ -144,6 +145,59 @@ def _coalescer(clock: IReactorTime) -> _Coalescer:
     if coalescer is None:
         coalescer = _COALESCERS[clock] = _Coalescer(clock)
     return coalescer
+
+
+class _SilenceWatch:
+    """Connections that have not negotiated yet, in the order they came.
+
+    They all wait the same time, so one reactor timer (for the oldest) serves
+    them all: a timer per connection would put thousands in the reactor's
+    heap, and every other timer's insertion would pay for them.
+    """
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self.clock = clock
+        self.waiting: deque[tuple[float, TelnetConnection]] = deque()
+        self.silent = 0  # of the waiting, those still silent
+        self.call: IDelayedCall | None = None
+
+    def add(self, connection: "TelnetConnection") -> None:
+        self.waiting.append((self.clock.seconds() + NEGOTIATION_TIMEOUT, connection))
+        self.silent += 1
+        if self.call is None:
+            self.call = self.clock.callLater(NEGOTIATION_TIMEOUT, self._due)
+
+    def spoke(self) -> None:
+        """One of the waiting negotiated or went away."""
+        self.silent -= 1
+        if not self.silent:  # nobody left to report: no timer left behind
+            self.waiting.clear()
+            if self.call is not None:
+                self.call.cancel()
+                self.call = None
+
+    def _due(self) -> None:
+        self.call = None
+        now = self.clock.seconds()
+        waiting = self.waiting
+        while waiting and waiting[0][0] <= now:
+            connection = waiting.popleft()[1]
+            if connection._silent:
+                connection._silent = False
+                self.silent -= 1
+                _guarded(connection._no_negotiation)
+        if waiting:
+            self.call = self.clock.callLater(max(waiting[0][0] - now, 0), self._due)
+
+
+_WATCHES: WeakKeyDictionary[IReactorTime, _SilenceWatch] = WeakKeyDictionary()
+
+
+def _watch(clock: IReactorTime) -> _SilenceWatch:
+    watch = _WATCHES.get(clock)
+    if watch is None:
+        watch = _WATCHES[clock] = _SilenceWatch(clock)
+    return watch
 
 
 def at_turn_end(clock: IReactorTime, flush: Callable[[], object]) -> None:
@@ -387,7 +441,7 @@ class TelnetConnection(_Output, Protocol):
         "_registered",
         "_reported",
         "_signalled",
-        "_silence",
+        "_silent",
         "_sniff",
         "_state",
         "_sub",
@@ -445,7 +499,7 @@ class TelnetConnection(_Output, Protocol):
         self._commands = 0  # option commands received
         self._ttype_asked = False
         self._signalled: set[str] | None = None  # made at the first signal
-        self._silence: IDelayedCall | None = None
+        self._silent = False  # waiting for the first negotiation (see _SilenceWatch)
         self._linger: IDelayedCall | None = None
         self._registered = False
         self._socket: socket.socket | None = None
@@ -489,7 +543,8 @@ class TelnetConnection(_Output, Protocol):
         us, him, asking = _OPENING
         self._us, self._him = dict(us), dict(him)
         self.write_wire(asking)  # first on the wire, in the same write as the greeting
-        self._silence = self.clock.callLater(NEGOTIATION_TIMEOUT, self._no_negotiation)
+        self._silent = True
+        _watch(self.clock).add(self)
         self.app.telnet_connected(self)
 
     def dataReceived(self, data: bytes) -> None:
@@ -528,10 +583,11 @@ class TelnetConnection(_Output, Protocol):
             self.transport.resumeProducing()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        for call in (self._silence, self._linger, self._unpause, self._window_due):
+        self._spoke()
+        for call in (self._linger, self._unpause, self._window_due):
             if call is not None and call.active():
                 call.cancel()
-        self._silence = self._linger = self._unpause = self._window_due = None
+        self._linger = self._unpause = self._window_due = None
         held, self._sniff = self._sniff, None
         self._closing = True
         self._registered = False
@@ -791,8 +847,13 @@ class TelnetConnection(_Output, Protocol):
             self._signal("nul-line-end")
 
     def _no_negotiation(self) -> None:
-        self._silence = None
         self._signal("no-negotiation")
+
+    def _spoke(self) -> None:
+        """Stop waiting for a first negotiation: it came, or the client left."""
+        if self._silent:
+            self._silent = False
+            _watch(self.clock).spoke()
 
     def _command(self, byte: int) -> None:
         """Handle the byte after an IAC (state already reset to data)."""
@@ -848,9 +909,7 @@ class TelnetConnection(_Output, Protocol):
         return _ask(self._us if us else self._him, option, us, enable)
 
     def _negotiate(self, verb: int, option: int) -> None:
-        if self._silence is not None:
-            self._silence.cancel()
-            self._silence = None
+        self._spoke()
         self._commands += 1
         us = verb in (DO, DONT)
         table = self._us if us else self._him

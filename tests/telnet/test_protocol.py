@@ -182,6 +182,25 @@ def test_data_alone_does_not_count_as_negotiating():
     assert c.app.calls("signal") == [("no-negotiation",)]
 
 
+def test_each_silent_client_is_reported_at_its_own_time_by_one_timer():
+    clock = Clock()
+    apps = [RecordingApp() for _ in range(3)]
+    for app in apps:
+        telnet = TelnetConnection(app, clock=clock)
+        transport = StringTransportWithDisconnection()
+        transport.protocol = telnet
+        telnet.makeConnection(transport)
+        if app is apps[1]:
+            telnet.dataReceived(cmd(DO, SGA))  # this one negotiates
+        clock.advance(0.5)
+    assert len(clock.getDelayedCalls()) == 1
+    clock.advance(0.5)  # 2 s after the first connected
+    assert [a.calls("signal") for a in apps] == [[("no-negotiation",)], [], []]
+    clock.advance(1.0)
+    assert [a.calls("signal") for a in apps] == [[("no-negotiation",)], [], [("no-negotiation",)]]
+    assert clock.getDelayedCalls() == []
+
+
 def test_connection_lost_cancels_the_timer():
     c = connect()
     c.telnet.close()
