@@ -137,16 +137,6 @@ def _guarded(flush: Callable[[], object]) -> None:
         log.failure("flushing the turn's output failed")
 
 
-_COALESCERS: WeakKeyDictionary[IReactorTime, _Coalescer] = WeakKeyDictionary()
-
-
-def _coalescer(clock: IReactorTime) -> _Coalescer:
-    coalescer = _COALESCERS.get(clock)
-    if coalescer is None:
-        coalescer = _COALESCERS[clock] = _Coalescer(clock)
-    return coalescer
-
-
 class _SilenceWatch:
     """Connections that have not negotiated yet, in the order they came.
 
@@ -190,21 +180,29 @@ class _SilenceWatch:
             self.call = self.clock.callLater(max(waiting[0][0] - now, 0), self._due)
 
 
-_WATCHES: WeakKeyDictionary[IReactorTime, _SilenceWatch] = WeakKeyDictionary()
+class _Shared:
+    """What every connection on one reactor shares."""
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self.coalescer = _Coalescer(clock)
+        self.silence = _SilenceWatch(clock)
 
 
-def _watch(clock: IReactorTime) -> _SilenceWatch:
-    watch = _WATCHES.get(clock)
-    if watch is None:
-        watch = _WATCHES[clock] = _SilenceWatch(clock)
-    return watch
+_SHARED: WeakKeyDictionary[IReactorTime, _Shared] = WeakKeyDictionary()
+
+
+def _shared(clock: IReactorTime) -> _Shared:
+    shared = _SHARED.get(clock)
+    if shared is None:
+        shared = _SHARED[clock] = _Shared(clock)
+    return shared
 
 
 def at_turn_end(clock: IReactorTime, flush: Callable[[], object]) -> None:
     """Call C{flush} at the end of this turn of C{clock}'s reactor, before the
     connections send what the turn wrote, so that what C{flush} writes (a
     room's lines) leaves in the same sends."""
-    _coalescer(clock).add_source(flush)
+    _shared(clock).coalescer.add_source(flush)
 
 
 def _direct_socket(transport: object) -> socket.socket | None:
@@ -473,7 +471,7 @@ class TelnetConnection(_Output, Protocol):
     ) -> None:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
-        self._coalesce = _coalescer(clock) if coalesce else None
+        self._coalesce = _shared(clock).coalescer if coalesce else None
         self._batch: bytes | list[bytes] | None = None
         self.app = app
         self.clock: IReactorTime = clock
@@ -544,7 +542,7 @@ class TelnetConnection(_Output, Protocol):
         self._us, self._him = dict(us), dict(him)
         self.write_wire(asking)  # first on the wire, in the same write as the greeting
         self._silent = True
-        _watch(self.clock).add(self)
+        _shared(self.clock).silence.add(self)
         self.app.telnet_connected(self)
 
     def dataReceived(self, data: bytes) -> None:
@@ -853,7 +851,7 @@ class TelnetConnection(_Output, Protocol):
         """Stop waiting for a first negotiation: it came, or the client left."""
         if self._silent:
             self._silent = False
-            _watch(self.clock).spoke()
+            _shared(self.clock).silence.spoke()
 
     def _command(self, byte: int) -> None:
         """Handle the byte after an IAC (state already reset to data)."""
