@@ -180,7 +180,7 @@ class _SilenceWatch:
             self.call = self.clock.callLater(max(waiting[0][0] - now, 0), self._due)
 
 
-class _Shared:
+class _PerReactor:
     """What every connection on one reactor shares."""
 
     def __init__(self, clock: IReactorTime) -> None:
@@ -188,13 +188,13 @@ class _Shared:
         self.silence = _SilenceWatch(clock)
 
 
-_SHARED: WeakKeyDictionary[IReactorTime, _Shared] = WeakKeyDictionary()
+_PER_REACTOR: WeakKeyDictionary[IReactorTime, _PerReactor] = WeakKeyDictionary()
 
 
-def _shared(clock: IReactorTime) -> _Shared:
-    shared = _SHARED.get(clock)
+def _per_reactor(clock: IReactorTime) -> _PerReactor:
+    shared = _PER_REACTOR.get(clock)
     if shared is None:
-        shared = _SHARED[clock] = _Shared(clock)
+        shared = _PER_REACTOR[clock] = _PerReactor(clock)
     return shared
 
 
@@ -202,7 +202,7 @@ def at_turn_end(clock: IReactorTime, flush: Callable[[], object]) -> None:
     """Call C{flush} at the end of this turn of C{clock}'s reactor, before the
     connections send what the turn wrote, so that what C{flush} writes (a
     room's lines) leaves in the same sends."""
-    _shared(clock).coalescer.add_source(flush)
+    _per_reactor(clock).coalescer.add_source(flush)
 
 
 def _direct_socket(transport: object) -> socket.socket | None:
@@ -471,7 +471,7 @@ class TelnetConnection(_Output, Protocol):
     ) -> None:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
-        self._coalesce = _shared(clock).coalescer if coalesce else None
+        self._coalesce = _per_reactor(clock).coalescer if coalesce else None
         self._batch: bytes | list[bytes] | None = None
         self.app = app
         self.clock: IReactorTime = clock
@@ -542,7 +542,7 @@ class TelnetConnection(_Output, Protocol):
         self._us, self._him = dict(us), dict(him)
         self.write_wire(asking)  # first on the wire, in the same write as the greeting
         self._silent = True
-        _shared(self.clock).silence.add(self)
+        _per_reactor(self.clock).silence.add(self)
         self.app.telnet_connected(self)
 
     def dataReceived(self, data: bytes) -> None:
@@ -851,7 +851,7 @@ class TelnetConnection(_Output, Protocol):
         """Stop waiting for a first negotiation: it came, or the client left."""
         if self._silent:
             self._silent = False
-            _shared(self.clock).silence.spoke()
+            _per_reactor(self.clock).silence.spoke()
 
     def _command(self, byte: int) -> None:
         """Handle the byte after an IAC (state already reset to data)."""
