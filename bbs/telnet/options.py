@@ -58,24 +58,24 @@ class Side:
         state, queued = self.state, self.queued
         if enable:
             if state is Q.NO:
-                return (_side(Q.YES), True) if acceptable else (self, False)
+                return (_YES, True) if acceptable else (self, False)
             if state is Q.YES:
                 return self, None
             if state is Q.WANTNO:
                 # A refusal answered by agreement: the peer is in error, but
                 # the option is on (if we queued "on") or off; never reply.
-                return _side(Q.YES if queued else Q.NO), None
+                return (_YES if queued else _NO), None
             # WANTYES: our request was granted, unless we changed our mind.
             if queued:
-                return _side(Q.WANTNO), False
-            return _side(Q.YES), None
+                return _WANTNO, False
+            return _YES, None
         if state is Q.NO:
             return self, None
         if state is Q.YES:
-            return _side(Q.NO), False
+            return _NO, False
         if state is Q.WANTNO and queued:
-            return _side(Q.WANTYES), True
-        return _side(Q.NO), None
+            return _WANTYES, True
+        return _NO, None
 
     def request(self, enable: bool) -> tuple[Side, bool | None]:
         """We want this side on (C{enable}) or off."""
@@ -100,3 +100,8 @@ def _side(state: Q, queued: bool = False) -> Side:
     """The one L{Side} with these values: sides are immutable, so every
     connection shares them instead of making new ones at each transition."""
     return Side(state, queued)
+
+
+# The states a peer's command leads to, looked up by L{Side.received}: every
+# connection negotiates at least four options, so this is a hot path.
+_NO, _YES, _WANTNO, _WANTYES = (_side(q) for q in (Q.NO, Q.YES, Q.WANTNO, Q.WANTYES))

@@ -172,8 +172,8 @@ class _SilenceWatch:
         waiting = self.waiting
         while waiting and waiting[0][0] <= now:
             connection = waiting.popleft()[1]
-            if connection._silent:
-                connection._silent = False
+            if connection._silent is not None:
+                connection._silent = None
                 self.silent -= 1
                 _guarded(connection._no_negotiation)
         if waiting:
@@ -497,7 +497,8 @@ class TelnetConnection(_Output, Protocol):
         self._commands = 0  # option commands received
         self._ttype_asked = False
         self._signalled: set[str] | None = None  # made at the first signal
-        self._silent = False  # waiting for the first negotiation (see _SilenceWatch)
+        # While waiting for the first negotiation, the watch that waits.
+        self._silent: _SilenceWatch | None = None
         self._linger: IDelayedCall | None = None
         self._registered = False
         self._socket: socket.socket | None = None
@@ -541,8 +542,8 @@ class TelnetConnection(_Output, Protocol):
         us, him, asking = _OPENING
         self._us, self._him = dict(us), dict(him)
         self.write_wire(asking)  # first on the wire, in the same write as the greeting
-        self._silent = True
-        _per_reactor(self.clock).silence.add(self)
+        self._silent = _per_reactor(self.clock).silence
+        self._silent.add(self)
         self.app.telnet_connected(self)
 
     def dataReceived(self, data: bytes) -> None:
@@ -757,7 +758,12 @@ class TelnetConnection(_Output, Protocol):
                     # after it is acted on, however the bytes were packed.
                     self._end_sniff()
                     self._flush()
-                    self._state = _COMMAND
+                    if i + 1 < end and WILL <= data[i] <= DONT and not self._closing:
+                        # A whole negotiation, the usual command: at once.
+                        self._negotiate(data[i], data[i + 1])
+                        i += 2
+                    else:
+                        self._state = _COMMAND
             elif state == _COMMAND:
                 self._state = _DATA
                 self._command(data[i])
@@ -849,9 +855,10 @@ class TelnetConnection(_Output, Protocol):
 
     def _spoke(self) -> None:
         """Stop waiting for a first negotiation: it came, or the client left."""
-        if self._silent:
-            self._silent = False
-            _per_reactor(self.clock).silence.spoke()
+        watch = self._silent
+        if watch is not None:
+            self._silent = None
+            watch.spoke()
 
     def _command(self, byte: int) -> None:
         """Handle the byte after an IAC (state already reset to data)."""
@@ -907,7 +914,8 @@ class TelnetConnection(_Output, Protocol):
         return _ask(self._us if us else self._him, option, us, enable)
 
     def _negotiate(self, verb: int, option: int) -> None:
-        self._spoke()
+        if self._silent is not None:
+            self._spoke()
         self._commands += 1
         us = verb in (DO, DONT)
         table = self._us if us else self._him
