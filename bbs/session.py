@@ -10,7 +10,7 @@ hub without leaving the reactor thread.
 
 from __future__ import annotations
 
-import secrets
+import random
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,10 @@ if TYPE_CHECKING:
     from bbs.telnet.protocol import TelnetConnection
 
 log = Logger()
+# Session ids name a connection in the logs (as Cowrie's do); they need to be
+# unique, not secret, so they come from a generator seeded once from the
+# system's randomness instead of a system call per connection.
+_IDS = random.Random()
 
 MAX_PENDING = 32
 LOGIN_TRIES = 5
@@ -93,7 +97,7 @@ class Session(_Seat):
 
     def __init__(self, bbs: "BBS") -> None:
         self.bbs = bbs
-        self.id = secrets.token_hex(6)
+        self.id = f"{_IDS.getrandbits(48):012x}"
         self.telnet: TelnetConnection | None = None
         self.state = LOGIN
         self.nick = ""
@@ -167,6 +171,8 @@ class Session(_Seat):
         self.event("cowrie.client.var", f"request_env: TERM={name}", name="TERM", value=name)
 
     def telnet_echo(self, server_echoes: bool) -> None:
+        if server_echoes == self.editor.character_mode:
+            return  # a refusal of the echo we offered: line mode, as we were
         self.editor.character_mode = server_echoes
         self._update_colour()
         self._prompt()

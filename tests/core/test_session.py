@@ -77,6 +77,14 @@ class SessionTests(TestCase):
         self.assertIn("cowrie.session.connect", ids)
         self.assertIn("bbs.user.login", ids)
 
+    def test_every_connection_gets_its_own_session_id(self) -> None:
+        ids = [self.h.connect()[0].id for _ in range(2000)]
+        self.assertEqual(len(set(ids)), len(ids))
+        for session_id in ids:
+            self.assertRegex(session_id, r"^[0-9a-f]{12}$")
+        logged = {e["session"] for e in self.h.events.events if e["eventid"] == "cowrie.session.connect"}
+        self.assertEqual(logged, set(ids))
+
     async def test_chat_reaches_everyone_including_the_sender(self) -> None:
         alice, at = await self.h.login("alice")
         bob, bt = await self.h.login("bob")
