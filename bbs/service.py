@@ -204,11 +204,11 @@ class BBS(Service):
             ip = normalize_ip(host)
         except ValueError:
             return None  # not an IP connection (a UNIX socket): nothing to check
-        if ip not in self.trusted:
+        if host not in self.trusted:
             ban = self.bans.match_address(ip)
             if ban is not None:
                 return describe(ban, self.clock.seconds())
-        return self.limiter.admit(ip)
+        return self.limiter.admit(host)
 
     def enforce_bans(self) -> None:
         """Disconnect everyone a ban in force now matches."""

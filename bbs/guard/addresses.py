@@ -187,6 +187,9 @@ class NetworkTable(Generic[_T]):
         return self._size
 
 
+_ANSWERS_KEPT = 4096
+
+
 class NetworkSet:
     """An immutable set of networks, for C{--trust} and ignore lists.
 
@@ -199,9 +202,23 @@ class NetworkSet:
         for cidr in cidrs:
             network = parse_network(cidr)
             self._table[network] = network
+        # Answers so far (the set never changes): a connection's address is
+        # asked about several times (admission, limits, its session).
+        self._answers: dict[object, bool] = {}
 
     def __contains__(self, address: object) -> bool:
         """Whether C{address} is in one of the networks; False for what is not an address."""
+        answers = self._answers
+        answer = answers.get(address) if type(address) is str else None
+        if answer is None:
+            answer = self._lookup(address)
+            if type(address) is str:
+                if len(answers) >= _ANSWERS_KEPT:
+                    del answers[next(iter(answers))]
+                answers[address] = answer
+        return answer
+
+    def _lookup(self, address: object) -> bool:
         if not isinstance(address, (str, ipaddress.IPv4Address, ipaddress.IPv6Address)):
             return False
         try:

@@ -181,8 +181,8 @@ class ConnectionLimiter:
         @return: C{None} if admitted (call L{release} when it closes), else
             the one line to send before closing it.
         """
+        trusted = address in self.trusted  # before parsing: the set remembers strings
         address = normalize_ip(address)
-        trusted = address in self.trusted
         too_fast = not trusted and self._too_fast(address, self._clock.seconds())
         if self._count >= self.total:
             return "The server is full; please try again later."

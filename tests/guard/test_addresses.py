@@ -6,6 +6,7 @@ import ipaddress
 
 import pytest
 
+from bbs.guard import addresses as addresses_module
 from bbs.guard.addresses import (
     NetworkSet,
     NetworkTable,
@@ -127,6 +128,16 @@ class TestNetworkSet:
         assert "2001:db8:ffff::1" in trusted
         assert "2001:db9::1" not in trusted
         assert len(trusted) == 4
+
+    def test_answers_stay_right_when_asked_again(self) -> None:
+        # The set remembers its answers to strings, a bounded number of them.
+        trusted = NetworkSet(["10.0.0.0/8"])
+        addresses = [f"{first}.0.{n // 256}.{n % 256}" for n in range(3000) for first in (10, 11)]
+        expected = [address.startswith("10.") for address in addresses]
+        assert [address in trusted for address in addresses] == expected
+        assert [address in trusted for address in addresses] == expected
+        assert [ipaddress.ip_address(address) in trusted for address in addresses] == expected
+        assert len(trusted._answers) <= addresses_module._ANSWERS_KEPT
 
     def test_mapped_peer_matches_ipv4_network(self) -> None:
         assert "::ffff:10.1.1.1" in NetworkSet(["10.0.0.0/8"])
