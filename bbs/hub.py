@@ -16,9 +16,9 @@ before anyone joins or leaves the room.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator, Set as AbstractSet
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set as AbstractSet
 from types import MappingProxyType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import attrs
 from twisted.logger import Logger
@@ -29,6 +29,7 @@ from bbs.terminal.render import Span, Styled, render
 from bbs.text import fold
 
 log = Logger()
+_V = TypeVar("_V")
 
 LOBBY = "lobby"
 HISTORY_LINES = 20
@@ -60,6 +61,37 @@ class Message:
         if text is None:
             text = self.shapes[key] = render(self.spans, width, colour)
         return text
+
+
+class _Fresh(Mapping[str, _V]):
+    """One of the hub's tables of views, brought up to date when read.
+
+    Whether a name is taken is answered from the hub's own table, with no
+    view made: that is all most handlers ask (does the room exist?), and a
+    login changes its user and two rooms, whose views nobody may look at.
+    """
+
+    __slots__ = ("_views", "_names", "_refresh")
+
+    def __init__(self, views: dict[str, _V], names: Mapping[str, object],
+                 refresh: Callable[[], None]) -> None:
+        self._views = views
+        self._names = names
+        self._refresh = refresh
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._names
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getitem__(self, key: str) -> _V:
+        self._refresh()
+        return self._views[key]
+
+    def __iter__(self) -> Iterator[str]:
+        self._refresh()
+        return iter(self._views)
 
 
 @attrs.frozen
@@ -167,7 +199,12 @@ class Hub:
         self._stale_users: set[str] = set()
         self._stale_rooms: set[str] = set()
         self._view: HubView | None = None
-        self._live = HubView(MappingProxyType(self._user_views), MappingProxyType(self._room_views))
+        # What handlers on the reactor thread see: read-only but live (nothing
+        # changes while they run, so they need no copy).
+        self.live = HubView(
+            _Fresh(self._user_views, self.users, self._refresh),
+            _Fresh(self._room_views, self.rooms, self._refresh),
+        )
 
     # -- identity -----------------------------------------------------------
 
@@ -397,6 +434,8 @@ class Hub:
 
     def _refresh(self) -> None:
         """Make the views of what changed since anyone last looked."""
+        if not (self._stale_users or self._stale_rooms):
+            return
         for key in self._stale_users:
             member = self.users.get(key)
             if member is None:
@@ -416,13 +455,6 @@ class Hub:
             else:
                 self._room_views[key] = RoomView(room.name, room.topic, len(room.members))
         self._stale_rooms.clear()
-
-    @property
-    def live(self) -> HubView:
-        """What handlers on the reactor thread see: read-only but live (nothing
-        changes while they run, so they need no copy)."""
-        self._refresh()
-        return self._live
 
     def view(self) -> HubView:
         """An immutable snapshot, for handlers run in a worker."""

@@ -153,6 +153,24 @@ def test_the_live_view_follows_the_hub_and_cannot_change_it():
         live.users["mallory"] = live.users["alice"]  # type: ignore[index]
 
 
+def test_the_live_view_answers_membership_and_lookups_alike_at_every_step():
+    hub = Hub(Clock())
+    a, b = FakeMember(hub, "alice"), FakeMember(hub, "bob")
+    live = hub.live
+    steps = [
+        lambda: hub.join(a, "den"), lambda: hub.join(b, "den"), lambda: hub.claim(a, "alicia"),
+        lambda: hub.join(a, LOBBY), lambda: hub.join(b, "attic"), lambda: hub.leave(b),
+    ]
+    for step in steps:
+        step()
+        for names, table in ((("alice", "alicia", "bob"), live.users), (("den", "attic", LOBBY), live.rooms)):
+            for name in names:  # asked first, before anything refreshed the views
+                assert (name in table) == (table.get(name) is not None) == (name in dict(table.items()))
+        assert set(live.users) == set(hub.users) and set(live.rooms) == set(hub.rooms)
+        assert {k: v.room for k, v in live.users.items()} == {
+            k: m.room.name if m.room else "" for k, m in hub.users.items()}
+
+
 def test_wall_reaches_every_room():
     hub, (a, b) = make("alice", "bob")
     hub.join(b, "den")
