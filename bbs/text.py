@@ -40,6 +40,8 @@ def sanitize(text: str) -> str:
 
     Tabs become a space so that columns stay predictable for the wrapper.
     """
+    if text.isascii() and text.isprintable():
+        return text  # the usual line: nothing to remove, nothing to look for
     text = text.replace("\t", " ")
     if "\x1b" in text or "\x9b" in text or "\x9d" in text:
         text = _ESCAPE.sub("", text)
