@@ -331,7 +331,8 @@ class JsonEventLog(Service):
 
     def __init__(self, directory: str | os.PathLike[str], *, sensor: str, clock: IReactorTime,
                  max_bytes: int = 50 * 1024 * 1024, keep: int = 10, rate: int = 200,
-                 per: float = 60.0) -> None:
+                 per: float = 60.0,
+                 at_turn_end: Callable[[Callable[[], None]], object] | None = None) -> None:
         self.directory = Path(directory)
         self.path = self.directory / LOG_NAME
         self.sensor = sensor
@@ -347,7 +348,10 @@ class JsonEventLog(Service):
         self._failing = False
         self._waiting: list[bytes] = []
         self._waiting_bytes = 0
-        self._flush_call: IDelayedCall | None = None
+        # Lines are written at the end of the reactor's turn, together; the
+        # server passes the telnet layer's end of turn, which runs anyway.
+        self._at_turn_end = at_turn_end or (lambda f: clock.callLater(0, f))
+        self._due: object = None  # what at_turn_end returned (a timer, if one)
         self._stopped = False
         self._day: tuple[float, float, str] = (0.0, 0.0, "")  # [start, end) of a UTC day
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -364,6 +368,9 @@ class JsonEventLog(Service):
     def close(self) -> None:
         """Report suppressed counts, write what is waiting and close the file."""
         self._limit.close()
+        due, self._due = self._due, None
+        if IDelayedCall.providedBy(due) and due.active():
+            due.cancel()
         self.flush()
         if self._file is not None:
             self._file.close()
@@ -423,15 +430,15 @@ class JsonEventLog(Service):
         self._waiting_bytes += len(line)
         if self._waiting_bytes >= FLUSH_BYTES or self._stopped:
             self.flush()
-        elif self._flush_call is None:
-            self._flush_call = self.clock.callLater(0, self.flush)
+        elif self._due is None:
+            self._due = self._at_turn_end(self._turn_ended) or True
+
+    def _turn_ended(self) -> None:
+        self._due = None
+        self.flush()
 
     def flush(self) -> None:
         """Write every waiting line now."""
-        if self._flush_call is not None:
-            if self._flush_call.active():
-                self._flush_call.cancel()
-            self._flush_call = None
         if not self._waiting:
             return
         data, self._waiting, self._waiting_bytes = b"".join(self._waiting), [], 0

@@ -347,7 +347,8 @@ def makeService(options: Options) -> MultiService:
     pool.setServiceParent(top)
     store = SQLiteStore(config.data / DATABASE_NAME)
     StoreService(store).setServiceParent(top)
-    events = JsonEventLog(config.data, sensor=config.sensor, clock=reactor)
+    events = JsonEventLog(config.data, sensor=config.sensor, clock=reactor,
+                          at_turn_end=partial(at_turn_end, reactor))
     events.setServiceParent(top)
     bbs = BBS(config, pool, events, reactor, store, stop=reactor.stop)
     bbs.history.setServiceParent(top)

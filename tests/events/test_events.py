@@ -222,6 +222,22 @@ def test_rate_limit_and_summary(tmp_path: Path) -> None:
     assert clock.getDelayedCalls() == []
 
 
+def test_lines_wait_for_the_end_of_the_turn_the_server_names(tmp_path: Path) -> None:
+    clock = clock_at()
+    ends: list = []
+    log = JsonEventLog(tmp_path, sensor="node1", clock=clock, at_turn_end=ends.append)
+    log.emit(event(clock))
+    log.emit(event(clock, ip="192.0.2.50"))
+    assert len(ends) == 1 and lines(tmp_path / "events.json") == []
+    assert clock.getDelayedCalls() == []  # the turn's end runs anyway: no timer of our own
+    ends.pop()()
+    assert [e["src_ip"] for e in lines(tmp_path / "events.json")] == ["198.51.100.7", "192.0.2.50"]
+    log.emit(event(clock))
+    assert len(ends) == 1  # the next turn is asked for again
+    log.close()
+    assert len(lines(tmp_path / "events.json")) == 3
+
+
 def test_events_of_trusted_peers_are_not_rate_limited(tmp_path: Path) -> None:
     clock = clock_at()
     log = JsonEventLog(tmp_path, sensor="n", clock=clock, rate=2)
