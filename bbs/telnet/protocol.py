@@ -551,16 +551,16 @@ class TelnetConnection(_Output, Protocol):
             return
         try:
             self._meter(len(data))
-            if (
-                self._state == _DATA
-                and not self._cr
-                and self._sniff is None
-                and data.find(b"\xff") < 0
-                and data.find(b"\r") < 0
-                and data.find(b"\x00") < 0
-            ):
-                self.app.telnet_data(data)
-                return
+            if self._state == _DATA and not self._cr and data.find(b"\xff") < 0 and data.find(b"\x00") < 0:
+                # Plain text, the usual packet: lines end in CR LF (or LF).
+                text = data.replace(b"\r\n", b"\n") if data.find(b"\r") >= 0 else data
+                if text.find(b"\r") < 0:
+                    if self._sniff is None:
+                        self.app.telnet_data(text)
+                        return
+                    self._emit(text)
+                    self._flush()
+                    return
             self._parse(data)
             self._flush()
         except Exception:
