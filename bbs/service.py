@@ -18,9 +18,11 @@ from typing import Any
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService, Service
 from twisted.internet import defer, endpoints
+from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from bbs import commands
 from bbs.config import Config, Options
@@ -36,7 +38,7 @@ from bbs.hub import LOBBY, Hub, Lines, Message
 from bbs.pool import WorkerPool
 from bbs.session import Session
 from bbs.store import DATABASE_NAME, BanRecord, IStore, SQLiteStore
-from bbs.telnet.protocol import TelnetConnection, at_turn_end
+from bbs.telnet.protocol import TelnetConnection, at_turn_end, tune_listener
 from bbs.terminal.render import Span
 
 __all__ = ["Options", "makeService", "BBS"]
@@ -74,6 +76,18 @@ class TelnetFactory(Factory):
         if refusal is not None:
             return Refusal(refusal)
         return TelnetConnection(Session(self.bbs), clock=self.bbs.clock, coalesce=True)
+
+
+@implementer(IStreamServerEndpoint)
+class _Tuned:
+    """An endpoint that gives its listening socket the options every telnet
+    connection wants, to be handed down to each (L{tune_listener})."""
+
+    def __init__(self, endpoint: IStreamServerEndpoint) -> None:
+        self._endpoint = endpoint
+
+    def listen(self, factory: Factory) -> defer.Deferred:
+        return self._endpoint.listen(factory).addCallback(tune_listener)
 
 
 class InOrder(MultiService):
@@ -355,7 +369,7 @@ def makeService(options: Options) -> MultiService:
     bbs.setServiceParent(top)
     factory = bbs.factory()
     for port in config.ports:
-        endpoint = endpoints.serverFromString(reactor, port)
+        endpoint = _Tuned(endpoints.serverFromString(reactor, port))
         listener = StreamServerEndpointService(endpoint, factory)
         listener._raiseSynchronously = True
         listener.setServiceParent(top)

@@ -374,24 +374,89 @@ def _log_suppressed(ip: str, count: int) -> None:
     )
 
 
-def _bound_socket_buffers(transport: object, size: int) -> None:
-    """Ask the kernel for C{size}-byte socket buffers, if there is a socket.
+def _wanted(size: int) -> tuple[tuple[int, int, int], ...]:
+    """The socket options every connection gets: no Nagle delay (a chat line
+    should leave at once) and bounded kernel buffers of C{size} bytes."""
+    return (
+        (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
+        (socket.SOL_SOCKET, socket.SO_SNDBUF, size),
+        (socket.SOL_SOCKET, socket.SO_RCVBUF, size),
+    )
 
-    Under TLS the socket is the wrapped transport's; a test transport has none.
+
+class _Listening:
+    """What the telnet layer knows of a listening port (L{tune_listener})."""
+
+    __slots__ = ("inheriting", "host")
+
+    def __init__(self, host: tuple[str, int] | None) -> None:
+        # Whether accepted sockets come with our options: None until the
+        # first one is looked at.
+        self.inheriting: bool | None = None
+        # The local address of every connection, if bound to one address.
+        self.host = host
+
+
+_LISTENING: WeakKeyDictionary[object, _Listening] = WeakKeyDictionary()
+
+
+def tune_listener(port: object, limits: TelnetLimits | None = None) -> object:
+    """Set the connections' socket options on C{port}'s listening socket.
+
+    Linux copies them to every socket it accepts, which saves three system
+    calls per connection; whether this system does is checked on the first
+    connection, and the options are set on each one if not.  A port bound
+    to one address also saves asking each connection for its local address.
     """
+    sock = getattr(port, "socket", None)
+    if isinstance(sock, socket.socket):
+        try:
+            for level, option, value in _wanted((limits or TelnetLimits()).socket_buffer):
+                sock.setsockopt(level, option, value)
+            host = _address(port.getHost())  # type: ignore[attr-defined]
+        except OSError:
+            return port
+        wildcard = not host[0] or ipaddress.ip_address(host[0]).is_unspecified
+        _LISTENING[port] = _Listening(None if wildcard else host)
+    return port
+
+
+def _tune(transport: object, listening: _Listening | None, size: int) -> None:
+    """Give the connection's socket our options, unless it came with them."""
+    if listening is not None and listening.inheriting:
+        return
+    sock = _socket_of(transport)
+    if sock is None:
+        return
+    wanted = _wanted(size)
+    if listening is not None and listening.inheriting is None:
+        port_socket = transport.server.socket  # type: ignore[attr-defined]
+        try:
+            listening.inheriting = all(
+                sock.getsockopt(level, option) == port_socket.getsockopt(level, option)
+                for level, option, _ in wanted
+            )
+        except OSError:
+            listening.inheriting = False
+        if listening.inheriting:
+            return
+    for level, option, value in wanted:
+        try:
+            sock.setsockopt(level, option, value)
+        except OSError:
+            pass
+
+
+def _socket_of(transport: object) -> socket.socket | None:
+    """The socket under C{transport}: under TLS, the wrapped transport's; a
+    test transport has none."""
     for _ in range(3):
         handle = getattr(transport, "getHandle", None)
         sock = handle() if handle is not None else None
         if isinstance(sock, socket.socket):
-            break
+            return sock
         transport = getattr(transport, "transport", None)
-    else:
-        return
-    for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, option, size)
-        except OSError:
-            pass
+    return None
 
 
 def _clamp(value: int, bounds: tuple[int, int]) -> int:
@@ -527,16 +592,13 @@ class TelnetConnection(_Output, Protocol):
 
     def connectionMade(self) -> None:
         transport = self.transport
-        nodelay = getattr(transport, "setTcpNoDelay", None)
-        if nodelay is not None:
-            try:
-                nodelay(True)
-            except OSError:
-                pass
-        _bound_socket_buffers(transport, self.limits.socket_buffer)
+        port = getattr(transport, "server", None)
+        listening = _LISTENING.get(port) if port is not None else None
+        _tune(transport, listening, self.limits.socket_buffer)
         self._socket = _direct_socket(transport)
         self.peer = _address(transport.getPeer())
-        self.host = _address(transport.getHost())
+        host = listening.host if listening is not None else None
+        self.host = host if host is not None else _address(transport.getHost())
         transport.registerProducer(self, True)
         self._registered = True
         us, him, asking = _OPENING

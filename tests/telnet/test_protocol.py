@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import attrs
 import pytest
 from twisted.internet.address import IPv4Address, IPv6Address
@@ -10,7 +12,8 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport, StringTransportWithDisconnection
 from zope.interface.verify import verifyObject
 
-from bbs.telnet.protocol import TelnetConnection, TelnetLimits
+from bbs.telnet import protocol as protocol_module
+from bbs.telnet.protocol import TelnetConnection, TelnetLimits, tune_listener
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
 ECHO, SGA, BINARY, TTYPE, NAWS, LINEMODE = 1, 3, 0, 24, 31, 34
@@ -110,6 +113,86 @@ def ours(events: list[dict]) -> list[dict]:
 # -- connecting
 
 
+class _Port:
+    """A listening port, as the telnet layer sees Twisted's."""
+
+    def __init__(self, interface: str = "127.0.0.1") -> None:
+        self.socket = socket.socket()
+        self.socket.bind((interface, 0))
+        self.socket.listen()
+
+    def getHost(self) -> IPv4Address:
+        return IPv4Address("TCP", *self.socket.getsockname())
+
+    def accept(self) -> tuple[socket.socket, socket.socket]:
+        client = socket.create_connection(("127.0.0.1", self.socket.getsockname()[1]))
+        accepted, _ = self.socket.accept()
+        return client, accepted
+
+    def close(self, *sockets: socket.socket) -> None:
+        for s in (self.socket, *sockets):
+            s.close()
+
+
+def _connect_over(port: _Port, accepted: socket.socket) -> TelnetConnection:
+    class Transport(StringTransportWithDisconnection):
+        server = port
+
+        def getHandle(self) -> socket.socket:
+            return accepted
+
+        def getHost(self) -> IPv4Address:
+            return IPv4Address("TCP", *accepted.getsockname())
+
+    return connect(transport=Transport()).telnet
+
+
+def _options(sock: socket.socket) -> tuple[int, int]:
+    return (sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY),
+            sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+
+
+@pytest.mark.parametrize("tuned", ["never", "before", "after the first accept"])
+def test_every_connection_gets_no_delay_and_bounded_buffers(tuned):
+    # A tuned listener hands its options down where the system does (Linux);
+    # the first connection checks, and if not they are set on each.
+    reference = socket.socket()
+    reference.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, TelnetLimits().socket_buffer)
+    wanted = (1, reference.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+    port = _Port()
+    if tuned == "before":
+        tune_listener(port)
+    first = port.accept()
+    if tuned == "after the first accept":
+        tune_listener(port)  # the first socket came without: the check must see it
+    second = port.accept()
+    try:
+        for _, accepted in (first, second):
+            assert _options(accepted) != wanted or tuned != "never"
+            _connect_over(port, accepted)
+            assert _options(accepted) == wanted
+        inheriting = {"never": None, "before": True, "after the first accept": False}[tuned]
+        listening = protocol_module._LISTENING.get(port)
+        assert (listening and listening.inheriting) is inheriting
+    finally:
+        port.close(reference, *first, *second)
+
+
+@pytest.mark.parametrize("interface", ["127.0.0.1", "0.0.0.0"])
+def test_the_local_address_is_the_one_connected_to(interface):
+    # A port bound to one address answers for all its connections.
+    port = _Port(interface)
+    tune_listener(port)
+    client, accepted = port.accept()
+    try:
+        telnet = _connect_over(port, accepted)
+        assert telnet.host == ("127.0.0.1", port.socket.getsockname()[1])
+        listening = protocol_module._LISTENING[port]
+        assert listening.host == (telnet.host if interface != "0.0.0.0" else None)
+    finally:
+        port.close(client, accepted)
+
+
 def test_first_bytes_are_the_four_negotiations_before_the_app_starts():
     app = RecordingApp()
     telnet = TelnetConnection(app, clock=Clock())
@@ -123,19 +206,12 @@ def test_first_bytes_are_the_four_negotiations_before_the_app_starts():
     assert verifyObject(IPushProducer, telnet)
 
 
-def test_tcp_nodelay_is_set_and_addresses_recorded():
-    class NoDelayTransport(StringTransportWithDisconnection):
-        nodelay = None
-
-        def setTcpNoDelay(self, enabled: bool) -> None:
-            self.nodelay = enabled
-
-    transport = NoDelayTransport(
+def test_addresses_are_recorded_as_plain_ipv4():
+    transport = StringTransportWithDisconnection(
         hostAddress=IPv6Address("TCP", "::ffff:10.0.0.1", 2323),
         peerAddress=IPv6Address("TCP", "::ffff:192.0.2.7", 40000),
     )
     c = connect(transport=transport)
-    assert transport.nodelay is True
     assert c.telnet.peer == ("192.0.2.7", 40000)
     assert c.telnet.host == ("10.0.0.1", 2323)
 
