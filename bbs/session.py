@@ -76,7 +76,7 @@ class _Seat:
     one's fields from memory costs more than the code that uses them.
     """
 
-    __slots__ = ("editor", "ignoring", "telnet")
+    __slots__ = ("editor", "ignoring", "telnet", "shared_key")
 
 
 class Session(_Seat):
@@ -134,7 +134,7 @@ class Session(_Seat):
         self._pending = 0
         self.editor = LineEditor(
             self._write, self._line, on_eof=self._eof, completer=self._complete,
-            clock=bbs.clock,
+            clock=bbs.clock, seat=self,
         )
 
     # -- telnet application -------------------------------------------------
@@ -227,16 +227,16 @@ class Session(_Seat):
         Members with nothing typed get the very same wire bytes; only someone
         mid-typing costs an editor redraw.
         """
-        editor = self.editor
-        shared = editor.shared_key
+        shared = self.shared_key  # our editor's (see LineEditor.shared_key)
         if shared is not None:
-            shapes = lines.shapes
-            wire = shapes.get(shared)
+            wire = lines.shapes.get(shared)
             if wire is None:
+                editor = self.editor
                 text = editor.shared_output(lines.rendered(editor.width, editor.colour))
-                wire = shapes[shared] = encode(text.encode("utf-8"))
+                wire = lines.shapes[shared] = encode(text.encode("utf-8"))
             self.telnet.write_wire(wire)
         else:
+            editor = self.editor
             editor.print_rendered(lines.rendered(editor.width, editor.colour))
 
     def _update_colour(self) -> None:

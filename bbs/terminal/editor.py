@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections import deque
+import typing
 from typing import Callable, Sequence
 
 import attrs
@@ -91,15 +92,19 @@ def _widths(text: str) -> list[int]:
     return [max(wcwidth(char), 0) for char in text]
 
 
-class _Shared:
-    """L{LineEditor.shared_key}, alone in a base class so that CPython lays it
-    out first, in the object header's cache line: a room flush reads it for
-    each of thousands of members (see L{bbs.session._Seat})."""
+class Seat(typing.Protocol):
+    """Where an editor keeps L{LineEditor.shared_key}: its owner, whom a room
+    flush visits anyway, so that reading the key of each of thousands of
+    members costs no visit to their editors (see L{bbs.session._Seat})."""
 
+    shared_key: int | None
+
+
+class _OwnSeat:
     __slots__ = ("shared_key",)
 
 
-class LineEditor(_Shared):
+class LineEditor:
     """Input line editing and output interleaving for one connection.
 
     C{on_line} gets every finished line, empty ones included; C{on_eof}
@@ -137,6 +142,7 @@ class LineEditor(_Shared):
         "_row_from",
         "_row_used",
         "_scroll",
+        "_seat",
         "_secret",
         "_shown_prompt",
         "_line_key",
@@ -157,6 +163,7 @@ class LineEditor(_Shared):
         completer: Callable[[str], Sequence[str]] | None = None,
         limits: EditorLimits = EditorLimits(),
         clock: IReactorTime | None = None,
+        seat: Seat | None = None,
     ) -> None:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
@@ -206,7 +213,8 @@ class LineEditor(_Shared):
         # row is cleared for the next prompt (a chat client's: the line
         # comes back as the message everyone sees).
         self.keep_entered = True
-        self.shared_key: int | None = None  # kept by _share; read-only elsewhere
+        self._seat: Seat = _OwnSeat() if seat is None else seat
+        self._seat.shared_key = None  # kept by _share
         self._layout()
 
     # -- configuration --------------------------------------------------------
@@ -342,11 +350,16 @@ class LineEditor(_Shared):
         not the editor's whole state, cache-cold for each of thousands.
         """
         if self._chars or self._out or self._stale is not None:
-            self.shared_key = None
+            self._seat.shared_key = None
         elif not self._character_mode:
-            self.shared_key = None if self._row_used else self._line_key
+            self._seat.shared_key = None if self._row_used else self._line_key
         else:
-            self.shared_key = self._char_key if self._drawn else None
+            self._seat.shared_key = self._char_key if self._drawn else None
+
+    @property
+    def shared_key(self) -> int | None:
+        """See L{_share}; kept in the editor's L{Seat}."""
+        return self._seat.shared_key
 
     def shared_output(self, rendered: str) -> str:
         """What L{print_rendered} writes while L{shared_key} is not C{None}."""
