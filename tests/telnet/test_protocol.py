@@ -813,6 +813,46 @@ def test_coalescing_sends_one_write_per_turn_in_order():
     assert transport.value().endswith(b"last\r\nbye\r\n")
 
 
+class _Socket:
+    """A socket that takes C{room} bytes at most, and records what it took."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.sent: list[bytes] = []
+
+    def send(self, data: bytes) -> int:
+        if not self.room:
+            raise BlockingIOError()
+        taken = data[: self.room]
+        self.room -= len(taken)
+        self.sent.append(taken)
+        return len(taken)
+
+
+def test_writes_as_the_turn_ends_go_to_the_socket_but_never_overtake():
+    from bbs.telnet.protocol import at_turn_end
+
+    clock, transport, proto, writes = _coalescing()
+    clock.advance(0)
+    writes.clear()
+    # As on a Twisted TCP transport with nothing queued:
+    transport.dataBuffer, transport._tempDataLen, proto._queued = b"", 0, False
+    sock = proto._socket = _Socket(room=8)
+    at_turn_end(clock, lambda: proto.write_wire(b"0123456789\r\n"))
+    clock.advance(0)
+    # What the socket did not take waits in the transport...
+    assert sock.sent == [b"01234567"] and writes == [b"89\r\n"]
+    sock.room = 100  # ...and, while it waits there, nothing goes past it,
+    transport.dataBuffer = b"89\r\n"  # (as Twisted keeps it until it can send)
+    at_turn_end(clock, lambda: proto.write_wire(b"next\r\n"))
+    clock.advance(0)
+    assert sock.sent == [b"01234567"] and writes == [b"89\r\n", b"next\r\n"]
+    transport.dataBuffer = b""  # once Twisted sent it all, straight to the socket again
+    at_turn_end(clock, lambda: proto.write_wire(b"last\r\n"))
+    clock.advance(0)
+    assert sock.sent == [b"01234567", b"last\r\n"]
+
+
 def test_turn_end_sources_write_first_and_a_failure_holds_up_nobody(logged):
     from bbs.telnet.protocol import at_turn_end
 

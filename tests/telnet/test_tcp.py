@@ -12,7 +12,7 @@ from twisted.internet import defer, reactor
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import TestCase
 
-from bbs.telnet.protocol import TelnetConnection, TelnetLimits
+from bbs.telnet.protocol import TelnetConnection, TelnetLimits, at_turn_end
 
 CHUNK = 4096
 TURNS = 400  # 1.6 MB in all: far beyond what the socket buffers hold
@@ -54,6 +54,15 @@ def chunk(n: int) -> bytes:
 
 class DirectSendTests(TestCase):
     async def test_output_stays_in_order_when_the_client_is_slow(self) -> None:
+        await self._slow_client(lambda telnet, data: telnet.write_wire(data))
+
+    async def test_so_does_output_written_while_the_turn_ends(self) -> None:
+        # A room flush writes to its members as the turn ends (at_turn_end),
+        # when writes go straight to the socket instead of into the batch.
+        await self._slow_client(
+            lambda telnet, data: at_turn_end(reactor, lambda: telnet.write_wire(data)))
+
+    async def _slow_client(self, write) -> None:
         connected: defer.Deferred = defer.Deferred()
         limits = TelnetLimits(pending_output=64 * 1024 * 1024)
         factory = Factory.forProtocol(
@@ -66,7 +75,7 @@ class DirectSendTests(TestCase):
         telnet = await connected
         queued = False
         for n in range(TURNS):  # one write per turn of the reactor
-            telnet.write_wire(chunk(n))
+            write(telnet, chunk(n))
             await _next_turn()
             queued = queued or bool(telnet.transport._tempDataLen)
             if n == TURNS // 2:  # the client catches up while output is queued
@@ -77,7 +86,7 @@ class DirectSendTests(TestCase):
             if not transport.dataBuffer and not transport._tempDataLen:
                 break
             await _next_turn()
-        telnet.write_wire(b"the end")
+        write(telnet, b"the end")
         await _next_turn()
         self.assertFalse(transport._tempDataLen, "caught up, yet still queueing in Twisted")
         telnet.close()
