@@ -81,6 +81,7 @@ _FOREIGN = (
     (b"\x16\x03", "tls"),
     (b"SSH-", "ssh"),
 )
+_FOREIGN_FIRST = frozenset(signature[0] for signature, _ in _FOREIGN)
 _FOREIGN_LINES = {
     "http": "This is a telnet server, not a web server.",
     "tls": "This is a plain telnet server; TLS is not spoken on this port.",
@@ -347,6 +348,8 @@ def _address(address: IAddress) -> tuple[str, int]:
 
 def _foreign(head: bytes) -> str | None:
     """The protocol C{head} opens, C{""} for none, C{None} if too short to tell."""
+    if head and head[0] not in _FOREIGN_FIRST:
+        return ""  # the usual first bytes, a name or a command: no signature starts so
     undecided = False
     for signature, name in _FOREIGN:
         if head.startswith(signature):
