@@ -65,6 +65,28 @@ def _key(shape: tuple) -> int:
     return key
 
 
+def _lay_out(prompt: str, width: int, colour: bool) -> tuple[str, int, int, int]:
+    """The prompt as shown in C{width} columns (cut to leave room to type), its
+    columns, and the line-mode and character-mode keys (see L{_key})."""
+    usable = width - 1  # the last column stays free for the cursor
+    least = max(usable // 2, 4)  # a wide character and the cursor fit
+    if visible_width(prompt) > usable - least:
+        kept: list[str] = []
+        columns = 0
+        for char in prompt:
+            columns += max(wcwidth(char), 0)
+            if columns > usable - least:
+                break
+            kept.append(char)
+        prompt = "".join(kept)
+    return (prompt, visible_width(prompt), _key((False, "", width)),
+            _key((True, prompt, width, colour)))
+
+
+# (prompt, width, colour) -> what _lay_out makes of it: a few shapes serve all.
+_LAYOUTS: dict[tuple[str, int, bool], tuple[str, int, int, int]] = {}
+
+
 @attrs.frozen
 class EditorLimits:
     """Bounds on what one connection's editor will hold or do.
@@ -247,7 +269,7 @@ class LineEditor:
     @colour.setter
     def colour(self, value: bool) -> None:
         self._colour = value
-        self._reshape()
+        self._layout()
 
     @property
     def width(self) -> int:
@@ -755,31 +777,16 @@ class LineEditor:
     # -- the input row --------------------------------------------------------
 
     def _layout(self) -> None:
-        """Fit the prompt to the width, leaving room to type."""
-        usable = self._width - 1  # the last column stays free for the cursor
-        least = max(usable // 2, 4)  # a wide character and the cursor fit
-        prompt = self._prompt
-        if visible_width(prompt) > usable - least:
-            kept: list[str] = []
-            columns = 0
-            for char in prompt:
-                columns += max(wcwidth(char), 0)
-                if columns > usable - least:
-                    break
-                kept.append(char)
-            prompt = "".join(kept)
-        self._shown_prompt = prompt
-        self._prompt_columns = visible_width(prompt)
-        self._room = usable - self._prompt_columns
-        self._reshape()
-
-    def _reshape(self) -> None:
-        """Make the keys L{shared_key} hands out, once per change of shape.
-
-        Equal shapes get the same key (see L{_key}).
-        """
-        self._line_key = _key((False, "", self._width))
-        self._char_key = _key((True, self._shown_prompt, self._width, self._colour))
+        """Fit the prompt to the width, leaving room to type, and make the
+        keys L{shared_key} hands out: once per shape for all editors."""
+        shape = (self._prompt, self._width, self._colour)
+        layout = _LAYOUTS.get(shape)
+        if layout is None:
+            if len(_LAYOUTS) >= MAX_KEYS:
+                _LAYOUTS.clear()
+            layout = _LAYOUTS[shape] = _lay_out(*shape)
+        self._shown_prompt, self._prompt_columns, self._line_key, self._char_key = layout
+        self._room = self._width - 1 - self._prompt_columns
         self._share()
 
     def _in_view(self) -> bool:
