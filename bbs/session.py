@@ -47,6 +47,7 @@ log = Logger()
 # unique, not secret, so they come from a generator seeded once from the
 # system's randomness instead of a system call per connection.
 _IDS = random.Random()
+_NOBODY: frozenset[str] = frozenset()  # whom a session ignores at first: one for all
 
 MAX_PENDING = 32
 LOGIN_TRIES = 5
@@ -110,7 +111,7 @@ class Session(_Seat):
         self.guest = True
         self.account: str | None = None
         self.sysop = False
-        self.ignoring: frozenset[str] = frozenset()
+        self.ignoring: frozenset[str] = _NOBODY
         self.reply_to: str | None = None
         self.colour_choice: bool | None = None
         self.quit_message = ""

@@ -122,14 +122,22 @@ class KeyDecoder:
 
     def __init__(self, escape_limit: int = 32) -> None:
         self._limit = escape_limit
-        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        # Made at the first byte that is not ASCII: most input never has one.
+        self._utf8: codecs.IncrementalDecoder | None = None
         self._state = _GROUND
         self._params: list[str] = []
         self._length = 0
 
     def feed(self, data: bytes) -> list[Event]:
         """Decode C{data}; keys split across calls come out when complete."""
-        text = self._utf8.decode(data)
+        if self._utf8 is None:
+            if data.isascii():
+                text = data.decode("ascii")
+            else:
+                self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
+                text = self._utf8.decode(data)
+        else:
+            text = self._utf8.decode(data)
         events: list[Event] = []
         run: list[str] = []
         index, end = 0, len(text)

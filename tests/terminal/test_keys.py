@@ -74,6 +74,8 @@ def test_printable_text_comes_in_runs() -> None:
 def test_a_key_split_over_packets_is_one_key() -> None:
     assert decode(b"\x1b", b"[", b"3", b"~") == [Key.DELETE]
     assert decode(*[bytes([b]) for b in "日".encode()]) == ["日"]
+    # ASCII first, then a character split over packets, then ASCII again.
+    assert decode(b"ab", "é".encode()[:1], "é".encode()[1:] + b"cd", b"e") == ["ab", "écd", "e"]
 
 
 @pytest.mark.parametrize(
