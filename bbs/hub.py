@@ -242,7 +242,8 @@ class Hub:
         anything in yet, so a restart keeps what was said.
         """
         key = fold(name)
-        self.seed(key, history)
+        if history:
+            self.seed(key, history)
         room = self.rooms.get(key)
         if room is None:
             room = self.rooms[key] = Room(name)

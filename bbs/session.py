@@ -36,7 +36,7 @@ from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.telnet.protocol import encode
 from bbs.terminal.editor import LineEditor
 from bbs.terminal.render import Span, Styled
-from bbs.text import fold, name_problem, sanitize
+from bbs.text import fold, sanitize
 
 if TYPE_CHECKING:
     from bbs.service import BBS
@@ -453,11 +453,7 @@ class Session(_Seat):
         if not name:
             self._enter(self.bbs.hub.guest_name(), guest=True)
             return None
-        problem = name_problem(name)
-        if problem:
-            self.print(error(problem + " Try another, or press Enter to be a guest."))
-            return None
-        return self._run(identify, name, "login")
+        return self._run(identify, name, "login")  # which says what is wrong with a name
 
     def _enter(self, nick: str, guest: bool) -> None:
         """Leave the login prompt as C{nick}: into the lobby."""
