@@ -77,6 +77,18 @@ class SessionTests(TestCase):
         self.assertIn("cowrie.session.connect", ids)
         self.assertIn("bbs.user.login", ids)
 
+    async def test_a_bad_name_at_the_login_prompt_is_explained_and_asked_again(self) -> None:
+        session, transport = self.h.connect()
+        for bad in ("x", "guest5", "two words"):
+            transport.clear()
+            session.telnet_data(bad.encode() + b"\n")
+            await settle(session)
+            self.assertIn("Try another, or press Enter to be a guest.", " ".join(said(transport).split()))
+            self.assertEqual((session.state, session.nick), ("login", ""))
+        session.telnet_data(b"\n")
+        await settle(session)
+        self.assertEqual(session.nick, "guest1")
+
     def test_every_connection_gets_its_own_session_id(self) -> None:
         ids = [self.h.connect()[0].id for _ in range(2000)]
         self.assertEqual(len(set(ids)), len(ids))
