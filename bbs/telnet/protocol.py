@@ -66,6 +66,7 @@ LOG_PER = 60.0
 
 # Parser states.
 _DATA, _COMMAND, _OPTION, _SUB, _SUB_IAC = range(5)
+_ANSWERS = re.compile(rb"(?:\xff[\xfb-\xfe][\x00-\xff])+")  # IAC WILL/WONT/DO/DONT option, repeated
 _SPECIAL = re.compile(b"[\x00\r\xff]")
 _UNPRINTABLE = bytes(range(32)) + bytes(range(127, 256))
 
@@ -616,16 +617,27 @@ class TelnetConnection(_Output, Protocol):
             return
         try:
             self._meter(len(data))
-            if self._state == _DATA and not self._cr and data.find(b"\xff") < 0 and data.find(b"\x00") < 0:
-                # Plain text, the usual packet: lines end in CR LF (or LF).
-                text = data.replace(b"\r\n", b"\n") if data.find(b"\r") >= 0 else data
-                if text.find(b"\r") < 0:
-                    if self._sniff is None:
-                        self.app.telnet_data(text)
-                        return
-                    self._emit(text)
+            if self._state == _DATA and not self._cr:
+                if _ANSWERS.fullmatch(data):
+                    # Nothing but negotiations, as clients answer ours: no text
+                    # to hand on, no other command to look for.
+                    self._end_sniff()
                     self._flush()
+                    for i in range(0, len(data), 3):
+                        if self._closing:
+                            return
+                        self._negotiate(data[i + 1], data[i + 2])
                     return
+                if data.find(b"\xff") < 0 and data.find(b"\x00") < 0:
+                    # Plain text, the usual packet: lines end in CR LF (or LF).
+                    text = data.replace(b"\r\n", b"\n") if data.find(b"\r") >= 0 else data
+                    if text.find(b"\r") < 0:
+                        if self._sniff is None:
+                            self.app.telnet_data(text)
+                            return
+                        self._emit(text)
+                        self._flush()
+                        return
             self._parse(data)
             self._flush()
         except Exception:

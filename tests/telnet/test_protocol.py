@@ -638,6 +638,13 @@ def test_a_client_that_negotiates_is_telnet():
     c = connect()
     c.feed(b"GE", cmd(DO, ECHO), b"T / HTTP/1.1\r\n")
     assert c.app.data == b"GET / HTTP/1.1\n"
+
+
+def test_a_client_that_answers_before_it_types_is_telnet():
+    c = connect()
+    c.feed(cmd(DONT, ECHO) + cmd(WONT, NAWS), b"GET / HTTP/1.1\r\n")
+    assert c.app.data == b"GET / HTTP/1.1\n" and c.transport.connected
+    assert c.app.calls("echo") == [(False,)]
     assert c.transport.connected
 
 
