@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections import deque
 import typing
+from collections import deque
 from typing import Callable, Sequence
 
 import attrs
@@ -368,8 +368,9 @@ class LineEditor:
 
         L{_flush} calls this; it ends every operation and comes before each
         call out (write, line, end of input) that could show a message.  So
-        the key can be a plain attribute: a room flush reads one per member,
-        not the editor's whole state, cache-cold for each of thousands.
+        the key can be a plain attribute, kept in the editor's L{Seat}: a
+        room flush reads one per member, not the editor's whole state,
+        cache-cold for each of thousands.
         """
         if self._chars or self._out or self._stale is not None:
             self._seat.shared_key = None
