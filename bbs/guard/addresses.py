@@ -214,7 +214,7 @@ class NetworkSet:
             answer = self._lookup(address)
             if type(address) is str:
                 if len(answers) >= _ANSWERS_KEPT:
-                    del answers[next(iter(answers))]
+                    answers.clear()  # cheaper than finding the oldest past deleted slots
                 answers[address] = answer
         return answer
 
