@@ -118,11 +118,12 @@ class _Port:
 
     def __init__(self, interface: str = "127.0.0.1") -> None:
         self.socket = socket.socket()
-        self.socket.bind((interface, 0))
+        self.socket.bind(("127.0.0.1", 0))  # tests listen on loopback only...
         self.socket.listen()
+        self.interface = interface  # ...whatever the port says it is bound to
 
     def getHost(self) -> IPv4Address:
-        return IPv4Address("TCP", *self.socket.getsockname())
+        return IPv4Address("TCP", self.interface, self.socket.getsockname()[1])
 
     def accept(self) -> tuple[socket.socket, socket.socket]:
         client = socket.create_connection(("127.0.0.1", self.socket.getsockname()[1]))
