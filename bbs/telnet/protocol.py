@@ -391,14 +391,15 @@ def _wanted(size: int) -> tuple[tuple[int, int, int], ...]:
 class _Listening:
     """What the telnet layer knows of a listening port (L{tune_listener})."""
 
-    __slots__ = ("inheriting", "host")
+    __slots__ = ("inheriting", "host", "buffer")
 
-    def __init__(self, host: tuple[str, int] | None) -> None:
+    def __init__(self, host: tuple[str, int] | None, buffer: int) -> None:
         # Whether accepted sockets come with our options: None until the
         # first one is looked at.
         self.inheriting: bool | None = None
         # The local address of every connection, if bound to one address.
         self.host = host
+        self.buffer = buffer  # the socket buffer size it was given
 
 
 _LISTENING: WeakKeyDictionary[object, _Listening] = WeakKeyDictionary()
@@ -414,19 +415,22 @@ def tune_listener(port: object, limits: TelnetLimits | None = None) -> object:
     """
     sock = getattr(port, "socket", None)
     if isinstance(sock, socket.socket):
+        buffer = (limits or TelnetLimits()).socket_buffer
         try:
-            for level, option, value in _wanted((limits or TelnetLimits()).socket_buffer):
+            for level, option, value in _wanted(buffer):
                 sock.setsockopt(level, option, value)
             host = _address(port.getHost())  # type: ignore[attr-defined]
         except OSError:
             return port
         wildcard = not host[0] or ipaddress.ip_address(host[0]).is_unspecified
-        _LISTENING[port] = _Listening(None if wildcard else host)
+        _LISTENING[port] = _Listening(None if wildcard else host, buffer)
     return port
 
 
 def _tune(transport: object, listening: _Listening | None, size: int) -> None:
     """Give the connection's socket our options, unless it came with them."""
+    if listening is not None and listening.buffer != size:
+        listening = None  # the connection wants other buffers than its port has
     if listening is not None and listening.inheriting:
         return
     sock = _socket_of(transport)

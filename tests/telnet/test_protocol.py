@@ -135,7 +135,8 @@ class _Port:
             s.close()
 
 
-def _connect_over(port: _Port, accepted: socket.socket) -> TelnetConnection:
+def _connect_over(port: _Port, accepted: socket.socket,
+                  limits: TelnetLimits = TelnetLimits()) -> TelnetConnection:
     class Transport(StringTransportWithDisconnection):
         server = port
 
@@ -145,7 +146,7 @@ def _connect_over(port: _Port, accepted: socket.socket) -> TelnetConnection:
         def getHost(self) -> IPv4Address:
             return IPv4Address("TCP", *accepted.getsockname())
 
-    return connect(transport=Transport()).telnet
+    return connect(limits, transport=Transport()).telnet
 
 
 def _options(sock: socket.socket) -> tuple[int, int]:
@@ -177,6 +178,23 @@ def test_every_connection_gets_no_delay_and_bounded_buffers(tuned):
         assert (listening and listening.inheriting) is inheriting
     finally:
         port.close(reference, *first, *second)
+
+
+def test_a_connection_wanting_other_buffers_than_its_port_gets_them():
+    port = _Port()
+    tune_listener(port)
+    first, second = port.accept(), port.accept()
+    try:
+        _connect_over(port, first[1])  # the port's own size: inherited
+        smaller = TelnetLimits(socket_buffer=16 * 1024)
+        _connect_over(port, second[1], smaller)
+        reference = socket.socket()
+        reference.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, smaller.socket_buffer)
+        assert _options(second[1]) == (1, reference.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+        assert _options(second[1]) != _options(first[1])
+    finally:
+        port.close(*first, *second)
+        reference.close()
 
 
 @pytest.mark.parametrize("interface", ["127.0.0.1", "0.0.0.0"])
