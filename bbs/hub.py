@@ -121,6 +121,11 @@ class Lines:
         return Lines(kept) if kept else None
 
 
+class Outlet(Protocol):
+    def write_wire(self, wire: bytes) -> None:
+        """Send bytes already encoded for the wire (a telnet connection)."""
+
+
 class Member(Protocol):
     """What the hub needs of a connected, logged-in user (a session)."""
 
@@ -135,6 +140,12 @@ class Member(Protocol):
     account: str | None
     ip: str
     ignoring: AbstractSet[str]
+    # A key under which C{deliver} writes the same wire bytes as any other
+    # member's with that key, or None (see L{Lines.shapes}); and where those
+    # bytes go.  With them a flush sends most members a shared encoding
+    # without a call into each one.
+    shared_key: int | None
+    outlet: Outlet
 
     def deliver(self, lines: Lines) -> None:
         """Show C{lines} now.  The hub calls this only once what the member's
@@ -374,8 +385,15 @@ class Hub:
         self._deliver_all((member,), Lines((message,)))
 
     def _deliver_all(self, members: Iterable[Member], lines: Lines) -> None:
+        shapes = lines.shapes
         for member in list(members):
             try:
+                key = member.shared_key
+                if key is not None and not member.ignoring:
+                    wire = shapes.get(key)  # encoded by the first member of this shape
+                    if wire is not None:
+                        member.outlet.write_wire(wire)
+                        continue
                 if member.ignoring:  # rare: most people ignore nobody
                     seen = lines.seen_by(member)
                     if seen is None:

@@ -21,6 +21,7 @@ class FakeMember:
         self.account = None
         self.ip = "127.0.0.1"
         self.ignoring: set[str] = set()
+        self.shared_key = None  # each is shown its lines by deliver
         self.seen: list[str] = []
         self.deliveries = 0
         assert hub.claim(self, nick) is None
@@ -291,3 +292,47 @@ def test_one_failing_member_does_not_cost_the_others_their_lines(logged):
     assert a.seen[-1] == c.seen[-1] == "<alice> still there"
     failures = [e["log_failure"] for e in logged if "log_failure" in e]
     assert len(failures) == 1 and failures[0].check(RuntimeError)
+
+
+class Wire:
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    def write_wire(self, wire: bytes) -> None:
+        self.sent.append(wire)
+
+
+class SharingMember(FakeMember):
+    """A member whose terminal shape (C{shared_key}) others may share, as a session's."""
+
+    def __init__(self, hub: Hub, nick: str, key: int | None) -> None:
+        super().__init__(hub, nick)
+        self.shared_key = key
+        self.outlet = Wire()
+
+    def deliver(self, lines: Lines) -> None:
+        super().deliver(lines)
+        if self.shared_key is not None:
+            wire = lines.shapes.setdefault(self.shared_key, f"{self.nick}'s encoding".encode())
+            self.outlet.write_wire(wire)
+
+
+def test_members_of_one_shape_are_sent_the_first_ones_encoding_unless_they_ignore_the_sender():
+    hub = Hub(Clock())
+    first, same, other, typing, ignorer = (
+        SharingMember(hub, "first", 1), SharingMember(hub, "same", 1),
+        SharingMember(hub, "other", 2), SharingMember(hub, "typing", None),
+        SharingMember(hub, "ignorer", 1))
+    for m in (first, same, other, typing, ignorer):
+        hub.join(m, "den")
+    turn(hub)
+    ignorer.ignoring.add("bob")
+    for m in (first, same, other, typing, ignorer):
+        m.deliveries, m.outlet.sent = 0, []
+    hub.say(first, "hi")
+    turn(hub)
+    assert first.outlet.sent == same.outlet.sent == [b"first's encoding"]
+    assert same.deliveries == 0  # sent the shared bytes without being asked to deliver
+    assert other.outlet.sent == [b"other's encoding"] and other.deliveries == 1
+    assert typing.deliveries == 1 and typing.seen[-1] == "<first> hi"
+    assert ignorer.deliveries == 1  # whoever ignores someone is always asked
