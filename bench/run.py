@@ -34,6 +34,8 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,6 +44,8 @@ NAME = "hfnjbbs"
 ROOM = "lg0"  # loadgen's first room (--room-prefix lg)
 SRC_NET = "127.64.0.0/10"  # spread client addresses past per-address limits
 BARE = "bare"  # bench/ref_bbs.py: our dialect's bare bones on plain Twisted, a ceiling
+PAIRED = "logins-paired"  # connect5k's storm without the hold, ours and bare's in turns
+PAIRS = 3
 REF_PORTS = {"twisted": 7000, BARE: 7002, "asyncio": 7001, "ngircd": 6667}
 
 # The targets of the "Performance" issue.
@@ -316,6 +320,55 @@ def slow_readers(h: Harness, port: int, options: list[str], rate: float, quick: 
             f"{sum(s['dropped'] for s in d['stallers'])}/{stalled}")
 
 
+@contextmanager
+def reference(argv: list[str], port: int) -> Iterator[subprocess.Popen | None]:
+    """A reference server on CPU 0 for the block: None if it did not open C{port}."""
+    proc = subprocess.Popen(["taskset", "-c", "0", *argv], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        if not wait_port(port):
+            yield None
+            return
+        time.sleep(0.5)
+        yield proc
+    finally:
+        _stop(proc)
+
+
+def login_pairs(h: Harness, port: int, options: list[str], rounds: int) -> None:
+    """The login storm of C{connect5k}, ours and the bare server's in turns.
+
+    The host's speed drifts by a tenth and more from one minute to the next,
+    and the anchors run each server's storm minutes apart; storms run back to
+    back compare the two servers on the same minutes.
+    """
+    args = ["--dialect", "bbs", "--clients", "5000", "--rooms", "50", "--hold", "0",
+            "--concurrency", "8", "--src-net", SRC_NET] + h.greet
+    bare = [sys.executable, str(Path(__file__).resolve().parent / "ref_bbs.py"),
+            str(REF_PORTS[BARE])]
+    for rep in range(rounds):
+        if h.left() < 60:
+            say("! skipping the paired login storms: time budget spent")
+            return
+        say(f"$ logins side by side, pair {rep + 1} of {rounds}")
+        for server in (NAME, BARE):
+            if server == NAME:
+                srv = Server(port, h.work, options, h.work / "server-logins.log")
+                try:
+                    d = h.loadgen_run("connect", args, port, srv.pid, server, 60)
+                finally:
+                    srv.stop()
+            else:
+                with reference(bare, REF_PORTS[BARE]) as ref:
+                    if ref is None:
+                        say("! the bare server did not start")
+                        return
+                    d = h.loadgen_run("connect", args, REF_PORTS[BARE], ref.pid, server, 60)
+            d.update({"server": server, "scenario": PAIRED, "rep": rep})
+            h.record(d)
+            say(f"  {server}: {d.get('status')}, {g(d, 'conn_per_s')} logins/s")
+
+
 def big_room(h: Harness, port: int, options: list[str], clients: int) -> None:
     """Everyone in one room: how it fills (joins are announced) and how it fans out."""
     args = ["--clients", str(clients), "--messages", "20", "--concurrency", "8",
@@ -323,20 +376,14 @@ def big_room(h: Harness, port: int, options: list[str], clients: int) -> None:
     # The reference first: it is quick, and ours gets whatever time is left.
     if port_free(REF_PORTS["twisted"]) and h.left() > 60:
         say(f"$ room{clients}: Twisted reference")
-        ref = subprocess.Popen(["taskset", "-c", "0", os.environ.get("TWISTED_PY", sys.executable),
-                                str(h.anchors.parent / "ref_twisted_line.py"), "--port",
-                                str(REF_PORTS["twisted"])],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
-        try:
-            if wait_port(REF_PORTS["twisted"]):
-                time.sleep(0.5)
+        with reference([os.environ.get("TWISTED_PY", sys.executable),
+                        str(h.anchors.parent / "ref_twisted_line.py"), "--port",
+                        str(REF_PORTS["twisted"])], REF_PORTS["twisted"]) as ref:
+            if ref is not None:
                 d = h.loadgen_run("fanout", args + ["--dialect", "line"], REF_PORTS["twisted"],
                                   ref.pid, "twisted", 60)
                 d.update({"server": "twisted", "scenario": f"room{clients}", "rep": 0})
                 h.record(d)
-        finally:
-            _stop(ref)
     budget = h.left() - 2 * MARGIN
     if budget < 45:
         say(f"! skipping room{clients} for {NAME}: time budget spent")
@@ -449,6 +496,15 @@ class Results:
             return None
         return sum(int(g(d, p) or 0) for d in runs for p in paths)
 
+    def paired(self, a: str, b: str, scenario: str, path: str) -> tuple[list[float], list[float]]:
+        """C{path} of C{a} and of C{b} in the reps where both ran and gave a number."""
+        def by_rep(server: str) -> dict[Any, float]:
+            return {d.get("rep"): v for d in self.runs(server, scenario)
+                    if isinstance(v := g(d, path), (int, float)) and v}
+        ra, rb = by_rep(a), by_rep(b)
+        reps = [rep for rep in ra if rep in rb]
+        return [ra[rep] for rep in reps], [rb[rep] for rep in reps]
+
     def any(self, server: str, scenario: str) -> dict | None:
         runs = self.runs(server, scenario) or self.rows.get((server, scenario), [])
         return runs[0] if runs else None
@@ -554,6 +610,13 @@ def table(r: Results, refs: list[str]) -> str:
         bare = r.median(BARE, "connect5k", "conn_per_s")
         lines.append(["  of the bare bbs server's", ratio(rate, bare), "", "", "", ""]
                      + [""] * len(extra))
+    ours_p, bare_p = r.paired(NAME, BARE, PAIRED, "conn_per_s")
+    if ours_p:
+        lines.append([f"  side by side, {len(ours_p)} pairs in turns: median /s",
+                      fmt(statistics.median(ours_p)), "", "", "", ""]
+                     + [fmt(statistics.median(bare_p)) if s == BARE else "" for s in extra])
+        lines.append(["  ... of bare's, median of the pairs", "%.2fx" % statistics.median(
+                      [o / b for o, b in zip(ours_p, bare_p)]), "", "", "", ""] + [""] * len(extra))
     # Losses.
     def losses(server: str) -> str:
         fan = [r.total(server, s, ("lost", "excess", "dups")) for s in ("fanout100", "fanout1000")]
@@ -719,8 +782,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = [json.loads(x) for x in open(out) if x.strip()]
     best = Results(rows).median(NAME, "tput100", "max_rate_pass")
     rate = max(100.0, min(1000.0, round((best or 1000.0) / 2, -1)))
-    for step in (lambda: slow_readers(h, a.port, options, rate, a.quick),
-                 lambda: big_room(h, a.port, options, 1000 if a.quick else 5000)):
+    steps = [lambda: slow_readers(h, a.port, options, rate, a.quick),
+             lambda: big_room(h, a.port, options, 1000 if a.quick else 5000)]
+    if not a.quick and BARE in refs:
+        steps.insert(0, lambda: login_pairs(h, a.port, options, PAIRS))
+    for step in steps:
         try:
             step()
         except (RuntimeError, OSError) as e:
