@@ -231,12 +231,16 @@ def encode(data: bytes) -> bytes:
     becomes CR NUL (RFC 854).  Application text uses C{b"\\n"} alone for
     newlines; a C{b"\\r\\n"} is tolerated and sent as one CR LF.  Pure, so that
     the hub encodes a broadcast once for all its recipients.
+
+    (A byte is looked for as an int: in CPython 3.11, C{b"\\n" in data}
+    first fails to read C{b"\\n"} as an int, and building that TypeError
+    costs more than the search.)
     """
-    if b"\xff" in data:
+    if IAC in data:
         data = data.replace(b"\xff", b"\xff\xff")
-    if b"\r" in data:
+    if CR in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\r\0")
-    if b"\n" in data:
+    if LF in data:
         data = data.replace(b"\n", b"\r\n")
     return data
 
