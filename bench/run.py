@@ -6,10 +6,11 @@
 It runs the shared C{bench_anchors.py} with our server added through C{--custom},
 so every figure is measured in the same run as the reference servers it is compared
 with (each server pinned to CPU 0, C{loadgen.py} to CPU 1).  Then it measures what
-the anchors have no scenario for, with direct C{loadgen.py} calls: members who never
-read (their queue must be capped and they dropped, the room unharmed) and one room
-of 5,000.  Last it prints our figure, the Twisted reference's, the ratio and the
-target of the "Performance" issue for each metric.
+the anchors have no scenario for, with direct C{loadgen.py} calls: the login storm
+of ours and of the bare server in turns (the host drifts between the anchors'
+runs), members who never read (their queue must be capped and they dropped, the
+room unharmed) and one room of 5,000.  Last it prints our figure, the Twisted
+reference's, the ratio and the target of the "Performance" issue for each metric.
 
 Our server runs from this work tree (not an installed copy) with a fresh data
 directory for every start.  Everything is loopback-only; every server is stopped by
@@ -32,11 +33,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_ENV = "HFNJBBS_BENCH_SHARED"
