@@ -141,11 +141,11 @@ class Member(Protocol):
     ip: str
     ignoring: AbstractSet[str]
     # A key under which C{deliver} writes the same wire bytes as any other
-    # member's with that key, or None (see L{Lines.shapes}); and where those
-    # bytes go.  With them a flush sends most members a shared encoding
-    # without a call into each one.
+    # member's with that key, or None (see L{Lines.shapes}); and the
+    # connection those bytes go to.  With them a flush sends most members a
+    # shared encoding without a call into each one.
     shared_key: int | None
-    outlet: Outlet
+    telnet: Outlet
 
     def deliver(self, lines: Lines) -> None:
         """Show C{lines} now.  The hub calls this only once what the member's
@@ -392,7 +392,7 @@ class Hub:
                 if key is not None and not member.ignoring:
                     wire = shapes.get(key)  # encoded by the first member of this shape
                     if wire is not None:
-                        member.outlet.write_wire(wire)
+                        member.telnet.write_wire(wire)
                         continue
                 if member.ignoring:  # rare: most people ignore nobody
                     seen = lines.seen_by(member)

@@ -30,7 +30,7 @@ from bbs.guard.bans import describe
 from bbs.guard.limits import MessageLimiter, Verdict
 from bbs.guard.traps import BotScore, Detection
 from bbs.honeypot import Honeypot
-from bbs.hub import LOBBY, Lines, Message, Outlet, Room, notice
+from bbs.hub import LOBBY, Lines, Message, Room, notice
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
 from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.telnet.protocol import encode
@@ -69,16 +69,6 @@ def error(text: str) -> Styled:
     return (Span(text, "error"),)
 
 
-class _Nowhere:
-    """A session's outlet before it has a connection."""
-
-    def write_wire(self, wire: bytes) -> None:
-        pass
-
-
-_NOWHERE = _Nowhere()
-
-
 class _Seat:
     """What a room flush reads of each member.
 
@@ -87,7 +77,7 @@ class _Seat:
     one's fields from memory costs more than the code that uses them.
     """
 
-    __slots__ = ("editor", "ignoring", "telnet", "shared_key", "outlet")
+    __slots__ = ("editor", "ignoring", "telnet", "shared_key")
 
 
 class Session(_Seat):
@@ -110,7 +100,6 @@ class Session(_Seat):
         self.bbs = bbs
         self.id = f"{_IDS.getrandbits(48):012x}"
         self.telnet: TelnetConnection | None = None
-        self.outlet: Outlet = _NOWHERE  # the connection, once there is one
         self.state = LOGIN
         self.nick = ""
         self.key = ""  # fold(nick), kept by the hub
@@ -153,7 +142,6 @@ class Session(_Seat):
 
     def telnet_connected(self, telnet: "TelnetConnection") -> None:
         self.telnet = telnet
-        self.outlet = telnet
         self.bbs.sessions.add(self)
         ip, port = telnet.peer
         self.trusted = ip in self.bbs.trusted

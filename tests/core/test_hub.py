@@ -308,13 +308,13 @@ class SharingMember(FakeMember):
     def __init__(self, hub: Hub, nick: str, key: int | None) -> None:
         super().__init__(hub, nick)
         self.shared_key = key
-        self.outlet = Wire()
+        self.telnet = Wire()
 
     def deliver(self, lines: Lines) -> None:
         super().deliver(lines)
         if self.shared_key is not None:
             wire = lines.shapes.setdefault(self.shared_key, f"{self.nick}'s encoding".encode())
-            self.outlet.write_wire(wire)
+            self.telnet.write_wire(wire)
 
 
 def test_members_of_one_shape_are_sent_the_first_ones_encoding_unless_they_ignore_the_sender():
@@ -328,11 +328,11 @@ def test_members_of_one_shape_are_sent_the_first_ones_encoding_unless_they_ignor
     turn(hub)
     ignorer.ignoring.add("bob")
     for m in (first, same, other, typing, ignorer):
-        m.deliveries, m.outlet.sent = 0, []
+        m.deliveries, m.telnet.sent = 0, []
     hub.say(first, "hi")
     turn(hub)
-    assert first.outlet.sent == same.outlet.sent == [b"first's encoding"]
+    assert first.telnet.sent == same.telnet.sent == [b"first's encoding"]
     assert same.deliveries == 0  # sent the shared bytes without being asked to deliver
-    assert other.outlet.sent == [b"other's encoding"] and other.deliveries == 1
+    assert other.telnet.sent == [b"other's encoding"] and other.deliveries == 1
     assert typing.deliveries == 1 and typing.seen[-1] == "<first> hi"
     assert ignorer.deliveries == 1  # whoever ignores someone is always asked
