@@ -446,6 +446,16 @@ class LineEditor:
         after the connection closed.
         """
         self._ended = False
+        if not self._character_mode and not self._chars:
+            # What line-mode clients and bots send: whole lines, no keys.
+            lines = self._keys.whole_lines(data)
+            if lines is not None and max(map(len, lines)) <= self._limits.line:
+                self._eof_pending = False
+                self._listed = None
+                for line in lines:
+                    self._submit(line)
+                self._flush()
+                return
         for event in self._keys.feed(data):
             if self._ended:
                 break
@@ -495,7 +505,10 @@ class LineEditor:
             self._cursor = len(self._chars)
 
     def _enter(self) -> None:
-        line = "".join(self._chars)
+        self._submit("".join(self._chars))
+
+    def _submit(self, line: str) -> None:
+        """The line is entered: hand it on and start the next one."""
         if self._character_mode:
             self._text("\n" if self.keep_entered else "\r\x1b[K")
         else:

@@ -90,6 +90,7 @@ _TILDE = {"1": Key.HOME, "7": Key.HOME, "4": Key.END, "8": Key.END, "3": Key.DEL
 _NUMERIC = re.compile(r"[0-9;]*\Z")
 
 _ASCII_RUN = re.compile(r"[ -~]+")
+_LINE_BYTES = bytes(range(0x20, 0x7F)) + b"\n"  # printable ASCII and line ends
 _PARAMETERS = re.compile(r"[ -?]+")  # CSI parameter and intermediate bytes
 
 # Decoder states.
@@ -127,6 +128,20 @@ class KeyDecoder:
         self._state = _GROUND
         self._params: list[str] = []
         self._length = 0
+
+    def whole_lines(self, data: bytes) -> list[str] | None:
+        """C{data} as the lines it ends, if it is nothing but whole lines of
+        printable ASCII and nothing is pending: else None, for L{feed}.
+
+        This is what line-mode clients (and bots) send, a line or a paste of
+        lines at a time; it decodes to the same text runs and ENTERs as
+        L{feed} would give, at a fraction of the cost.
+        """
+        if (self._state != _GROUND or not data.endswith(b"\n") or not data.isascii()
+                or data.translate(None, _LINE_BYTES)
+                or (self._utf8 is not None and self._utf8.getstate()[0])):
+            return None
+        return data.decode("ascii").split("\n")[:-1]
 
     def feed(self, data: bytes) -> list[Event]:
         """Decode C{data}; keys split across calls come out when complete."""

@@ -110,3 +110,37 @@ def test_line_mode_never_writes_an_escape_or_a_bell(data: bytes) -> None:
     assert "\x1b" not in term.output and "\x07" not in term.output
     assert len(term.editor.buffer) <= 16
     assert all(len(line) <= 16 for line in term.lines)
+
+
+_LINE_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=24)
+_PENDING = st.sampled_from([b"", b"ab", b"\x1b", b"\x1b[", b"\x1b[1;", b"\x1bO", b"\xe6\x97"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_LINE_TEXT, max_size=5), st.one_of(_PENDING, st.binary(max_size=6)), st.booleans())
+def test_a_packet_of_whole_lines_is_taken_as_typed_byte_by_byte(
+    lines: list[str], before: bytes, secret: bool
+) -> None:
+    """Whole lines of printable ASCII skip the key decoder; nothing else may
+    change: a line over the limit, something already pending (a partial
+    line, an escape sequence, half a UTF-8 character) or a password prompt
+    reads the same whole as byte by byte."""
+    packet = "".join(line + "\n" for line in lines).encode("ascii")
+    outputs = []
+    after = b"\xa5z\n"  # would end a UTF-8 character left pending before
+    for chunks in ([before, packet, after], [bytes([b]) for b in before + packet + after]):
+        term = Terminal(character_mode=False, prompt="> ", limits=EditorLimits(line=16))
+        if secret:
+            term.call(lambda t=term: t.editor.ask_secret("Password: "))
+        for chunk in chunks:
+            term.feed(chunk)
+        outputs.append((term.lines, term.output, term.editor.buffer))
+    assert outputs[0] == outputs[1]
+
+
+def test_a_packet_of_lines_counts_as_keys_typed_for_ctrl_d() -> None:
+    term = Terminal(character_mode=False, prompt="")
+    term.feed(b"\x04")
+    term.feed(b"hi\n")
+    term.feed(b"\x04")
+    assert term.eofs == 0  # the lines between made the second Ctrl-D a first
