@@ -626,16 +626,20 @@ class TelnetConnection(_Output, Protocol):
         try:
             self._meter(len(data))
             if self._state == _DATA and not self._cr:
-                if _ANSWERS.fullmatch(data):
-                    # Nothing but negotiations, as clients answer ours: no text
-                    # to hand on, no other command to look for.
+                answers = _ANSWERS.match(data)
+                if answers is not None:
+                    # Negotiations first, as clients answer ours (and then
+                    # perhaps the lines typed meanwhile): three bytes each.
                     self._end_sniff()
                     self._flush()
-                    for i in range(0, len(data), 3):
+                    cut = answers.end()
+                    for i in range(0, cut, 3):
                         if self._closing:
                             return
                         self._negotiate(data[i + 1], data[i + 2])
-                    return
+                    data = data[cut:]
+                    if not data or self._closing:
+                        return
                 if data.find(b"\xff") < 0 and data.find(b"\x00") < 0:
                     # Plain text, the usual packet: lines end in CR LF (or LF).
                     text = data.replace(b"\r\n", b"\n") if data.find(b"\r") >= 0 else data

@@ -667,6 +667,16 @@ def test_a_client_that_answers_before_it_types_is_telnet():
     assert c.transport.connected
 
 
+def test_answers_and_the_lines_typed_meanwhile_come_in_one_packet():
+    c = connect()
+    c.feed(cmd(DONT, ECHO) + cmd(WONT, NAWS) + b"alice\r\n/join x\r\nhi\r")
+    assert [e for e in c.app.events if e[0] in ("echo", "data")] == [
+        ("echo", False), ("data", b"alice\n/join x\nhi\n")]
+    c.feed(b"\n" + cmd(WILL, TTYPE) + b"there\r\n")
+    assert c.app.data == b"alice\n/join x\nhi\nthere\n"
+    assert c.transport.connected
+
+
 def test_held_bytes_are_delivered_if_the_client_leaves():
     c = connect()
     c.feed(b"SS")
