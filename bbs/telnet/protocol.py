@@ -625,38 +625,56 @@ class TelnetConnection(_Output, Protocol):
             return
         try:
             self._meter(len(data))
-            if self._state == _DATA and not self._cr:
-                answers = _ANSWERS.match(data)
-                if answers is not None:
-                    # Negotiations first, as clients answer ours (and then
-                    # perhaps the lines typed meanwhile): three bytes each.
-                    self._end_sniff()
-                    self._flush()
-                    cut = answers.end()
-                    for i in range(0, cut, 3):
-                        if self._closing:
-                            return
-                        self._negotiate(data[i + 1], data[i + 2])
-                    data = data[cut:]
-                    if not data or self._closing:
-                        return
-                if data.find(b"\xff") < 0 and data.find(b"\x00") < 0:
-                    # Plain text, the usual packet: lines end in CR LF (or LF).
-                    text = data.replace(b"\r\n", b"\n") if data.find(b"\r") >= 0 else data
-                    if text.find(b"\r") < 0:
-                        if self._sniff is None:
-                            self.app.telnet_data(text)
-                            return
-                        self._emit(text)
-                        self._flush()
-                        return
-            self._parse(data)
-            self._flush()
+            data = self._take_plain(data)
+            if data and not self._closing:
+                self._parse(data)
+                self._flush()
         except Exception:
             if _log_limit(self.clock).allow(self.peer[0]):
                 log.failure("Unexpected error on telnet input from {ip}", ip=self.peer[0])
             self._out.clear()
             self.close("internal error")
+
+    def _take_plain(self, data: bytes) -> bytes:
+        """Take what needs no parser from the head of C{data}; the rest is
+        for L{_parse}.
+
+        A client's packets are nearly always lines of text (ending in CR LF
+        or LF) and answers to our negotiations (IAC WILL/WONT/DO/DONT
+        option), in either order: both are taken whole here, in the order
+        they came, so that text before a command reaches the app first.
+        """
+        while data and self._state == _DATA and not self._cr and not self._closing:
+            answers = _ANSWERS.match(data)
+            if answers is not None:
+                self._end_sniff()  # a client that sends IAC is a telnet client
+                self._flush()
+                cut = answers.end()
+                for i in range(0, cut, 3):
+                    if self._closing:
+                        return b""
+                    self._negotiate(data[i + 1], data[i + 2])
+                data = data[cut:]
+                continue
+            iac = data.find(b"\xff")
+            if iac == 0:
+                break  # some other command
+            text = data if iac < 0 else data[:iac]
+            if text.find(b"\x00") >= 0:
+                break
+            if text.find(b"\r") >= 0:
+                text = text.replace(b"\r\n", b"\n")
+                if text.find(b"\r") >= 0:
+                    break
+            if self._sniff is None:
+                self.app.telnet_data(text)
+            else:
+                self._emit(text)
+                self._flush()
+            if iac < 0:
+                return b""
+            data = data[iac:]
+        return data
 
     def _meter(self, size: int) -> None:
         pause = self._input.spend(size)

@@ -677,6 +677,13 @@ def test_answers_and_the_lines_typed_meanwhile_come_in_one_packet():
     assert c.transport.connected
 
 
+def test_lines_typed_before_the_answers_reach_the_app_before_them():
+    c = connect()
+    c.feed(b"alice\r\n/quit\n" + cmd(DONT, ECHO) + cmd(WONT, NAWS) + b"hi\r\n" + cmd(DO, ECHO))
+    assert [e for e in c.app.events if e[0] in ("echo", "data")] == [
+        ("data", b"alice\n/quit\n"), ("echo", False), ("data", b"hi\n"), ("echo", True)]
+
+
 def test_held_bytes_are_delivered_if_the_client_leaves():
     c = connect()
     c.feed(b"SS")
