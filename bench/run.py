@@ -491,6 +491,13 @@ class Results:
         vals = [v for v in vals if isinstance(v, (int, float))]
         return statistics.median(vals) if vals else None
 
+    def cpu_per_login(self, server: str, scenario: str) -> float | None:
+        """Median server CPU (ms) per session of a login ramp: the same server
+        needs more of it on a slow minute of the host, so it shows the drift."""
+        vals = [cpu / n * 1000 for d in self.runs(server, scenario)
+                if (cpu := g(d, "server_cpu_s_ramp")) and (n := g(d, "established"))]
+        return statistics.median(vals) if vals else None
+
     def total(self, server: str, scenario: str, paths: tuple[str, ...]) -> int | None:
         runs = self.runs(server, scenario)
         if not runs:
@@ -611,6 +618,10 @@ def table(r: Results, refs: list[str]) -> str:
         bare = r.median(BARE, "connect5k", "conn_per_s")
         lines.append(["  of the bare bbs server's", ratio(rate, bare), "", "", "", ""]
                      + [""] * len(extra))
+    cpu = {s: r.cpu_per_login(s, "connect5k") for s in [NAME, "twisted"] + extra}
+    if cpu[NAME] is not None:
+        lines.append(["  server CPU per login, ms", fmt(cpu[NAME], 3), fmt(cpu["twisted"], 3), "", "", ""]
+                     + [fmt(cpu[s], 3) for s in extra])
     ours_p, bare_p = r.paired(NAME, BARE, PAIRED, "conn_per_s")
     if ours_p:
         lines.append([f"  side by side, {len(ours_p)} pairs in turns: median /s",
@@ -618,6 +629,9 @@ def table(r: Results, refs: list[str]) -> str:
                      + [fmt(statistics.median(bare_p)) if s == BARE else "" for s in extra])
         lines.append(["  ... of bare's, median of the pairs", "%.2fx" % statistics.median(
                       [o / b for o, b in zip(ours_p, bare_p)]), "", "", "", ""] + [""] * len(extra))
+        lines.append(["  ... server CPU per login, ms", fmt(r.cpu_per_login(NAME, PAIRED), 3),
+                      "", "", "", ""]
+                     + [fmt(r.cpu_per_login(BARE, PAIRED), 3) if s == BARE else "" for s in extra])
     # Losses.
     def losses(server: str) -> str:
         fan = [r.total(server, s, ("lost", "excess", "dups")) for s in ("fanout100", "fanout1000")]

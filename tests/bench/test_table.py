@@ -34,3 +34,18 @@ def test_paired_storms_compare_ours_with_bare_within_each_pair():
 def test_no_paired_storms_no_rows():
     text = run.table(run.Results([]), ["twisted", run.BARE])
     assert "side by side" not in text
+
+
+def test_server_cpu_per_login_shows_the_hosts_minute():
+    """The same bare server needs 0.7 ms a login in one storm and 0.45 in
+    another: the table says so beside the rates, anchors and pairs apart."""
+    def cpu(d: dict, seconds: float) -> dict:
+        return {**d, "server_cpu_s_ramp": seconds, "established": 5000}
+    rows = [cpu({"server": run.BARE, "scenario": "connect5k", "status": "ok", "conn_per_s": 1274.0}, 3.5),
+            cpu({"server": run.NAME, "scenario": "connect5k", "status": "ok", "conn_per_s": 1140.0}, 3.9),
+            cpu(storm(run.NAME, 0, 1600.0), 3.0), cpu(storm(run.BARE, 0, 2000.0), 2.25),
+            cpu(storm(run.NAME, 1, 1500.0), 3.2), cpu(storm(run.BARE, 1, 2100.0), 2.35)]
+    lines = run.table(run.Results(rows), ["twisted", run.BARE]).splitlines()
+    anchors, paired = [line for line in lines if "server CPU per login" in line]
+    assert anchors.split()[5:] == ["0.780", "-", "0.700"]  # ours, twisted (no storm), bare
+    assert paired.split()[6:] == ["0.620", "0.460"]  # medians of ours and of bare's pairs
