@@ -27,7 +27,7 @@ from bbs.store import (
     StoreError,
     ban_target,
 )
-from bbs.text import name_problem
+from bbs.text import escape, name_problem
 
 PROG = "hfnjbbs-admin"
 DEFAULT_DATA = "hfnjbbs-data"
@@ -37,6 +37,18 @@ CONSOLE = "console"
 
 class AdminError(Exception):
     """A command that cannot be carried out; the message says why."""
+
+
+def shown(out: str | list[str]) -> str:
+    """What a command returned (one line, or a list of them) as the sysop's
+    terminal may print it: every unprintable character escaped (L{escape}).
+
+    Rows in the database may hold anything (an older version, a restore,
+    another tool wrote them): a ban reason must neither clear the screen nor
+    start a line of its own.
+    """
+    lines = [out] if isinstance(out, str) else out
+    return "\n".join([escape(line) for line in lines])
 
 
 def _when(seconds: float | None) -> str:
@@ -89,7 +101,7 @@ def user_del(store: SQLiteStore, args: argparse.Namespace) -> str:
     return f"Deleted account {args.name} and its mail."
 
 
-def user_list(store: SQLiteStore, args: argparse.Namespace) -> str:
+def user_list(store: SQLiteStore, args: argparse.Namespace) -> str | list[str]:
     accounts = store.list_accounts()
     if not accounts:
         return "No accounts."
@@ -99,7 +111,7 @@ def user_list(store: SQLiteStore, args: argparse.Namespace) -> str:
             f"{account.nick:<16}  {'yes' if account.is_sysop else 'no':<5}  "
             f"{_when(account.created):<16}  {_when(account.last_seen)}"
         )
-    return "\n".join(lines)
+    return lines
 
 
 def user_sysop(store: SQLiteStore, args: argparse.Namespace) -> str:
@@ -139,7 +151,7 @@ def ban_del(store: SQLiteStore, args: argparse.Namespace) -> str:
     return f"Lifted the ban on {target}."
 
 
-def ban_list(store: SQLiteStore, args: argparse.Namespace) -> str:
+def ban_list(store: SQLiteStore, args: argparse.Namespace) -> str | list[str]:
     now = time.time()
     bans = store.list_bans(now)
     if not bans:
@@ -152,7 +164,7 @@ def ban_list(store: SQLiteStore, args: argparse.Namespace) -> str:
             lasting = f"{format_duration(ban.expires - now)} left"
         reason = f": {ban.reason}" if ban.reason else ""
         lines.append(f"{ban.kind:<4}  {ban.target:<24}  {lasting:<12}  by {ban.set_by}{reason}")
-    return "\n".join(lines)
+    return lines
 
 
 def backup(store: SQLiteStore, args: argparse.Namespace) -> str:
@@ -199,7 +211,7 @@ def bot_report(args: argparse.Namespace) -> int:
     return 0
 
 
-Command = Callable[[SQLiteStore, argparse.Namespace], str]
+Command = Callable[[SQLiteStore, argparse.Namespace], "str | list[str]"]
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -281,9 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = SQLiteStore(path)
     try:
         store.open()
-        print(args.run(store, args))
+        print(shown(args.run(store, args)))
     except (AdminError, Refused, StoreError) as e:
-        print(f"{PROG}: {e}", file=sys.stderr)
+        print(f"{PROG}: {shown(str(e))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"\n{PROG}: Interrupted, nothing changed.", file=sys.stderr)

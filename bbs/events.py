@@ -41,6 +41,8 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from zope.interface import Interface, implementer
 
+from bbs.text import escape
+
 log = Logger()
 
 LOG_NAME = "events.json"
@@ -306,9 +308,7 @@ def loggable(value: object, limit: int = 200) -> str:
     """
     text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
     cut = len(text) > limit
-    text = text[:limit]
-    if not text.isprintable():
-        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    text = escape(text[:limit])
     return text + "..." if cut else text
 
 

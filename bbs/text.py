@@ -18,9 +18,10 @@ _INVISIBLE = "\u00ad\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff
 _STRIP = re.compile(
     "[\x00-\x1f\x7f-\x9f" + _BIDI + _INVISIBLE + "\ufff9-\ufffb]"
 )
-# A whole escape sequence (CSI, OSC, two-byte ESC x) goes, not only its ESC.
+# A whole escape sequence goes, not only its ESC: CSI, OSC, and the rest of
+# ECMA-35's (intermediates, then a final byte: ESC c resets a terminal).
 _ESCAPE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?"
+    r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]?"
     r"|\x9b[0-?]*[ -/]*[@-~]?|\x9d[^\x07\x9c]*[\x07\x9c]?"
 )
 
@@ -46,6 +47,31 @@ def sanitize(text: str) -> str:
     if "\x1b" in text or "\x9b" in text or "\x9d" in text:
         text = _ESCAPE.sub("", text)
     return _STRIP.sub("", text)
+
+
+def sanitize_lines(text: str) -> str:
+    """L{sanitize} each line of C{text}, keeping its line ends.
+
+    For text shown to people that may hold several lines (a post's body, a
+    help page) and may come from anywhere: a row stored by an older version,
+    a restored backup or another tool never went through today's input path.
+    """
+    if text.isascii() and text.isprintable():
+        return text
+    return "\n".join([sanitize(line) for line in text.split("\n")])
+
+
+def escape(text: str) -> str:
+    """C{text} with every unprintable character written as a Python escape.
+
+    For what a sysop reads in a log or from the admin command: an escape
+    sequence, a line end or a bidi override from a stored row or a peer is
+    shown as C{\\x1b}, C{\\n} or C{\\u202e}, never obeyed by the terminal,
+    and the sysop sees that it was there.
+    """
+    if text.isprintable():
+        return text
+    return "".join([c if c.isprintable() else repr(c)[1:-1] for c in text])
 
 
 def fold(name: str) -> str:

@@ -18,6 +18,8 @@ import zlib
 import attrs
 from wcwidth import wcwidth
 
+from bbs.text import sanitize_lines
+
 STYLES = frozenset(("", "dim", "bold", "error", "nick", "me", "private"))
 
 _SGR = {
@@ -77,9 +79,11 @@ def render(message: Styled | str, width: int, colour: bool, indent: int = 2) -> 
     Lines are broken at spaces; a word longer than a line is split between
     characters.  Lines that wrap continue after C{indent} spaces; lines the
     message itself starts with C{"\\n"} begin at the margin, so preformatted
-    text keeps its shape.  Controls other than C{"\\n"} are dropped (a tab
-    becomes a space).  The lines are joined by C{"\\n"}, without a final one
-    (line ends that close the message are dropped too).
+    text keeps its shape.  Text is sanitised again here whatever its source
+    (L{bbs.text.sanitize_lines}; a stored row may predate today's input
+    rules), so no escape sequence, control or bidi override reaches a screen.
+    The lines are joined by C{"\\n"}, without a final one (line ends that
+    close the message are dropped too).
     """
     if isinstance(message, str):
         if len(message) <= width and message.isascii() and message.isprintable():
@@ -124,12 +128,6 @@ def _width(text: str) -> int:
     return sum(max(wcwidth(char), 0) for char in text)
 
 
-def _clean(text: str) -> str:
-    if text.isascii() and text.isprintable():
-        return text
-    return _CONTROL.sub("", text.replace("\t", " "))
-
-
 # A token: (is a run of spaces, its pieces, its width in columns).
 _Token = tuple[bool, list[_Piece], int]
 
@@ -144,7 +142,7 @@ def _paragraphs(pieces: list[_Piece]) -> list[list[_Token]]:
     word: list[_Piece] = []
     word_width = 0
     for text, code in pieces:
-        for number, line in enumerate(_clean(text).split("\n")):
+        for number, line in enumerate(sanitize_lines(text).split("\n")):
             if number:
                 if word:
                     paragraphs[-1].append((False, word, word_width))

@@ -239,3 +239,21 @@ def test_backup_never_overwrites(admin: Admin, tmp_path: Path) -> None:
     code, _, err = admin("backup", str(target))
     assert code == 1 and "Could not create the backup" in err
     assert target.read_text() == "keep me"
+
+
+def test_rows_from_elsewhere_are_shown_escaped_never_obeyed(admin: Admin) -> None:
+    # A reason written by another tool or an older version: the sysop's
+    # terminal must show it, not clear its screen or turn its text around.
+    from bbs.store import BanRecord
+
+    store = admin.store()
+    try:
+        store.add_ban(BanRecord(None, "net", "192.0.2.1/32", "spam\x1b[2J\u202eevil\nsecond",
+                                "console", time.time(), None))
+    finally:
+        store.close()
+    code, out, _ = admin("ban", "list")
+    assert code == 0
+    assert "\x1b" not in out and "\u202e" not in out
+    assert out.count("\n") == 1  # the reason's line end does not start a forged line
+    assert "spam\\x1b[2J\\u202eevil\\nsecond" in out

@@ -69,9 +69,17 @@ def test_combining_marks_stay_with_their_letter() -> None:
     assert second == "  " + "e\u0301" * 2
 
 
-def test_controls_are_dropped_and_tabs_become_spaces() -> None:
-    assert render("a\x1b[2Jb\tc\x07\r", 80, False) == "a[2Jb c"
-    assert render((Span("x\x1bc", "bold"),), 80, False) == "xc"
+def test_controls_and_whole_escape_sequences_are_dropped_and_tabs_become_spaces() -> None:
+    assert render("a\x1b[2Jb\tc\x07\r", 80, False) == "ab c"
+    assert render((Span("x\x1bc", "bold"),), 80, False) == "x"  # ESC c resets a terminal
+
+
+def test_text_from_anywhere_is_sanitised_line_by_line_at_output() -> None:
+    # A stored row (an old version's history, a restored post) never went
+    # through today's input rules: render is the last line of defence.
+    body = "line one\x1b]0;owned\x07\n\u202eevil\u202c two\nthree\x9b31m"
+    assert render(body, 80, False) == "line one\nevil two\nthree"
+    assert render((Span("<a>", "nick"), Span(" \u2067hi\u2069\x1b[2J")), 80, True).count("\x1b[") == 2
 
 
 def test_colour_wraps_spans_in_sgr_and_plain_has_none() -> None:
