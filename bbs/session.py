@@ -648,11 +648,15 @@ class Session(_Seat):
                 return
             self._ask_delay = self.bbs.throttle.delay(self.ip, fold(e.login))
         self._ask = e
+        # An answer (a post's body line) is not echoed back by the room the
+        # way a chat line is: it stays on screen, as at login:.
+        self.editor.keep_entered = True
 
     def _answer(self, text: str) -> Deferred:
         """The line typed at an L{fx.Ask} prompt goes to its continuation."""
         ask, self._ask = self._ask, None
         delay, self._ask_delay = self._ask_delay, 0.0
+        self.editor.keep_entered = self.state != CHAT
         # The editor ended the secret line and cleared its prompt itself.
         self._shown_prompt = ("", False)
         what = "login" if ask.login else f"answer to {ask.prompt.strip()}"

@@ -1,0 +1,50 @@
+"""Powers end when revoked, muted means silent, and a newcomer's post stays
+on screen: against the real server, with real clients."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.harness import Server
+from tests.e2e.tmux import TelnetWindow
+
+BOSS = "boss-password-1"
+ALICE = "alice-password-1"
+
+
+@pytest.fixture
+def srv(tmp_path):
+    server = Server(tmp_path)
+    for name, password, *sysop in (("boss", BOSS, "--sysop"), ("alice", ALICE)):
+        made = server.admin("user", "add", name, *sysop, stdin=password + "\n")
+        assert made.returncode == 0, made.stderr
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_a_post_body_stays_on_screen_as_it_is_written(srv):
+    w = TelnetWindow(srv.port)
+    try:
+        w.wait("login:$")
+        w.type("alice")
+        w.keys("Enter")
+        w.wait("Password:$")
+        w.type(ALICE)
+        w.keys("Enter")
+        w.wait(r"\[lobby\]$")
+        w.type("/post general Hello all")
+        w.keys("Enter")
+        w.wait("^>$")
+        w.type("first line of the body")
+        w.keys("Enter")
+        w.wait(r"^> first line of the body\n>$")
+        w.type("and the second")
+        w.keys("Enter")
+        w.type(".")
+        w.keys("Enter")
+        rows = w.wait("Posted as general #1")
+        text = "\n".join(rows)
+        assert "> first line of the body\n> and the second\n" in text
+    finally:
+        w.close()
