@@ -40,6 +40,7 @@ from bbs.session import Session
 from bbs.store import DATABASE_NAME, BanRecord, IStore, SQLiteStore
 from bbs.telnet.protocol import TelnetConnection, at_turn_end, tune_listener
 from bbs.terminal.render import Span
+from bbs.text import fold
 
 __all__ = ["Options", "makeService", "BBS"]
 
@@ -163,6 +164,7 @@ class BBS(Service):
         # The folded nickname of every account, so that telling a registered
         # nickname at login: from a free one needs no trip to the store.
         self.registered: frozenset[str] = frozenset()
+        self.sysops: frozenset[str] = frozenset()  # folded, as the store last said
         # The store's version of what was last loaded from it ("bans", "accounts").
         self._versions: dict[str, int] = {}
         self._loops = [LoopingCall(self.sweep), LoopingCall(self.poll_store)]
@@ -179,6 +181,7 @@ class BBS(Service):
             self.bans.replace(self.store.list_bans(self.clock.seconds()))
             self._versions["accounts"] = self.store.accounts_version()
             self.registered = self.store.account_keys()
+            self.sysops = self.store.sysop_keys()
         self._loops[0].start(SWEEP_EVERY, now=False)
         if self.store is not None:
             self._loops[1].start(STORE_POLL, now=False)
@@ -261,7 +264,7 @@ class BBS(Service):
             self._reload("bans", store.bans_version, self._load_bans,
                          store.list_bans, self.clock.seconds()),
             self._reload("accounts", store.accounts_version, self._load_accounts,
-                         store.account_keys),
+                         _accounts, store),
         ])
 
     def _reload(self, what: str, version_of: Callable[[], int], load: Callable[[Any], None],
@@ -289,8 +292,21 @@ class BBS(Service):
         log.info("Bans reloaded: {n} in force", n=len(records))
         self.enforce_bans()
 
-    def _load_accounts(self, keys: frozenset[str]) -> None:
-        self.registered = keys
+    def _load_accounts(self, accounts: tuple[frozenset[str], frozenset[str]]) -> None:
+        """New accounts and sysops from outside; a role taken away or an
+        account deleted reaches the sessions using it now, not at their next
+        login."""
+        self.registered, self.sysops = accounts
+        log.info("Accounts reloaded: {n} accounts, {s} sysops",
+                 n=len(self.registered), s=len(self.sysops))
+        for s in list(self.sessions):
+            if s.account is None:
+                continue
+            key = fold(s.account)
+            if key not in self.registered:
+                s.account_deleted()
+            elif s.sysop != (key in self.sysops):
+                s.role_changed(key in self.sysops)
 
     # -- housekeeping ---------------------------------------------------------
 
@@ -321,6 +337,11 @@ class BBS(Service):
         self._shutdown = LoopingCall(tick)
         self._shutdown.clock = self.clock
         self._shutdown.start(1.0, now=True)
+
+
+def _accounts(store: IStore) -> tuple[frozenset[str], frozenset[str]]:
+    """Every account's folded name, and the sysops' (in a worker)."""
+    return store.account_keys(), store.sysop_keys()
 
 
 def _exit_zero_on_sigterm(reactor: Any) -> None:

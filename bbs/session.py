@@ -398,6 +398,20 @@ class Session(_Seat):
         self.bbs.mutes.pop(self.ip, None)
         self.print(notice("You are no longer muted."))
 
+    def role_changed(self, sysop: bool) -> None:
+        """A sysop's role was given or taken away from outside the chat."""
+        self.sysop = sysop
+        self.bbs.hub.changed(self)
+        if sysop:
+            self.print(notice("You are now a sysop; /help lists your commands."))
+        else:
+            self.print(error("You are no longer a sysop."))
+
+    def account_deleted(self) -> None:
+        """The account this session is logged in to is gone: so is the session."""
+        self.quit_message = "account deleted"
+        self.close(f"Your account {self.account} has been deleted. Goodbye.")
+
     def _until(self, until: float | None) -> str:
         if until is None:
             return "until a sysop unmutes you"

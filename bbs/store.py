@@ -295,8 +295,12 @@ class IStore(Interface):
     def account_keys() -> frozenset[str]:
         """The folded nickname of every account: what the server keeps in memory."""
 
+    def sysop_keys() -> frozenset[str]:
+        """The folded nickname of every sysop account."""
+
     def accounts_version() -> int:
-        """A number that changes whenever an account is added or removed, cheap to poll."""
+        """A number that changes whenever an account is added or removed, or
+        a sysop's role is given or taken away; cheap to poll."""
 
 
 # Append-only: a released step is never edited, a change is a new step.
@@ -385,6 +389,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             UPDATE counters SET value = value + 1 WHERE name = 'accounts';
         END""",
         """CREATE TRIGGER accounts_deleted AFTER DELETE ON accounts BEGIN
+            UPDATE counters SET value = value + 1 WHERE name = 'accounts';
+        END""",
+    ),
+    (
+        # A sysop's role taken away must reach their sessions at the next poll.
+        """CREATE TRIGGER accounts_role_changed AFTER UPDATE OF is_sysop ON accounts BEGIN
             UPDATE counters SET value = value + 1 WHERE name = 'accounts';
         END""",
     ),
@@ -851,6 +861,12 @@ class SQLiteStore:
     @_surfaced("list the accounts")
     def account_keys(self) -> frozenset[str]:
         return frozenset(key for (key,) in self._read("SELECT nick_key FROM accounts"))
+
+    @_surfaced("list the sysops")
+    def sysop_keys(self) -> frozenset[str]:
+        return frozenset(
+            key for (key,) in self._read("SELECT nick_key FROM accounts WHERE is_sysop = 1")
+        )
 
     @_surfaced("read the accounts version")
     def accounts_version(self) -> int:

@@ -24,7 +24,17 @@ SHUTDOWN_MAX = 3600.0
 
 
 def _sysop(ctx: Context, command: str) -> None:
-    if not ctx.sysop:
+    """Refuse anyone who is not a sysop now.
+
+    With a store, the role is read from it as the command runs (in a
+    worker): a role taken away a moment ago, or an account deleted, no
+    longer counts, whatever the session learnt at login.
+    """
+    sysop = ctx.sysop
+    if sysop and ctx.store is not None and ctx.account is not None:
+        account = ctx.store.get_account(ctx.account)
+        sysop = account is not None and account.is_sysop
+    if not sysop:
         raise CommandError(f"Permission denied: /{command} is for sysops")
 
 

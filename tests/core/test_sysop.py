@@ -103,3 +103,21 @@ def test_bots_lists_sightings():
 def test_help_shows_sysop_commands_only_to_sysops():
     assert "/kick" not in text_of(run("/help", ctx())[0])
     assert "/kick NICK [REASON]" in text_of(run("/help", boss())[0])
+
+
+@pytest.mark.parametrize("name", SYSOP_COMMANDS)
+def test_a_role_taken_away_or_an_account_deleted_counts_at_once(store, name):
+    # The session still believes it is a sysop (it learnt so at login): the
+    # store, read as the command runs, says otherwise.
+    store.create_account("boss", "h", sysop=True)
+    store.set_sysop("boss", False)
+    with pytest.raises(CommandError, match=f"Permission denied: /{name} is for sysops"):
+        run(f"/{name} bob", boss(store, account="boss"))
+    store.delete_account("boss")
+    with pytest.raises(CommandError, match=f"Permission denied: /{name} is for sysops"):
+        run(f"/{name} bob", boss(store, account="boss"))
+
+
+def test_a_sysop_in_the_store_keeps_the_role(store):
+    store.create_account("boss", "h", sysop=True)
+    assert run("/wall tea", boss(store, account="boss")) == [fx.Wall("tea")]

@@ -48,3 +48,31 @@ def test_a_post_body_stays_on_screen_as_it_is_written(srv):
         assert "> first line of the body\n> and the second\n" in text
     finally:
         w.close()
+
+
+def test_a_revoked_or_deleted_sysop_loses_the_powers_in_the_session(srv):
+    boss = srv.login("boss", BOSS)
+    alice = srv.login("alice", ALICE, source="127.0.0.2")
+    boss.line("/wall before")
+    alice.expect(b"Announcement from boss: before")
+    assert srv.admin("user", "sysop", "boss", "off").returncode == 0
+    # At once: the command reads the role as it is now...
+    boss.line("/wall after")
+    boss.expect(b"Permission denied: /wall is for sysops")
+    boss.line("/mute alice")
+    boss.expect(b"Permission denied: /mute is for sysops")
+    # ...and within seconds the session itself is told.
+    boss.expect(b"You are no longer a sysop")
+    boss.line("/kick alice")
+    boss.expect(b"Permission denied: /kick is for sysops")
+    alice.line("/who")
+    alice.expect(b"users online")
+    assert b"(sysop)" not in alice.consume()
+    assert b"Announcement from boss: after" not in alice.raw
+
+    assert srv.admin("user", "sysop", "boss", "on").returncode == 0
+    boss.expect(b"You are now a sysop")
+    assert srv.admin("user", "del", "boss").returncode == 0
+    boss.expect(b"Your account boss has been deleted")
+    assert boss.closed()
+    alice.expect(b"boss left \\(account deleted\\)")

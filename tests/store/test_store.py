@@ -296,12 +296,18 @@ def test_account_keys_and_their_version(store: SQLiteStore) -> None:
     added = store.accounts_version()
     assert added != start
     assert store.account_keys() == {"alice", "bob"}
-    store.set_sysop("alice", True)
+    assert store.sysop_keys() == frozenset()
     store.touch_seen("alice", 5.0)
+    store.set_password_hash("alice", "h2")
     store.add_ban(_ban("192.0.2.0/24"))
-    assert store.accounts_version() == added  # only who exists matters
+    assert store.accounts_version() == added  # who exists and who is sysop matter, nothing else
+    store.set_sysop("alice", True)
+    promoted = store.accounts_version()
+    assert promoted != added and store.sysop_keys() == {"alice"}
+    store.set_sysop("alice", False)
+    assert store.accounts_version() not in (added, promoted) and store.sysop_keys() == frozenset()
     store.delete_account("alice")
-    assert store.accounts_version() not in (start, added)
+    assert store.accounts_version() not in (start, added, promoted)
     assert store.account_keys() == {"bob"}
 
 
