@@ -49,6 +49,7 @@ class Config:
     idle_timeout: float = 3600.0
     flood_rate: float = 5.0
     flood_burst: int = 10
+    max_rooms: int = 500
     ban_duration: float | None = 86400.0
     ipv6_ban_prefix: int = 128
     shell_arch: str = "armv7l"
@@ -98,6 +99,7 @@ class Options(usage.Options):
         ["idle-timeout", None, "1h", "Disconnect a user idle this long (warned first)."],
         ["flood-rate", None, "5", "Lines per second a user may keep up."],
         ["flood-burst", None, "10", "Lines a user may send at once."],
+        ["max-rooms", None, "500", "Rooms open at once; joining a new one past that is refused."],
         ["ban-duration", None, "1d", "Default length of /ban (or perm)."],
         ["ipv6-ban-prefix", None, "128", "Widen IPv6 address bans to this prefix (e.g. 64)."],
         ["shell-arch", None, "armv7l", "Processor the fake shell claims to have."],
@@ -145,6 +147,7 @@ class Options(usage.Options):
             idle_timeout=_duration("idle-timeout", self["idle-timeout"]),
             flood_rate=_number(float, 0.1, 1000)("flood-rate", self["flood-rate"]),
             flood_burst=_number(int, 1, 10_000)("flood-burst", self["flood-burst"]),
+            max_rooms=_number(int, 1, 100_000)("max-rooms", self["max-rooms"]),
             ban_duration=_duration("ban-duration", self["ban-duration"], permanent=True),
             ipv6_ban_prefix=_number(int, 16, 128)("ipv6-ban-prefix", self["ipv6-ban-prefix"]),
             shell_arch=self._arch(),

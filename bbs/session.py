@@ -27,7 +27,7 @@ from bbs.context import Context, HubView, Sighting
 from bbs.durations import format_duration
 from bbs.events import loggable, make_event
 from bbs.guard.bans import describe
-from bbs.guard.limits import MessageLimiter, Verdict
+from bbs.guard.limits import MessageLimiter, TokenBucket, Verdict
 from bbs.guard.traps import BotScore, Detection
 from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Lines, Message, Room, notice
@@ -55,6 +55,9 @@ FLOOD_MUTE = 300.0
 IDLE_WARNING = 120.0
 KEEPALIVE = 120.0
 INSTANT = 0.02  # a whole line this soon after the prompt is typed by no person
+# What is announced to a room is paced for everyone but sysops and trusted
+# networks: (burst, then one per so many seconds).
+PACES = {"nick": (3, 10.0), "room": (5, 5.0)}
 _SIGNALS = {"no-negotiation": "no-telnet-reply", "nul-line-end": "nul-line-end",
             "protocol-error": "foreign-protocol", "input-flood": "line-burst"}
 SIMPLE_COMMANDS = frozenset(("help", "who", "quit"))
@@ -93,7 +96,7 @@ class Session(_Seat):
         "quit_message", "trusted", "muted_until", "muted", "honeypot", "score",
         "_limiter", "_flood_warned", "_idle_warned", "_prompted_at",
         "_keepalive_at", "_shown_prompt", "_closing", "_ttype_colour", "_login_tries",
-        "_ask", "_ask_delay", "_chain", "_pending",
+        "_ask", "_ask_delay", "_chain", "_pending", "_paces",
     )
 
     def __init__(self, bbs: "BBS") -> None:
@@ -133,6 +136,7 @@ class Session(_Seat):
         self._ask_delay = 0.0
         self._chain: Deferred | None = None  # runs pending commands in order, while there are any
         self._pending = 0
+        self._paces: dict[str, TokenBucket] | None = None  # made at the first nick change or move
         self.editor = LineEditor(
             self._write, self._line, on_eof=self._eof, completer=self._complete,
             clock=bbs.clock, seat=self,
@@ -530,6 +534,8 @@ class Session(_Seat):
         if command.sysop and not self.sysop:
             self.print(error(f"Permission denied: /{command.name} is for sysops"))
             return None
+        if command.heard and self._silenced():
+            return None
         return self._run(command.handler, args.strip(), f"/{command.name}")
 
     def context(self, hub: HubView, store: Any = None) -> Context:
@@ -577,14 +583,41 @@ class Session(_Seat):
         for effect in effects:
             if self.state == CLOSED:
                 return
+            if type(effect) in _HEARD and self.state == CHAT and self._silenced():
+                continue  # muted while the command ran
             _APPLY[type(effect)](self, effect)
+
+    def _silenced(self) -> bool:
+        """Whether the user is muted (and told so): nothing they do may reach others."""
+        if not self.is_muted():
+            return False
+        self.print(error(f"You are muted {self._until(self.muted_until)}; nobody hears you."))
+        return True
+
+    def _too_soon(self, what: str) -> bool:
+        """Whether C{what} (a key of L{PACES}) comes too soon after the last
+        ones, and the user was told how long to wait; else it spends a turn."""
+        if self.sysop or self.trusted:
+            return False
+        paces = self._paces
+        if paces is None:
+            paces = self._paces = {}
+        bucket = paces.get(what)
+        if bucket is None:
+            burst, every = PACES[what]
+            bucket = paces[what] = TokenBucket(self.bbs.clock, 1 / every, burst)
+        if bucket.take():
+            return False
+        doing = "changing your nickname" if what == "nick" else "moving between rooms"
+        wait = format_duration(max(1.0, bucket.wait()))
+        self.print(error(f"You are {doing} too often; try again in {wait}."))
+        return True
 
     def _reply(self, e: fx.Reply) -> None:
         self.print(e.message)
 
     def _say(self, e: fx.Say) -> None:
-        if self.is_muted():
-            self.print(error(f"You are muted {self._until(self.muted_until)}; nobody hears you."))
+        if self._silenced():
             return
         if self.room is None:
             return
@@ -594,9 +627,6 @@ class Session(_Seat):
                        nick=self.nick, text=e.text)
 
     def _private(self, e: fx.PrivateMessage) -> None:
-        if self.is_muted():
-            self.print(error(f"You are muted {self._until(self.muted_until)}; nobody hears you."))
-            return
         target = self.bbs.hub.find(e.target)
         if target is None:
             self.print(error(f"No such user online: {e.target}"))
@@ -613,6 +643,8 @@ class Session(_Seat):
         if self.state == LOGIN:
             self._enter(e.nick, guest=False)
             return
+        if self._too_soon("nick"):
+            return
         problem = self.bbs.hub.claim(self, e.nick)
         if problem:
             self.print(error(problem))
@@ -622,9 +654,19 @@ class Session(_Seat):
         self.print(notice(f"You are now known as {e.nick}."))
 
     def _join_effect(self, e: fx.Join) -> None:
+        hub, here, most = self.bbs.hub, self.room, self.bbs.config.max_rooms
+        emptied = here is not None and here.key != LOBBY and len(here.members) == 1
+        if fold(e.room) not in hub.rooms and len(hub.rooms) - emptied >= most:
+            self.print(error(f"{most} rooms are open, as many as this server holds; "
+                             "join one of them (/rooms lists them)."))
+            return
+        if self._too_soon("room"):
+            return
         self._join(e.room, e.history)
 
     def _topic(self, e: fx.SetTopic) -> None:
+        if self._too_soon("room"):
+            return
         self.bbs.hub.set_topic(self, e.topic)
 
     def _away(self, e: fx.SetAway) -> None:
@@ -771,7 +813,8 @@ class Session(_Seat):
     # -- leaving --------------------------------------------------------------
 
     def quit(self, message: str) -> None:
-        self.quit_message = sanitize(message)[:120]
+        # A muted user's parting words would reach the room: they go unsaid.
+        self.quit_message = "" if self.is_muted() else sanitize(message)[:120]
         self.close("Goodbye.")
 
     def close(self, reason: str | None) -> None:
@@ -792,6 +835,9 @@ def _call(handler: Callable[[Context, str], Sequence[fx.Effect]],
         log.error("store: {error}", error=loggable(str(e)))
         return (fx.Reply(error("Sorry, that could not be saved or read just now; try again later.")),)
 
+
+# Effects that reach other people: none while the user is muted.
+_HEARD = frozenset((fx.PrivateMessage, fx.ChangeNick, fx.Join, fx.SetTopic, fx.SetAway))
 
 _APPLY: dict[type, Callable[[Session, Any], None]] = {
     fx.Reply: Session._reply,

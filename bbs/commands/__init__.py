@@ -32,6 +32,9 @@ class Command:
     summary: str
     aliases: tuple[str, ...] = ()
     sysop: bool = False
+    # What it does reaches other people (said, shown or announced to them):
+    # refused while the user is muted.
+    heard: bool = False
 
 
 class Registry:
@@ -49,11 +52,12 @@ class Registry:
         *,
         aliases: tuple[str, ...] = (),
         sysop: bool = False,
+        heard: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register the decorated function as C{/name}."""
 
         def register(handler: Handler) -> Handler:
-            cmd = Command(name, handler, usage, summary, aliases, sysop)
+            cmd = Command(name, handler, usage, summary, aliases, sysop, heard)
             for key in (name, *aliases):
                 if key in self._by_name:
                     raise ValueError(f"command /{key} registered twice")

@@ -153,7 +153,7 @@ def _password_done(ctx: Context, password: str) -> Sequence[Effect]:
 # -- mail ---------------------------------------------------------------------
 
 
-@registry.command("mail", "/mail NICK TEXT", "Leave a message for a registered user.")
+@registry.command("mail", "/mail NICK TEXT", "Leave a message for a registered user.", heard=True)
 def mail(ctx: Context, args: str) -> Sequence[Effect]:
     store = _registered(ctx, "send mail")
     nick, text = split_first(args)
@@ -232,7 +232,8 @@ def read(ctx: Context, args: str) -> Sequence[Effect]:
     return [Reply(f"{p.number:>4}  {p.author:<16} {when(p.posted)}  {p.subject}") for p in posts]
 
 
-@registry.command("post", "/post BOARD SUBJECT", "Write a post; end the body with a lone '.'.")
+@registry.command("post", "/post BOARD SUBJECT", "Write a post; end the body with a lone '.'.",
+                  heard=True)
 def post(ctx: Context, args: str) -> Sequence[Effect]:
     store = _registered(ctx, "post")
     board, subject = split_first(args)

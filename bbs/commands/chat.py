@@ -66,7 +66,7 @@ def who(ctx: Context, args: str) -> Sequence[Effect]:
     return rows
 
 
-@registry.command("nick", "/nick NAME", "Change your nickname.")
+@registry.command("nick", "/nick NAME", "Change your nickname.", heard=True)
 def nick(ctx: Context, args: str) -> Sequence[Effect]:
     new, _ = split_first(args)
     if not new:
@@ -82,7 +82,7 @@ def nick(ctx: Context, args: str) -> Sequence[Effect]:
     return [ChangeNick(new)]
 
 
-@registry.command("join", "/join ROOM", "Go to a room (created if new).")
+@registry.command("join", "/join ROOM", "Go to a room (created if new).", heard=True)
 def join(ctx: Context, args: str) -> Sequence[Effect]:
     room, _ = split_first(args)
     if not room:
@@ -107,7 +107,7 @@ def _join(ctx: Context, room: str) -> Join:
     return Join(room, tuple(ctx.store.recent_history(room)))
 
 
-@registry.command("part", "/part", "Leave this room for the lobby.")
+@registry.command("part", "/part", "Leave this room for the lobby.", heard=True)
 def part(ctx: Context, args: str) -> Sequence[Effect]:
     if fold(ctx.room) == LOBBY:
         raise CommandError("You are in the lobby already; /quit leaves the server.")
@@ -122,7 +122,8 @@ def rooms(ctx: Context, args: str) -> Sequence[Effect]:
     return out
 
 
-@registry.command("topic", "/topic [TEXT]", "Show or set this room's topic.")
+@registry.command("topic", "/topic [TEXT]", "Show or set this room's topic.",
+                  heard=True)
 def topic(ctx: Context, args: str) -> Sequence[Effect]:
     text = args.strip()
     if not text:
@@ -134,7 +135,7 @@ def topic(ctx: Context, args: str) -> Sequence[Effect]:
     return [SetTopic(text)]
 
 
-@registry.command("me", "/me ACTION", "Act something out: /me waves.")
+@registry.command("me", "/me ACTION", "Act something out: /me waves.", heard=True)
 def me(ctx: Context, args: str) -> Sequence[Effect]:
     if not args.strip():
         raise CommandError("Usage: /me ACTION")
@@ -142,7 +143,7 @@ def me(ctx: Context, args: str) -> Sequence[Effect]:
 
 
 @registry.command(
-    "msg", "/msg NICK TEXT", "Send a private message.", aliases=("tell", "w")
+    "msg", "/msg NICK TEXT", "Send a private message.", aliases=("tell", "w"), heard=True
 )
 def msg(ctx: Context, args: str) -> Sequence[Effect]:
     target, text = split_first(args)
@@ -154,7 +155,7 @@ def msg(ctx: Context, args: str) -> Sequence[Effect]:
     return [PrivateMessage(user.nick, text)]
 
 
-@registry.command("reply", "/reply TEXT", "Answer the last private message.")
+@registry.command("reply", "/reply TEXT", "Answer the last private message.", heard=True)
 def reply(ctx: Context, args: str) -> Sequence[Effect]:
     if ctx.reply_to is None:
         raise CommandError("Nobody has sent you a private message yet.")
@@ -163,7 +164,7 @@ def reply(ctx: Context, args: str) -> Sequence[Effect]:
     return [PrivateMessage(online(ctx, ctx.reply_to).nick, args.strip())]
 
 
-@registry.command("away", "/away [TEXT]", "Mark yourself away, or back.")
+@registry.command("away", "/away [TEXT]", "Mark yourself away, or back.", heard=True)
 def away(ctx: Context, args: str) -> Sequence[Effect]:
     text = args.strip()[:AWAY_MAX]
     if not text and ctx.away is None:

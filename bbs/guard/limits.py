@@ -47,6 +47,12 @@ class TokenBucket:
             return True
         return False
 
+    def wait(self) -> float:
+        """Seconds until L{take} would succeed (0: now); spends nothing."""
+        elapsed = max(0.0, self._clock.seconds() - self._last)
+        tokens = min(self.burst, self._tokens + elapsed * self.rate)
+        return max(0.0, (1 - tokens) / self.rate)
+
 
 class Verdict(enum.Enum):
     """What to do with one chat line."""

@@ -337,3 +337,69 @@ def test_a_silent_client_counts_toward_a_bot_score_unless_trusted():
     w.clock.advance(NEGOTIATION_TIMEOUT)
     assert stranger.score is not None and "no-telnet-reply" in stranger.score.signals
     assert friend.score is None
+
+
+def test_a_muted_user_reaches_nobody_by_any_command_and_is_told_why():
+    w = World()
+    boss, _ = w.guest("127.0.0.2")
+    boss.sysop = True
+    bob, bt = w.guest("127.0.0.3")
+    carol, ct = w.guest("127.0.0.4")
+    boss.apply([fx.Mute(bob.nick, w.clock.seconds() + 600)])
+    ct.clear()
+    for line in (b"/nick bobby", b"/join den", b"/topic hello", b"/me waves", b"/away lunch",
+                 f"/msg {carol.nick} psst".encode()):
+        bt.clear()
+        bob.telnet_data(line + b"\n")
+        assert "You are muted for 10m more; nobody hears you." in text(bt), line
+    assert text(ct) == ""
+    assert bob.nick == "guest2" and bob.room.name == "lobby" and bob.away is None
+    # Muted while a command ran: its effect is dropped when it lands.
+    bob.apply([fx.ChangeNick("bobby"), fx.SetTopic("x"), fx.Join("den")])
+    assert text(ct) == "" and bob.nick == "guest2"
+    bob.apply([fx.Quit("so long, suckers")])
+    bob.telnet.connectionLost(None)
+    w.clock.advance(0)
+    assert "guest2 left\r\n" in text(ct) and "suckers" not in text(ct)
+
+
+def test_nick_changes_and_room_moves_are_paced_for_everyone_but_sysops():
+    w = World()
+    bob, bt = w.guest("127.0.0.3")
+    _, ct = w.guest("127.0.0.4")
+    for n in range(3):
+        bob.telnet_data(b"/nick bob%d\n" % n)
+    assert bob.nick == "bob2"
+    bob.telnet_data(b"/nick bob3\n")
+    assert bob.nick == "bob2"
+    assert "You are changing your nickname too often; try again in 10s." in text(bt)
+    w.clock.advance(10)
+    bob.telnet_data(b"/nick bob3\n")
+    assert bob.nick == "bob3"
+    w.clock.advance(0)
+    assert text(ct).count("is now known as") == 4
+    for room in ("a1", "a2", "a3", "a4", "a5", "a6"):
+        bob.telnet_data(b"/join " + room.encode() + b"\n")
+    assert bob.room.name == "a5"
+    assert "You are moving between rooms too often; try again in 5s." in text(bt)
+    boss, _ = w.guest("127.0.0.2")
+    boss.sysop = True
+    for n in range(10):
+        boss.telnet_data(b"/nick boss%d\n" % n)
+    assert boss.nick == "boss9"
+
+
+def test_rooms_are_capped_with_a_reason():
+    w = World(max_rooms=3, trust=("127.0.0.0/8",))  # trusted: no pacing, only the cap
+    a, at = w.guest("127.0.0.2")
+    b, _ = w.guest("127.0.0.3")
+    a.telnet_data(b"/join one\n")
+    b.telnet_data(b"/join two\n")
+    a.telnet_data(b"/join three\n")  # 'one' empties and goes: three rooms open
+    assert a.room.name == "three"
+    c, ct = w.guest("127.0.0.4")
+    c.telnet_data(b"/join four\n")
+    assert c.room.name == "lobby"
+    assert "3 rooms are open, as many as this server holds; join one of them" in text(ct)
+    c.telnet_data(b"/join two\n")
+    assert c.room.name == "two"

@@ -76,3 +76,43 @@ def test_a_revoked_or_deleted_sysop_loses_the_powers_in_the_session(srv):
     boss.expect(b"Your account boss has been deleted")
     assert boss.closed()
     alice.expect(b"boss left \\(account deleted\\)")
+
+
+def test_a_muted_user_reaches_nobody_and_nick_changes_are_paced(srv):
+    boss = srv.login("boss", BOSS)
+    bob = srv.login("bob", source="127.0.0.3")
+    carol = srv.login("carol", source="127.0.0.4")
+    boss.line("/mute bob 10m")
+    bob.expect(b"You are muted")
+    for line in ("/nick bobby", "/topic look at me", "/join den", "/me waves", "/away gone"):
+        bob.line(line)
+    bob.line("/part")
+    bob.line("/quit so long, suckers")
+    assert bob.closed()
+    assert bob.text.count(b"nobody hears you") == 6
+    boss.line("marker")
+    carol.expect(b"<boss> marker")
+    # Of all bob did, carol saw only that he left: not why, not his last words.
+    assert carol.consume() == b"-- bob left\r\n<boss> marker\r\n"
+
+    dave = srv.login("dave", source="127.0.0.5")
+    dave.send(b"".join(b"/nick dave%d\r\n" % n for n in range(10)))
+    dave.expect(b"changing your nickname too often; try again in")
+    boss.line("marker two")
+    carol.expect(b"<boss> marker two")
+    assert carol.consume().count(b"is now known as") == 3
+
+
+def test_rooms_are_capped_with_a_reason(tmp_path):
+    srv = Server(tmp_path, "--max-rooms", "2").start()
+    try:
+        alice = srv.login("alice")
+        alice.line("/join den")
+        alice.expect(b"joined den")
+        bob = srv.login("bob", source="127.0.0.3")
+        bob.line("/join attic")
+        bob.expect(b"2 rooms are open, as many as this server holds; join one of them")
+        bob.line("/join den")
+        bob.expect(b"bob joined den")
+    finally:
+        srv.stop()

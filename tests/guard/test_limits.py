@@ -321,3 +321,15 @@ class TestLoginThrottle:
             LoginThrottle(Clock(), free=10, lock_after=10)
         with pytest.raises(ValueError):
             LoginThrottle(Clock(), base_delay=5, max_delay=1)
+
+
+def test_token_bucket_says_how_long_until_the_next_token() -> None:
+    clock = Clock()
+    bucket = TokenBucket(clock, rate=0.1, burst=2)
+    assert bucket.wait() == 0.0
+    assert bucket.take() and bucket.take() and not bucket.take()
+    assert bucket.wait() == pytest.approx(10.0)
+    clock.advance(4)
+    assert bucket.wait() == pytest.approx(6.0)  # asking spends nothing
+    clock.advance(6)
+    assert bucket.wait() == 0.0 and bucket.take()
