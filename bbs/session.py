@@ -617,7 +617,7 @@ class Session(_Seat):
         self.print(e.message)
 
     def _say(self, e: fx.Say) -> None:
-        if self._silenced():
+        if self.muted and self._silenced():  # the attribute first: every chat line asks
             return
         if self.room is None:
             return
