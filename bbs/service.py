@@ -11,7 +11,7 @@ import gc
 import ipaddress
 import signal
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -49,6 +49,7 @@ SHUTDOWN_GRACE = 3.0  # then connections that have not taken their goodbye are d
 SWEEP_EVERY = 10.0
 STORE_POLL = 3.0  # seconds between looks for bans and accounts changed from outside
 SIGHTINGS = 50
+BOT_BANNER = "traps"  # who set a bot's ban, as /bans and the store say
 GC_YOUNG = 20_000  # allocations between young-generation collections (CPython: 700)
 
 
@@ -151,7 +152,7 @@ class BBS(Service):
         self.policy = Policy(config.ban_duration, config.ipv6_ban_prefix)
         self.trusted = NetworkSet(config.trust)
         self.bans = BanList(clock)
-        self.escalation = Escalation(clock, ignore=self.trusted)
+        self.escalation = Escalation(clock, ignore=self.trusted, banned=self.bans.covers)
         self.limiter = ConnectionLimiter(
             clock, per_address=config.per_address, total=config.max_connections,
             rate=config.connect_rate, trusted=self.trusted,
@@ -177,12 +178,20 @@ class BBS(Service):
             self.hub.seed(LOBBY, self.store.recent_history(LOBBY))
             self._versions["bans"] = self.store.bans_version()
             self.bans.replace(self.store.list_bans(self.clock.seconds()))
+            self._recall_bot_bans(self.bans)
             self._versions["accounts"] = self.store.accounts_version()
             self.registered = self.store.account_keys()
         self._loops[0].start(SWEEP_EVERY, now=False)
         if self.store is not None:
             self._loops[1].start(STORE_POLL, now=False)
         super().startService()
+
+    def _recall_bot_bans(self, bans: Iterable[BanRecord]) -> None:
+        """Let the escalation know the bot bans in force from before a restart,
+        so that a bot serving one is a repeat offender when it comes back."""
+        for ban in bans:
+            if ban.set_by == BOT_BANNER and ban.kind == "net" and ban.expires is not None:
+                self.escalation.recall(ban.target.split("/")[0], ban.created, ban.expires)
 
     def stopService(self) -> defer.Deferred:
         super().stopService()
@@ -246,7 +255,7 @@ class BBS(Service):
         prefix = self.config.ipv6_ban_prefix if ip.version == 6 else 32
         network = str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
         now = self.clock.seconds()
-        record = BanRecord(None, "net", network, reason, "traps", now, now + duration)
+        record = BanRecord(None, "net", network, reason, BOT_BANNER, now, now + duration)
         self.bans.add(record)
         session.event("bbs.bot.banned", f"{network} banned for {format_duration(duration)}: {reason}",
                       duration=duration, reason=reason)
