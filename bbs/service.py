@@ -96,7 +96,8 @@ class InOrder(MultiService):
 
     Twisted's MultiService stops them all at once; we need the listeners
     closed before the goodbyes, the goodbyes before the last history flush,
-    and that flush before the store and the worker pool go away.
+    that flush before the worker pool has done its last job, and that job
+    before the store closes.
     """
 
     @defer.inlineCallbacks
@@ -364,12 +365,21 @@ def makeService(options: Options) -> MultiService:
 
     reactor.callWhenRunning(_exit_zero_on_sigterm, reactor)
     reactor.callWhenRunning(_tune_gc)
-    config: Config = options.config
+    return service_tree(reactor, options.config)
+
+
+def service_tree(reactor: Any, config: Config) -> InOrder:
+    """The services of a server, in the order they start; they stop the other way.
+
+    The store opens first and closes last, after the worker pool has run
+    every job queued on it: a session's last words (its last-seen time, a
+    bot's ban), written on its way out at a shutdown, are saved.
+    """
     top = InOrder()
-    pool = WorkerPool(reactor, config.workers)
-    pool.setServiceParent(top)
     store = SQLiteStore(config.data / DATABASE_NAME)
     StoreService(store).setServiceParent(top)
+    pool = WorkerPool(reactor, config.workers)
+    pool.setServiceParent(top)
     events = JsonEventLog(config.data, sensor=config.sensor, clock=reactor,
                           at_turn_end=partial(at_turn_end, reactor))
     events.setServiceParent(top)
