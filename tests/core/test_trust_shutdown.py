@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 from twisted.internet import defer, reactor
@@ -16,8 +18,8 @@ JOBS = 200
 
 class StopOrderTests(TestCase):
     async def test_writes_queued_as_the_server_stops_are_saved(self) -> None:
-        data = Path(self.mktemp())
-        data.mkdir()
+        data = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, data)
         top = service_tree(reactor, Config(ports=("tcp:0:interface=127.0.0.1",),
                                            data=data, workers=2))
         top.startService()
