@@ -30,7 +30,7 @@ from bbs.context import Policy, Sighting
 from bbs.durations import format_duration
 from bbs.events import IEventSink, JsonEventLog
 from bbs.guard.addresses import NetworkSet, normalize_ip
-from bbs.guard.bans import BanList, Escalation, describe
+from bbs.guard.bans import BanLike, BanList, Escalation, describe
 from bbs.guard.limits import ConnectionLimiter, LoginThrottle
 from bbs.guard.traps import TrapRules
 from bbs.history import HistoryWriter
@@ -40,6 +40,7 @@ from bbs.session import Session
 from bbs.store import DATABASE_NAME, BanRecord, IStore, SQLiteStore
 from bbs.telnet.protocol import TelnetConnection, at_turn_end, tune_listener
 from bbs.terminal.render import Span
+from bbs.text import fold
 
 __all__ = ["Options", "makeService", "BBS"]
 
@@ -240,12 +241,25 @@ class BBS(Service):
         for s in list(self.sessions):
             if s.trusted:
                 continue
-            ban = self.bans.match_address(s.ip) or (
-                self.bans.match_nick(s.account or s.nick) if s.nick else None
-            )
+            ban = self._ban_on(s)
             if ban is not None:
                 s.quit_message = "banned"
                 s.close(describe(ban, now))
+
+    def _ban_on(self, session: Session) -> BanLike | None:
+        """The ban that cuts C{session} off, if any.
+
+        A sysop is never cut off by a ban they set themselves (one on an
+        address they share with the banned): /ban asked them first, and they
+        need to stay on to lift it.
+        """
+        bans = self.bans.matches(session.ip)
+        if session.nick:
+            nick_ban = self.bans.match_nick(session.account or session.nick)
+            if nick_ban is not None:
+                bans.append(nick_ban)
+        own = fold(session.account) if session.sysop and session.account else None
+        return next((ban for ban in bans if fold(ban.set_by) != own), None)
 
     def ban_bot(self, session: Session, reason: str) -> None:
         """Ban a trapped bot's address for a growing time (fail2ban style)."""

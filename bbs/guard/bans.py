@@ -169,6 +169,12 @@ class BanList:
         found = self._nets.matches(normalize_ip(address))
         return max(found, key=_lifetime, default=None)
 
+    def matches(self, address: str | IPAddress) -> list[BanLike]:
+        """Every ban in force covering C{address}, the longest-lived first."""
+        self._prune()
+        found = self._nets.matches(normalize_ip(address))
+        return sorted(found, key=_lifetime, reverse=True)
+
     def covers(self, address: str | IPAddress) -> bool:
         """Whether any ban in force now covers C{address}."""
         return self.match_address(address) is not None

@@ -91,3 +91,76 @@ def test_the_sysop_is_told_the_kick_was_done():
     bob, _ = w.guest("127.0.0.3")
     boss.apply([fx.Kick(bob.nick, "be nice")])
     assert "Kicked guest2: be nice." in bt.value().decode()
+
+
+def sysop_among(store, **ips):
+    """boss (a sysop, account boss) online with bob, carol and dave at C{ips}."""
+    from tests.core.test_commands import ctx
+    from tests.core.test_sysop import at_addresses
+
+    context = ctx("boss", sysop=True, account="boss", store=store,
+                  users=(("boss", "lobby"), ("bob", "lobby"), ("carol", "den"), ("dave", "den")))
+    return at_addresses(context, **ips)
+
+
+def test_a_ban_that_covers_the_sysop_and_others_asks_first(store):
+    from tests.core.test_commands import run, text_of
+
+    here = sysop_among(store, boss="127.0.0.1", bob="127.0.0.1", carol="127.0.0.1",
+                       dave="127.0.0.1")
+    (ask,) = run("/ban carol 2h spam", here)
+    assert isinstance(ask, fx.Ask) and not ask.secret
+    assert ask.prompt == ("This ban covers 127.0.0.1, your own address, and 2 other people "
+                          "online (bob, dave): ban anyway? [y/N] ")
+    assert store.list_bans(1000.0) == []
+    (no,) = ask.then(here, "")
+    assert text_of(no) == "Not banned: carol."
+    assert store.list_bans(1000.0) == []
+    banned, reply = ask.then(here, "y")
+    (record,) = banned.records
+    assert (record.target, record.set_by, record.expires) == ("127.0.0.1/32", "boss", 1000.0 + 7200)
+    assert text_of(reply) == "Banned 127.0.0.1/32 for 2h: spam"
+
+
+@pytest.mark.parametrize(("ips", "line", "covers"), [
+    (dict(boss="127.0.0.9", bob="127.0.0.2", carol="127.0.0.2", dave="127.0.0.3"),
+     "/ban carol", "1 other person online (bob)"),
+    (dict(boss="127.0.0.9", bob="127.0.0.2", carol="127.0.0.3", dave="127.0.0.4"),
+     "/ban 127.0.0.0/24", "127.0.0.9, your own address, and 3 other people online "
+                          "(bob, carol, dave)"),
+    (dict(boss="127.0.0.9", bob="127.0.0.2", carol="127.0.0.3", dave="127.0.0.4"),
+     "/ban 127.0.0.9", "127.0.0.9, your own address"),
+])
+def test_what_a_ban_would_cover_besides_its_target(store, ips, line, covers):
+    from tests.core.test_commands import run
+
+    (ask,) = run(line, sysop_among(store, **ips))
+    assert ask.prompt == f"This ban covers {covers}: ban anyway? [y/N] "
+
+
+@pytest.mark.parametrize("line", ["/ban carol", "/ban 127.0.0.0/30"])
+def test_a_ban_that_covers_only_what_was_named_is_not_asked_about(store, line):
+    from tests.core.test_commands import run
+
+    here = sysop_among(store, boss="127.0.0.9", bob="127.0.0.2", carol="127.0.0.3",
+                       dave="127.0.0.4")
+    banned, _ = run(line, here)
+    assert isinstance(banned, fx.Banned)
+
+
+def test_the_sysop_who_sets_a_ban_on_his_own_address_stays_on():
+    w = World()
+    boss, bt = w.guest("127.0.0.1")
+    boss.sysop, boss.account = True, "boss"
+    other_sysop, ot = w.guest("127.0.0.1")
+    other_sysop.sysop, other_sysop.account = True, "alice"
+    carol, ct = w.guest("127.0.0.1")
+    bob, bobt = w.guest("127.0.0.2")
+    record = BanRecord(1, "net", "127.0.0.1/32", "spam", "boss", 0.0, None)
+    boss.apply([fx.Banned((record,), carol.nick)])
+    assert ct.disconnecting and "You are banned: spam" in ct.value().decode()
+    assert ot.disconnecting  # a ban another sysop set is a ban
+    assert not bt.disconnecting and not bobt.disconnecting
+    w.bbs.enforce_bans()  # as when the bans are read back from the store
+    assert not bt.disconnecting
+    assert "banned" in w.bbs.admit("127.0.0.1")  # but he cannot come back from there
