@@ -263,12 +263,15 @@ class BBS(Service):
 
     def ban_bot(self, session: Session, reason: str) -> None:
         """Ban a trapped bot's address for a growing time (fail2ban style)."""
-        duration = self.escalation.next_duration(session.ip)
-        if duration is None:
-            return
         ip = ipaddress.ip_address(session.ip)
         prefix = self.config.ipv6_ban_prefix if ip.version == 6 else 32
-        network = str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+        banned = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+        # The offender is what the ban covers: with --ipv6-ban-prefix 64 a
+        # whole /64 escalates as one, as it is banned as one.
+        duration = self.escalation.next_duration(banned.network_address)
+        if duration is None:
+            return
+        network = str(banned)
         now = self.clock.seconds()
         record = BanRecord(None, "net", network, reason, BOT_BANNER, now, now + duration)
         self.bans.add(record)

@@ -164,3 +164,21 @@ def test_the_sysop_who_sets_a_ban_on_his_own_address_stays_on():
     w.bbs.enforce_bans()  # as when the bans are read back from the store
     assert not bt.disconnecting
     assert "banned" in w.bbs.admit("127.0.0.1")  # but he cannot come back from there
+
+
+def test_with_a_wider_ipv6_ban_the_whole_network_is_one_repeat_offender(store):
+    w = World()
+    w.clock.advance(time.time())
+    config = Config(ipv6_ban_prefix=64)
+    w.bbs = BBS(config, pool=InlinePool(), events=w.events, clock=w.clock, store=store)
+    w.bbs.startService()
+    assert bot_ban(w, "2001:db8::1") == HOUR
+    w.bbs.bans.remove("net", "2001:db8::/64")  # a sysop's /unban
+    assert bot_ban(w, "2001:db8::2") == 2 * HOUR
+    w.bbs.stopService()
+    restarted = BBS(config, pool=InlinePool(), events=w.events, clock=w.clock, store=store)
+    w.bbs = restarted
+    restarted.startService()
+    restarted.bans.remove("net", "2001:db8::/64")
+    assert bot_ban(w, "2001:db8::3") == 4 * HOUR
+    restarted.stopService()
