@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bbs import passwords, report
-from bbs.durations import format_duration, parse_duration
+from bbs.durations import DEFAULT_BAN, format_duration, parse_duration
 from bbs.store import (
     DATABASE_NAME,
     BanRecord,
@@ -252,8 +252,8 @@ def make_parser() -> argparse.ArgumentParser:
     sub = command(bans, "add", ban_add, "ban an address, network or nickname", creates=True)
     sub.add_argument("target", help="IPv4/IPv6 address, CIDR network or nickname")
     sub.add_argument(
-        "--duration", type=_duration, default=None,
-        help="like 30m, 2h, 7d, 1w, or perm (the default)",
+        "--duration", type=_duration, default=DEFAULT_BAN,
+        help=f"like 30m, 2h, 7d, 1w, or perm for permanent (default {DEFAULT_BAN}, as /ban)",
     )
     sub.add_argument("--reason", default="", help="shown to the banned user")
     command(bans, "del", ban_del, "lift a ban").add_argument("target")

@@ -16,7 +16,7 @@ import attrs
 from twisted.internet import endpoints
 from twisted.python import usage
 
-from bbs.durations import parse_duration
+from bbs.durations import DEFAULT_BAN, parse_duration
 from bbs.guard.addresses import parse_network
 from bbs.guard.traps import RulesError, TrapRules
 from bbs.shell.fs import ARCHES
@@ -50,7 +50,7 @@ class Config:
     flood_rate: float = 5.0
     flood_burst: int = 10
     max_rooms: int = 500
-    ban_duration: float | None = 86400.0
+    ban_duration: float | None = parse_duration(DEFAULT_BAN)
     ipv6_ban_prefix: int = 128
     shell_arch: str = "armv7l"
     shell_host: str = "router"
@@ -100,7 +100,7 @@ class Options(usage.Options):
         ["flood-rate", None, "5", "Lines per second a user may keep up."],
         ["flood-burst", None, "10", "Lines a user may send at once."],
         ["max-rooms", None, "500", "Rooms open at once; joining a new one past that is refused."],
-        ["ban-duration", None, "1d", "Default length of /ban (or perm)."],
+        ["ban-duration", None, DEFAULT_BAN, "Default length of /ban (or perm)."],
         ["ipv6-ban-prefix", None, "128", "Widen IPv6 address bans to this prefix (e.g. 64)."],
         ["shell-arch", None, "armv7l", "Processor the fake shell claims to have."],
     ]

@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 
+from bbs.durations import DEFAULT_BAN, parse_duration
+
 
 @attrs.frozen
 class UserView:
@@ -55,7 +57,7 @@ class Sighting:
 class Policy:
     """Server-wide settings that handlers need to decide."""
 
-    default_ban: float | None = 86400.0
+    default_ban: float | None = parse_duration(DEFAULT_BAN)
     ipv6_ban_prefix: int = 128
 
 

@@ -17,6 +17,9 @@ _UNITS: dict[str, int] = {
     "s": 1,
 }
 PERMANENT = frozenset(("perm", "permanent", "forever"))
+# How long a ban lasts when no duration is given: in the chat (/ban, unless
+# the server's --ban-duration says otherwise) and from hfnjbbs-admin alike.
+DEFAULT_BAN = "1d"
 # Longer than anyone means; past this "perm" says what the sysop wants.
 LONGEST = 10 * 365 * 24 * 3600
 

@@ -11,7 +11,7 @@ import gc
 import ipaddress
 import signal
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
@@ -30,7 +30,7 @@ from bbs.context import Policy, Sighting
 from bbs.durations import format_duration
 from bbs.events import IEventSink, JsonEventLog
 from bbs.guard.addresses import NetworkSet, normalize_ip
-from bbs.guard.bans import BanList, Escalation, describe
+from bbs.guard.bans import BanLike, BanList, Escalation, describe
 from bbs.guard.limits import ConnectionLimiter, LoginThrottle
 from bbs.guard.traps import TrapRules
 from bbs.history import HistoryWriter
@@ -50,6 +50,7 @@ SHUTDOWN_GRACE = 3.0  # then connections that have not taken their goodbye are d
 SWEEP_EVERY = 10.0
 STORE_POLL = 3.0  # seconds between looks for bans and accounts changed from outside
 SIGHTINGS = 50
+BOT_BANNER = "traps"  # who set a bot's ban, as /bans and the store say
 GC_YOUNG = 20_000  # allocations between young-generation collections (CPython: 700)
 
 
@@ -96,7 +97,8 @@ class InOrder(MultiService):
 
     Twisted's MultiService stops them all at once; we need the listeners
     closed before the goodbyes, the goodbyes before the last history flush,
-    and that flush before the store and the worker pool go away.
+    that flush before the worker pool has done its last job, and that job
+    before the store closes.
     """
 
     @defer.inlineCallbacks
@@ -152,7 +154,7 @@ class BBS(Service):
         self.policy = Policy(config.ban_duration, config.ipv6_ban_prefix)
         self.trusted = NetworkSet(config.trust)
         self.bans = BanList(clock)
-        self.escalation = Escalation(clock, ignore=self.trusted)
+        self.escalation = Escalation(clock, ignore=self.trusted, banned=self.bans.covers)
         self.limiter = ConnectionLimiter(
             clock, per_address=config.per_address, total=config.max_connections,
             rate=config.connect_rate, trusted=self.trusted,
@@ -179,6 +181,7 @@ class BBS(Service):
             self.hub.seed(LOBBY, self.store.recent_history(LOBBY))
             self._versions["bans"] = self.store.bans_version()
             self.bans.replace(self.store.list_bans(self.clock.seconds()))
+            self._recall_bot_bans(self.bans)
             self._versions["accounts"] = self.store.accounts_version()
             self.registered = self.store.account_keys()
             self.sysops = self.store.sysop_keys()
@@ -186,6 +189,13 @@ class BBS(Service):
         if self.store is not None:
             self._loops[1].start(STORE_POLL, now=False)
         super().startService()
+
+    def _recall_bot_bans(self, bans: Iterable[BanRecord]) -> None:
+        """Let the escalation know the bot bans in force from before a restart,
+        so that a bot serving one is a repeat offender when it comes back."""
+        for ban in bans:
+            if ban.set_by == BOT_BANNER and ban.kind == "net" and ban.expires is not None:
+                self.escalation.recall(ban.target.split("/")[0], ban.created, ban.expires)
 
     def stopService(self) -> defer.Deferred:
         super().stopService()
@@ -233,23 +243,39 @@ class BBS(Service):
         for s in list(self.sessions):
             if s.trusted:
                 continue
-            ban = self.bans.match_address(s.ip) or (
-                self.bans.match_nick(s.account or s.nick) if s.nick else None
-            )
+            ban = self._ban_on(s)
             if ban is not None:
                 s.quit_message = "banned"
                 s.close(describe(ban, now))
 
+    def _ban_on(self, session: Session) -> BanLike | None:
+        """The ban that cuts C{session} off, if any.
+
+        A sysop is never cut off by a ban they set themselves (one on an
+        address they share with the banned): /ban asked them first, and they
+        need to stay on to lift it.
+        """
+        bans = self.bans.matches(session.ip)
+        if session.nick:
+            nick_ban = self.bans.match_nick(session.account or session.nick)
+            if nick_ban is not None:
+                bans.append(nick_ban)
+        own = fold(session.account) if session.sysop and session.account else None
+        return next((ban for ban in bans if fold(ban.set_by) != own), None)
+
     def ban_bot(self, session: Session, reason: str) -> None:
         """Ban a trapped bot's address for a growing time (fail2ban style)."""
-        duration = self.escalation.next_duration(session.ip)
-        if duration is None:
-            return
         ip = ipaddress.ip_address(session.ip)
         prefix = self.config.ipv6_ban_prefix if ip.version == 6 else 32
-        network = str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+        banned = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+        # The offender is what the ban covers: with --ipv6-ban-prefix 64 a
+        # whole /64 escalates as one, as it is banned as one.
+        duration = self.escalation.next_duration(banned.network_address)
+        if duration is None:
+            return
+        network = str(banned)
         now = self.clock.seconds()
-        record = BanRecord(None, "net", network, reason, "traps", now, now + duration)
+        record = BanRecord(None, "net", network, reason, BOT_BANNER, now, now + duration)
         self.bans.add(record)
         session.event("bbs.bot.banned", f"{network} banned for {format_duration(duration)}: {reason}",
                       duration=duration, reason=reason)
@@ -376,12 +402,21 @@ def makeService(options: Options) -> MultiService:
 
     reactor.callWhenRunning(_exit_zero_on_sigterm, reactor)
     reactor.callWhenRunning(_tune_gc)
-    config: Config = options.config
+    return service_tree(reactor, options.config)
+
+
+def service_tree(reactor: Any, config: Config) -> InOrder:
+    """The services of a server, in the order they start; they stop the other way.
+
+    The store opens first and closes last, after the worker pool has run
+    every job queued on it: a session's last words (its last-seen time, a
+    bot's ban), written on its way out at a shutdown, are saved.
+    """
     top = InOrder()
-    pool = WorkerPool(reactor, config.workers)
-    pool.setServiceParent(top)
     store = SQLiteStore(config.data / DATABASE_NAME)
     StoreService(store).setServiceParent(top)
+    pool = WorkerPool(reactor, config.workers)
+    pool.setServiceParent(top)
     events = JsonEventLog(config.data, sensor=config.sensor, clock=reactor,
                           at_turn_end=partial(at_turn_end, reactor))
     events.setServiceParent(top)

@@ -779,6 +779,7 @@ class Session(_Seat):
         self._sysop_event("kick", target.nick, e.reason)
         target.quit_message = f"kicked by {self.nick}{said}"
         target.close(f"You have been kicked by {self.nick}{said}")
+        self.print(notice(f"Kicked {target.nick}{said}."))
 
     def _banned(self, e: fx.Banned) -> None:
         for record in e.records:
@@ -818,10 +819,13 @@ class Session(_Seat):
         self.close("Goodbye.")
 
     def close(self, reason: str | None) -> None:
+        """Say C{reason} (if any) on a line of its own, then hang up."""
         self._closing = True
         if self.telnet is not None:
             self._catch_up()
-            self.telnet.close(reason)
+            if reason is not None:
+                self.editor.farewell(reason)
+            self.telnet.close(reason, shown=True)
 
 
 def _call(handler: Callable[[Context, str], Sequence[fx.Effect]],

@@ -10,17 +10,20 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Sequence
+from functools import partial
 
 from bbs.commands import CommandError, online, registry, split_first
 from bbs.context import Context
 from bbs.durations import format_duration, parse_duration
-from bbs.effects import Banned, Effect, Kick, Mute, Reply, Shutdown, Unbanned, Wall
+from bbs.effects import Ask, Banned, Effect, Kick, Mute, Reply, Shutdown, Unbanned, Wall
+from bbs.guard.addresses import NetworkSet
 from bbs.store import BanRecord, IStore, ban_target
 from bbs.terminal.render import Span
 from bbs.text import fold
 
 REASON_MAX = 200
 SHUTDOWN_MAX = 3600.0
+COVERED_SHOWN = 10  # names listed when a ban would cover other people
 
 
 def _sysop(ctx: Context, command: str) -> None:
@@ -90,7 +93,6 @@ def ban(ctx: Context, args: str) -> Sequence[Effect]:
         raise CommandError("Usage: /ban NICK|IP|CIDR [DURATION] [REASON]")
     seconds, reason = _duration_and_rest(rest, ctx.policy.default_ban)
     reason = reason[:REASON_MAX] or "banned by a sysop"
-    until = _until(ctx, seconds)
     user = ctx.hub.users.get(fold(target))
     wanted: list[tuple[str, str]] = []
     if user is not None:
@@ -108,10 +110,57 @@ def ban(ctx: Context, args: str) -> Sequence[Effect]:
         if kind == "net" and ipaddress.ip_network(normal).prefixlen == 128:
             normal = _network(ctx, normal.split("/")[0])
         wanted.append((kind, normal))
+    bans = tuple(wanted)
+    covered = collateral(ctx, bans, user.nick if user is not None else None)
+    if covered:
+        return [Ask(f"This ban covers {covered}: ban anyway? [y/N] ",
+                    partial(_confirmed, bans, seconds, reason, target))]
+    return _ban(ctx, bans, seconds, reason, target)
+
+
+def collateral(ctx: Context, bans: Sequence[tuple[str, str]], named: str | None) -> str:
+    """Whom else the address bans in C{bans} would cut off, in words, or "".
+
+    That is the acting sysop's own address, and, when a user was named,
+    anyone else online behind the same address (a NAT, a family): a ban
+    that would lock out more than was meant is asked about first.
+    """
+    networks = NetworkSet(normal for kind, normal in bans if kind == "net")
+    if not networks:
+        return ""
+    me = ctx.hub.users.get(fold(ctx.nick))
+    own = me is not None and me.ip in networks
+    if not own and named is None:
+        return ""
+    spared = {fold(ctx.nick)} | ({fold(named)} if named else set())
+    others = sorted((u.nick for key, u in ctx.hub.users.items()
+                     if key not in spared and u.ip in networks), key=fold)
+    parts = [f"{me.ip}, your own address"] if own else []
+    if others:
+        shown = ", ".join(others[:COVERED_SHOWN]) + (", …" if len(others) > COVERED_SHOWN else "")
+        people = "person" if len(others) == 1 else "people"
+        parts.append(f"{len(others)} other {people} online ({shown})")
+    return ", and ".join(parts)
+
+
+def _confirmed(bans: tuple[tuple[str, str], ...], seconds: float | None, reason: str,
+               target: str, ctx: Context, answer: str) -> Sequence[Effect]:
+    """The answer to "ban anyway?": only yes bans."""
+    if answer.strip().lower() not in ("y", "yes"):
+        return [Reply(f"Not banned: {target}.")]
+    return _ban(ctx, bans, seconds, reason, target)
+
+
+def _ban(ctx: Context, bans: Sequence[tuple[str, str]], seconds: float | None,
+         reason: str, target: str) -> Sequence[Effect]:
+    """Save the bans and have them enforced; the sysop who set them is spared."""
+    _sysop(ctx, "ban")  # again: a confirmation may come long after the question
     store = _store(ctx)
+    until = _until(ctx, seconds)
+    by = ctx.account or ctx.nick
     records = tuple(
-        store.add_ban(BanRecord(None, kind, normal, reason, ctx.nick, ctx.now, until))
-        for kind, normal in wanted
+        store.add_ban(BanRecord(None, kind, normal, reason, by, ctx.now, until))
+        for kind, normal in bans
     )
     what = ", ".join(r.target for r in records)
     return [

@@ -12,7 +12,7 @@ import heapq
 import itertools
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Protocol
 
@@ -169,6 +169,16 @@ class BanList:
         found = self._nets.matches(normalize_ip(address))
         return max(found, key=_lifetime, default=None)
 
+    def matches(self, address: str | IPAddress) -> list[BanLike]:
+        """Every ban in force covering C{address}, the longest-lived first."""
+        self._prune()
+        found = self._nets.matches(normalize_ip(address))
+        return sorted(found, key=_lifetime, reverse=True)
+
+    def covers(self, address: str | IPAddress) -> bool:
+        """Whether any ban in force now covers C{address}."""
+        return self.match_address(address) is not None
+
     def match_nick(self, nick: str) -> BanLike | None:
         """The ban of nickname C{nick} (compared folded), or C{None}."""
         self._prune()
@@ -223,7 +233,10 @@ class Escalation:
         C{min(bantime * factor ** (n - 1), maxtime)} for the n-th offence.
       - An offence while the address's previous ban is still running (another
         connection it opened before the ban) is the same offence: it gets the
-        same duration and does not count again.
+        same duration and does not count again.  Whether it still runs is
+        asked of C{banned} (the ban list), not worked out from when it was
+        meant to end: a ban a sysop lifted early has ended, and the address
+        caught again is a repeat offender.
       - An offence within C{findtime} after the previous ban ended counts as a
         repeat.  One that comes later is banned as long as the previous one
         was, until the address is forgotten.
@@ -244,6 +257,7 @@ class Escalation:
         forget: float = 30 * 86400,
         ignore: NetworkSet = NetworkSet(),
         max_addresses: int = 100_000,
+        banned: Callable[[IPAddress], bool] = lambda address: True,
     ) -> None:
         if bantime <= 0 or factor < 1 or maxtime < bantime:
             raise ValueError("need bantime > 0, factor >= 1 and maxtime >= bantime")
@@ -257,6 +271,7 @@ class Escalation:
         self.forget = forget
         self.ignore = ignore
         self._max = max_addresses
+        self._banned = banned
         # address -> (offences, last offence, end of the ban it was given),
         # least recent offender first.
         self._offenders: OrderedDict[IPAddress, tuple[int, float, float]] = (
@@ -286,14 +301,41 @@ class Escalation:
             offences = 1
         else:
             offences, _, until = previous
-            if now < until:
+            if now < until and self._banned(address):
                 self._offenders[address] = (offences, now, until)
                 return self._duration(offences)
-            if now - until <= self.findtime:
+            if now - min(until, now) <= self.findtime:
                 offences += 1
         duration = self._duration(offences)
-        self._offenders[address] = (offences, now, now + duration)
+        self._remember(address, offences, now, now + duration)
+        return duration
+
+    def recall(self, address: str | IPAddress, start: float, end: float) -> None:
+        """Remember a ban of C{address} from C{start} to C{end} that this
+        escalation gave before (one kept in the store across a restart).
+
+        Its length tells which offence it was, since lengths grow by
+        C{factor} from C{bantime}; one at C{maxtime} counts as the first to
+        reach it.
+        """
+        address = normalize_ip(address)
+        offences = self._offences(end - start)
+        known = self._offenders.get(address)
+        if known is not None and known[0] >= offences:
+            return
+        self._remember(address, offences, start, end)
+
+    def _offences(self, duration: float) -> int:
+        """Which offence a ban of C{duration} seconds was given for."""
+        if self.factor == 1 or duration <= self.bantime:
+            return 1
+        # Rounded up (a ban cut short by maxtime was the first to reach it),
+        # but a length exactly on the scale is not pushed past its place.
+        return 1 + math.ceil(math.log(duration / self.bantime, self.factor) - 1e-9)
+
+    def _remember(self, address: IPAddress, offences: int, last: float, until: float) -> None:
+        self._offenders.pop(address, None)
+        self._offenders[address] = (offences, last, until)
         if len(self._offenders) > self._max:
             self._offenders.popitem(last=False)
-        return duration
 

@@ -778,12 +778,17 @@ class TelnetConnection(_Output, Protocol):
         if not self._closing:
             self._send(self._request(ECHO, us=True, enable=on))
 
-    def close(self, reason: str | None = None) -> None:
-        """Send C{reason} as a last line, then close once the output is flushed."""
+    def close(self, reason: str | None = None, *, shown: bool = False) -> None:
+        """Send C{reason} as a last line, then close once the output is flushed.
+
+        With C{shown}, the application has shown C{reason} itself (through
+        its line editor, which clears the prompt first): it is only kept as
+        the reason the connection ended.
+        """
         if self._closing:
             return
         self.flush()
-        if reason is not None:
+        if reason is not None and not shown:
             self._send(encode(reason.encode("utf-8") + b"\n"))
             if self._closing:  # that line overflowed the queue and aborted
                 return

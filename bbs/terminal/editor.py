@@ -357,6 +357,29 @@ class LineEditor:
             self._text(rendered + "\n")
         self._flush()
 
+    def farewell(self, message: Styled | str) -> None:
+        """Show C{message} as the last output, at the start of a row of its own.
+
+        The connection closes next, so the prompt and whatever was half
+        typed are cleared off the row first and never drawn again: a
+        goodbye is not glued to C{[lobby] }.
+        """
+        self._prompt = ""
+        self._secret = False
+        self._reset_line()
+        self._layout()
+        rendered = render(message, self._width, self.colour)
+        if self._character_mode:
+            self._stale = None
+            del self._out[self._row_from :]
+            self._text(_CLEAR_ROW + rendered + "\n")
+        else:
+            if self._row_used:
+                self._text("\n")
+            self._text(rendered + "\n")
+            self._row_used = False
+        self._flush()
+
     def _share(self) -> None:
         """Set L{shared_key}: a key under which L{shared_output} is the same
         for every editor, or C{None}.

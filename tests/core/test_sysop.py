@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
+import attrs
 import pytest
 
 from bbs import effects as fx
@@ -21,8 +24,17 @@ def test_every_sysop_command_refuses_others(name):
 
 
 def boss(store=None, **kw):
-    return ctx("boss", sysop=True, store=store,
-               users=(("boss", "lobby"), ("bob", "lobby"), ("carol", "den")), **kw)
+    """A sysop; boss, bob and carol each come from an address of their own."""
+    context = ctx("boss", sysop=True, store=store,
+                  users=(("boss", "lobby"), ("bob", "lobby"), ("carol", "den")), **kw)
+    return at_addresses(context, boss="127.0.0.9", carol="127.0.0.3")
+
+
+def at_addresses(context, **ips):
+    """C{context} with the users named given those addresses (the rest keep theirs)."""
+    users = {key: attrs.evolve(u, ip=ips.get(key, u.ip)) for key, u in context.hub.users.items()}
+    hub = attrs.evolve(context.hub, users=MappingProxyType(users))
+    return attrs.evolve(context, hub=hub)
 
 
 def test_kick_needs_an_online_user():

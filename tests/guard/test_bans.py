@@ -257,6 +257,50 @@ class TestEscalation:
         clock.advance(3600)
         assert escalation.next_duration("1.2.3.4") == 7200
 
+    def test_a_ban_lifted_early_makes_the_next_offence_a_repeat(self) -> None:
+        clock = Clock()
+        bans = BanList(clock)
+        escalation = Escalation(clock, banned=bans.covers)
+        for expected in (3600, 7200, 14400):
+            duration = escalation.next_duration("1.2.3.4")
+            assert duration == expected
+            bans.add(Ban("net", "1.2.3.4/32", expires=clock.seconds() + duration))
+            clock.advance(60)
+            bans.remove("net", "1.2.3.4")  # a sysop lifts it a minute later
+            clock.advance(60)
+
+    def test_an_offence_while_the_ban_is_in_force_is_the_same_one(self) -> None:
+        clock = Clock()
+        bans = BanList(clock)
+        escalation = Escalation(clock, banned=bans.covers)
+        bans.add(Ban("net", "1.2.3.4/32", expires=3600))
+        assert escalation.next_duration("1.2.3.4") == 3600
+        clock.advance(5)
+        assert escalation.next_duration("1.2.3.4") == 3600
+
+    @pytest.mark.parametrize(("length", "next_length"), [
+        (3600, 7200), (7200, 14400), (4 * 3600, 8 * 3600), (128 * 3600, 7 * 86400),
+        (7 * 86400, 7 * 86400), (1800, 7200),
+    ])
+    def test_a_recalled_ban_counts_as_the_offence_its_length_says(
+            self, length: float, next_length: float) -> None:
+        clock = Clock()
+        clock.advance(10_000)
+        escalation = Escalation(clock)
+        escalation.recall("1.2.3.4", 9_000, 9_000 + length)
+        clock.advance(length)
+        assert escalation.next_duration("1.2.3.4") == next_length
+
+    def test_recall_never_lowers_what_is_known(self) -> None:
+        clock = Clock()
+        escalation = Escalation(clock)
+        escalation.next_duration("1.2.3.4")
+        clock.advance(3601)
+        assert escalation.next_duration("1.2.3.4") == 7200
+        escalation.recall("1.2.3.4", 0, 3600)
+        clock.advance(7201)
+        assert escalation.next_duration("1.2.3.4") == 14400
+
     def test_late_return_keeps_but_does_not_grow(self) -> None:
         clock = Clock()
         escalation = Escalation(clock, findtime=86400, forget=30 * 86400)

@@ -166,10 +166,17 @@ def test_usage_errors(admin: Admin) -> None:
     assert admin("--help")[0] == 0
 
 
+def test_a_ban_without_a_duration_lasts_a_day_as_in_the_chat(admin: Admin) -> None:
+    assert admin("ban", "add", "203.0.113.8")[1] == "Banned 203.0.113.8/32 for 1d.\n"
+    code, out, _ = admin("ban", "list")
+    assert re.search(r"203\.0\.113\.8/32\s+(1d|23h 59m) left", out)
+
+
 def test_bans(admin: Admin) -> None:
     code, out, _ = admin("ban", "add", "192.0.2.7/24", "--duration", "2h", "--reason", "scanning")
     assert (code, out) == (0, "Banned 192.0.2.0/24 for 2h.\n")
-    assert admin("ban", "add", "::ffff:198.51.100.1")[1] == "Banned 198.51.100.1/32 permanently.\n"
+    assert admin("ban", "add", "::ffff:198.51.100.1", "--duration", "perm")[1] == \
+        "Banned 198.51.100.1/32 permanently.\n"
     assert admin("ban", "add", "Mallory", "--duration", "1w")[1] == "Banned Mallory for 1w.\n"
     code, out, _ = admin("ban", "list")
     lines = out.splitlines()
