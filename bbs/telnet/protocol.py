@@ -68,7 +68,12 @@ LOG_PER = 60.0
 _DATA, _COMMAND, _OPTION, _SUB, _SUB_IAC = range(5)
 _ANSWERS = re.compile(rb"(?:\xff[\xfb-\xfe][\x00-\xff])+")  # IAC WILL/WONT/DO/DONT option, repeated
 _SPECIAL = re.compile(b"[\x00\r\xff]")
-_UNPRINTABLE = bytes(range(32)) + bytes(range(127, 256))
+# A terminal type is a name from a short alphabet (RFC 1091, terminfo):
+# "xterm-256color", "VT100", "DEC-VT220", "screen.xterm", "vt100+fnkeys",
+# "ansi_bbs".  Everything else a client sends there is dropped, so that what
+# reaches the event log, the colour choice or a sysop's screen is a name.
+_TTYPE_KEPT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-")
+_NOT_TTYPE = bytes(b for b in range(256) if b not in _TTYPE_KEPT)
 
 # What other protocols open with.  Their clients speak first and never send
 # IAC, so the first application bytes of a connection tell them apart.
@@ -325,7 +330,7 @@ class TelnetApplication(typing.Protocol):
         """The client's window size changed (NAWS), already clamped."""
 
     def telnet_ttype(self, name: str) -> None:
-        """The client's first terminal type answer, printable ASCII."""
+        """The client's first terminal type answer: letters, digits and C{/._+-} only."""
 
     def telnet_echo(self, server_echoes: bool) -> None:
         """The client accepted (C{True}) or refused/ended our ECHO."""
@@ -1101,10 +1106,16 @@ class TelnetConnection(_Output, Protocol):
     def _terminal_type(self, raw: bytes) -> None:
         if self.terminal_type is not None:
             return
-        name = raw.translate(None, _UNPRINTABLE)[: self.limits.ttype_max].decode("ascii")
+        name = terminal_type_name(raw, self.limits.ttype_max)
         if name:
             self.terminal_type = name
             self._notify(self.app.telnet_ttype, name)
+
+
+def terminal_type_name(raw: bytes, limit: int) -> str:
+    """What of a TTYPE answer is kept: the characters a terminal name is made
+    of (see L{_TTYPE_KEPT}), at most C{limit} of them; C{""} if none."""
+    return raw.translate(None, _NOT_TTYPE)[:limit].decode("ascii")
 
 
 def _option(us: bool, enable: bool, option: int) -> bytes:

@@ -13,7 +13,12 @@ from twisted.internet.testing import StringTransport, StringTransportWithDisconn
 from zope.interface.verify import verifyObject
 
 from bbs.telnet import protocol as protocol_module
-from bbs.telnet.protocol import TelnetConnection, TelnetLimits, tune_listener
+from bbs.telnet.protocol import (
+    TelnetConnection,
+    TelnetLimits,
+    terminal_type_name,
+    tune_listener,
+)
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
 ECHO, SGA, BINARY, TTYPE, NAWS, LINEMODE = 1, 3, 0, 24, 31, 34
@@ -550,9 +555,39 @@ def test_terminal_type_is_filtered_cut_and_reported_once():
     c = connect()
     name = b"XTERM\x1b[31m-256\x00COLOR\xe9" + b"x" * 100
     c.feed(cmd(WILL, TTYPE), sub(TTYPE, 0, name), sub(TTYPE, 0, b"VT100"))
-    expected = ("XTERM[31m-256COLOR" + "x" * 100)[:40]
+    expected = ("XTERM31m-256COLOR" + "x" * 100)[:40]
     assert c.telnet.terminal_type == expected
     assert c.app.calls("ttype") == [(expected,)]
+
+
+@pytest.mark.parametrize("raw, kept", [
+    (b"xterm\x1b[31m;rm -rf /<script>", "xterm31mrm-rf/script"),
+    (b"xterm-256color", "xterm-256color"),
+    (b"DEC-VT220", "DEC-VT220"),
+    (b"screen.xterm-256color", "screen.xterm-256color"),
+    (b"vt100+fnkeys", "vt100+fnkeys"),
+    (b"ansi_bbs", "ansi_bbs"),
+    (b"$(reboot)`id`|&'\"{}\\", "rebootid"),
+])
+def test_a_terminal_type_keeps_only_the_characters_of_a_name(raw, kept):
+    c = connect()
+    c.feed(sub(TTYPE, 0, raw))
+    assert c.telnet.terminal_type == kept
+    assert c.app.calls("ttype") == [(kept,)]
+
+
+def test_a_terminal_type_of_nothing_but_junk_is_no_answer():
+    # Nothing is reported, and a later real answer still counts.
+    c = connect()
+    c.feed(sub(TTYPE, 0, b"\x1b[;<>"))
+    assert c.telnet.terminal_type is None and c.app.calls("ttype") == []
+    c.feed(sub(TTYPE, 0, b"vt100"))
+    assert c.app.calls("ttype") == [("vt100",)]
+
+
+def test_terminal_type_name_cuts_after_filtering():
+    assert terminal_type_name(b"<<<<<<<<vt100", 5) == "vt100"
+    assert terminal_type_name(b"\xffvt\xfe100", 40) == "vt100"
 
 
 def test_ttype_limit_is_configurable():
