@@ -51,6 +51,7 @@ class Config:
     flood_burst: int = 10
     ban_duration: float | None = 86400.0
     ipv6_ban_prefix: int = 128
+    ipv6_limit_prefix: int = 64
     shell_arch: str = "armv7l"
     shell_host: str = "router"
 
@@ -100,6 +101,8 @@ class Options(usage.Options):
         ["flood-burst", None, "10", "Lines a user may send at once."],
         ["ban-duration", None, "1d", "Default length of /ban (or perm)."],
         ["ipv6-ban-prefix", None, "128", "Widen IPv6 address bans to this prefix (e.g. 64)."],
+        ["ipv6-limit-prefix", None, "64",
+         "Count IPv6 clients by this prefix for per-address connection limits (128: each address)."],
         ["shell-arch", None, "armv7l", "Processor the fake shell claims to have."],
     ]
 
@@ -147,6 +150,7 @@ class Options(usage.Options):
             flood_burst=_number(int, 1, 10_000)("flood-burst", self["flood-burst"]),
             ban_duration=_duration("ban-duration", self["ban-duration"], permanent=True),
             ipv6_ban_prefix=_number(int, 16, 128)("ipv6-ban-prefix", self["ipv6-ban-prefix"]),
+            ipv6_limit_prefix=_number(int, 16, 128)("ipv6-limit-prefix", self["ipv6-limit-prefix"]),
             shell_arch=self._arch(),
         )
 

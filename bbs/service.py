@@ -155,6 +155,7 @@ class BBS(Service):
         self.limiter = ConnectionLimiter(
             clock, per_address=config.per_address, total=config.max_connections,
             rate=config.connect_rate, trusted=self.trusted,
+            ipv6_prefix=config.ipv6_limit_prefix,
         )
         self.throttle = LoginThrottle(clock)
         self.traps = TrapRules.load(config.traps)
