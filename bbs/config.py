@@ -16,7 +16,7 @@ import attrs
 from twisted.internet import endpoints
 from twisted.python import usage
 
-from bbs.durations import parse_duration
+from bbs.durations import format_duration, parse_duration
 from bbs.guard.addresses import parse_network
 from bbs.guard.traps import RulesError, TrapRules
 from bbs.shell.fs import ARCHES
@@ -52,6 +52,7 @@ class Config:
     ban_duration: float | None = 86400.0
     ipv6_ban_prefix: int = 128
     ipv6_limit_prefix: int = 64
+    dead_peer_timeout: float = 300.0
     shell_arch: str = "armv7l"
     shell_host: str = "router"
 
@@ -79,6 +80,16 @@ def _duration(name: str, text: str, *, permanent: bool = False) -> float | None:
     return value
 
 
+def _within(name: str, value: float, low: float, high: float) -> float:
+    """C{value} of option C{name} (a duration) if from C{low} to C{high} seconds."""
+    if not low <= value <= high:
+        raise usage.UsageError(
+            f"--{name} {format_duration(value)}: must be from "
+            f"{format_duration(low)} to {format_duration(high)}"
+        )
+    return value
+
+
 class Options(usage.Options):
     synopsis = "[options]"
     longdesc = "A multiuser telnet chat/BBS server that doubles as a bot honeypot."
@@ -97,6 +108,8 @@ class Options(usage.Options):
         ["connect-rate", None, "10", "New connections per address per 10 seconds."],
         ["login-timeout", None, "60s", "Close a connection that has not logged in by then."],
         ["idle-timeout", None, "1h", "Disconnect a user idle this long (warned first)."],
+        ["dead-peer-timeout", None, "5m",
+         "Drop a connection whose peer acknowledges nothing for this long (1s-1h)."],
         ["flood-rate", None, "5", "Lines per second a user may keep up."],
         ["flood-burst", None, "10", "Lines a user may send at once."],
         ["ban-duration", None, "1d", "Default length of /ban (or perm)."],
@@ -146,6 +159,10 @@ class Options(usage.Options):
             connect_rate=_number(int, 1, 1_000_000)("connect-rate", self["connect-rate"]),
             login_timeout=_duration("login-timeout", self["login-timeout"]),
             idle_timeout=_duration("idle-timeout", self["idle-timeout"]),
+            dead_peer_timeout=_within(
+                "dead-peer-timeout", _duration("dead-peer-timeout", self["dead-peer-timeout"]),
+                1.0, 3600.0,
+            ),
             flood_rate=_number(float, 0.1, 1000)("flood-rate", self["flood-rate"]),
             flood_burst=_number(int, 1, 10_000)("flood-burst", self["flood-burst"]),
             ban_duration=_duration("ban-duration", self["ban-duration"], permanent=True),

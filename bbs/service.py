@@ -38,7 +38,7 @@ from bbs.hub import LOBBY, Hub, Lines, Message
 from bbs.pool import WorkerPool
 from bbs.session import Session
 from bbs.store import DATABASE_NAME, BanRecord, IStore, SQLiteStore
-from bbs.telnet.protocol import TelnetConnection, at_turn_end, tune_listener
+from bbs.telnet.protocol import TelnetConnection, TelnetLimits, at_turn_end, tune_listener
 from bbs.terminal.render import Span
 
 __all__ = ["Options", "makeService", "BBS"]
@@ -70,12 +70,14 @@ class Refusal(Protocol):
 class TelnetFactory(Factory):
     def __init__(self, bbs: "BBS") -> None:
         self.bbs = bbs
+        self.limits = TelnetLimits(dead_peer=bbs.config.dead_peer_timeout)
 
     def buildProtocol(self, addr: Any) -> Protocol:
         refusal = self.bbs.admit(getattr(addr, "host", ""))
         if refusal is not None:
             return Refusal(refusal)
-        return TelnetConnection(Session(self.bbs), clock=self.bbs.clock, coalesce=True)
+        return TelnetConnection(Session(self.bbs), clock=self.bbs.clock, coalesce=True,
+                                limits=self.limits)
 
 
 @implementer(IStreamServerEndpoint)
@@ -83,11 +85,12 @@ class _Tuned:
     """An endpoint that gives its listening socket the options every telnet
     connection wants, to be handed down to each (L{tune_listener})."""
 
-    def __init__(self, endpoint: IStreamServerEndpoint) -> None:
+    def __init__(self, endpoint: IStreamServerEndpoint, limits: TelnetLimits) -> None:
         self._endpoint = endpoint
+        self._limits = limits
 
     def listen(self, factory: Factory) -> defer.Deferred:
-        return self._endpoint.listen(factory).addCallback(tune_listener)
+        return self._endpoint.listen(factory).addCallback(tune_listener, self._limits)
 
 
 class InOrder(MultiService):
@@ -370,7 +373,7 @@ def makeService(options: Options) -> MultiService:
     bbs.setServiceParent(top)
     factory = bbs.factory()
     for port in config.ports:
-        endpoint = _Tuned(endpoints.serverFromString(reactor, port))
+        endpoint = _Tuned(endpoints.serverFromString(reactor, port), factory.limits)
         listener = StreamServerEndpointService(endpoint, factory)
         listener._raiseSynchronously = True
         listener.setServiceParent(top)

@@ -14,6 +14,7 @@ for their client to make up its mind.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -58,6 +59,7 @@ WIDTH_RANGE = (20, 500)
 HEIGHT_RANGE = (5, 500)
 NEGOTIATION_TIMEOUT = 2.0  # seconds before a silent client is reported
 CLOSE_TIMEOUT = 10.0  # seconds a closing client gets to read its last line
+KEEPALIVE_PROBES = 5  # unanswered TCP keepalive probes before a silent peer is dead
 # Log lines this layer writes about one address (protocol errors, foreign
 # protocols, non-readers), per LOG_PER seconds; the rest are counted and
 # summed up in one line when the window ends.
@@ -276,6 +278,12 @@ class TelnetLimits:
         (Linux doubles it).  Left to itself the kernel grows them to
         megabytes, which a client that never reads -- or whose reading we
         paused -- would fill; chat needs a few kilobytes a second.
+    @ivar dead_peer: Seconds before the kernel drops a connection whose
+        peer acknowledges nothing, not what we sent nor keepalive probes:
+        a client whose network vanished.  Linux alone takes about 15
+        minutes of retransmissions, and a silent connection is never
+        probed.  (A client that stops reading with our output waiting is
+        dropped after this time too.)
     """
 
     subnegotiation: int = 4096
@@ -289,6 +297,7 @@ class TelnetLimits:
     ayt_rate: float = 1.0
     ayt_burst: int = 3
     socket_buffer: int = 64 * 1024
+    dead_peer: float = 300.0
 
 
 class InputMeter:
@@ -387,28 +396,52 @@ def _log_suppressed(ip: str, count: int) -> None:
     )
 
 
-def _wanted(size: int) -> tuple[tuple[int, int, int], ...]:
-    """The socket options every connection gets: no Nagle delay (a chat line
-    should leave at once) and bounded kernel buffers of C{size} bytes."""
-    return (
-        (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
-        (socket.SOL_SOCKET, socket.SO_SNDBUF, size),
-        (socket.SOL_SOCKET, socket.SO_RCVBUF, size),
+_Option = tuple[int, int, int]  # (level, option, value) for setsockopt
+
+
+@functools.cache
+def _wanted(limits: TelnetLimits) -> tuple[_Option, ...]:
+    """The socket options every connection gets.
+
+    No Nagle delay (a chat line should leave at once), bounded kernel buffers
+    (L{TelnetLimits.socket_buffer}), and a dead peer dropped within
+    L{TelnetLimits.dead_peer}: what we send (a line, the keepalive NOP) may
+    go unacknowledged that long (C{TCP_USER_TIMEOUT}), and a silent
+    connection is probed from half that time on, five probes in the other
+    half (keepalive).  Options this system lacks are left out.
+    """
+    dead = limits.dead_peer
+    size = limits.socket_buffer
+    tcp = socket.IPPROTO_TCP
+    wanted = [
+        (tcp, "TCP_NODELAY", 1),
+        (socket.SOL_SOCKET, "SO_SNDBUF", size),
+        (socket.SOL_SOCKET, "SO_RCVBUF", size),
+        (socket.SOL_SOCKET, "SO_KEEPALIVE", 1),
+        (tcp, "TCP_KEEPIDLE", max(1, int(dead / 2))),
+        (tcp, "TCP_KEEPINTVL", max(1, int(dead / 2 / KEEPALIVE_PROBES))),
+        (tcp, "TCP_KEEPCNT", KEEPALIVE_PROBES),
+        (tcp, "TCP_USER_TIMEOUT", int(dead * 1000)),
+    ]
+    return tuple(
+        (level, getattr(socket, name), value)
+        for level, name, value in wanted
+        if hasattr(socket, name)
     )
 
 
 class _Listening:
     """What the telnet layer knows of a listening port (L{tune_listener})."""
 
-    __slots__ = ("inheriting", "host", "buffer")
+    __slots__ = ("missing", "host", "limits")
 
-    def __init__(self, host: tuple[str, int] | None, buffer: int) -> None:
-        # Whether accepted sockets come with our options: None until the
-        # first one is looked at.
-        self.inheriting: bool | None = None
+    def __init__(self, host: tuple[str, int] | None, limits: TelnetLimits) -> None:
+        # Of the options it was given, those accepted sockets do not come
+        # with (none, on Linux): None until the first one is looked at.
+        self.missing: tuple[_Option, ...] | None = None
         # The local address of every connection, if bound to one address.
         self.host = host
-        self.buffer = buffer  # the socket buffer size it was given
+        self.limits = limits  # what its options were made for
 
 
 _LISTENING: WeakKeyDictionary[object, _Listening] = WeakKeyDictionary()
@@ -417,51 +450,61 @@ _LISTENING: WeakKeyDictionary[object, _Listening] = WeakKeyDictionary()
 def tune_listener(port: object, limits: TelnetLimits | None = None) -> object:
     """Set the connections' socket options on C{port}'s listening socket.
 
-    Linux copies them to every socket it accepts, which saves three system
-    calls per connection; whether this system does is checked on the first
-    connection, and the options are set on each one if not.  A port bound
-    to one address also saves asking each connection for its local address.
+    Linux copies them all to every socket it accepts, which saves eight
+    system calls per connection; which ones this system copies is checked
+    on the first connection, and the others are set on each one.  A port
+    bound to one address also saves asking each connection for its local
+    address.
     """
     sock = getattr(port, "socket", None)
     if isinstance(sock, socket.socket):
-        buffer = (limits or TelnetLimits()).socket_buffer
+        limits = limits or TelnetLimits()
         try:
-            for level, option, value in _wanted(buffer):
+            for level, option, value in _wanted(limits):
                 sock.setsockopt(level, option, value)
             host = _address(port.getHost())  # type: ignore[attr-defined]
         except OSError:
             return port
         wildcard = not host[0] or ipaddress.ip_address(host[0]).is_unspecified
-        _LISTENING[port] = _Listening(None if wildcard else host, buffer)
+        _LISTENING[port] = _Listening(None if wildcard else host, limits)
     return port
 
 
-def _tune(transport: object, listening: _Listening | None, size: int) -> None:
-    """Give the connection's socket our options, unless it came with them."""
-    if listening is not None and listening.buffer != size:
-        listening = None  # the connection wants other buffers than its port has
-    if listening is not None and listening.inheriting:
-        return
+def _tune(transport: object, listening: _Listening | None, limits: TelnetLimits) -> None:
+    """Give the connection's socket our options, those it did not come with."""
+    if listening is not None and listening.limits is not limits \
+            and _wanted(listening.limits) != _wanted(limits):
+        listening = None  # the connection wants other options than its port has
+    if listening is not None and listening.missing == ():
+        return  # the usual case: one identity check and one comparison per connection
     sock = _socket_of(transport)
     if sock is None:
         return
-    wanted = _wanted(size)
-    if listening is not None and listening.inheriting is None:
-        port_socket = transport.server.socket  # type: ignore[attr-defined]
-        try:
-            listening.inheriting = all(
-                sock.getsockopt(level, option) == port_socket.getsockopt(level, option)
-                for level, option, _ in wanted
-            )
-        except OSError:
-            listening.inheriting = False
-        if listening.inheriting:
-            return
+    wanted = _wanted(limits)
+    if listening is not None:
+        if listening.missing is None:
+            port_socket = transport.server.socket  # type: ignore[attr-defined]
+            listening.missing = _not_inherited(sock, port_socket, wanted)
+        wanted = listening.missing
     for level, option, value in wanted:
         try:
             sock.setsockopt(level, option, value)
         except OSError:
             pass
+
+
+def _not_inherited(sock: socket.socket, port_socket: socket.socket,
+                   wanted: tuple[_Option, ...]) -> tuple[_Option, ...]:
+    """The options of C{wanted} that C{sock} did not get from C{port_socket}."""
+    missing = []
+    for level, option, value in wanted:
+        try:
+            if sock.getsockopt(level, option) == port_socket.getsockopt(level, option):
+                continue
+        except OSError:
+            pass
+        missing.append((level, option, value))
+    return tuple(missing)
 
 
 def _socket_of(transport: object) -> socket.socket | None:
@@ -611,7 +654,7 @@ class TelnetConnection(_Output, Protocol):
         transport = self.transport
         port = getattr(transport, "server", None)
         listening = _LISTENING.get(port) if port is not None else None
-        _tune(transport, listening, self.limits.socket_buffer)
+        _tune(transport, listening, self.limits)
         self._socket = _direct_socket(transport)
         self.peer = _address(transport.getPeer())
         host = listening.host if listening is not None else None

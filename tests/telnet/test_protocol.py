@@ -154,6 +154,9 @@ def _connect_over(port: _Port, accepted: socket.socket,
     return connect(limits, transport=Transport()).telnet
 
 
+TCP = socket.IPPROTO_TCP
+
+
 def _options(sock: socket.socket) -> tuple[int, int]:
     return (sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY),
             sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
@@ -178,11 +181,67 @@ def test_every_connection_gets_no_delay_and_bounded_buffers(tuned):
             assert _options(accepted) != wanted or tuned != "never"
             _connect_over(port, accepted)
             assert _options(accepted) == wanted
-        inheriting = {"never": None, "before": True, "after the first accept": False}[tuned]
         listening = protocol_module._LISTENING.get(port)
-        assert (listening and listening.inheriting) is inheriting
+        if tuned == "never":
+            assert listening is None
+        elif tuned == "before":  # Linux hands every option down
+            assert listening.missing == ()
+        else:  # the first socket predates the tuning: its defaults look not inherited
+            everything = protocol_module._wanted(TelnetLimits())
+            assert (TCP, socket.TCP_NODELAY, 1) in listening.missing
+            assert set(listening.missing) <= set(everything)
     finally:
         port.close(reference, *first, *second)
+
+
+def _dead_peer_options(sock: socket.socket) -> dict[str, int]:
+    return {
+        "keepalive": sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+        "idle": sock.getsockopt(TCP, socket.TCP_KEEPIDLE),
+        "interval": sock.getsockopt(TCP, socket.TCP_KEEPINTVL),
+        "probes": sock.getsockopt(TCP, socket.TCP_KEEPCNT),
+        "user timeout": sock.getsockopt(TCP, socket.TCP_USER_TIMEOUT),
+    }
+
+
+@pytest.mark.parametrize("dead_peer, expected", [
+    (300.0, {"keepalive": 1, "idle": 150, "interval": 30, "probes": 5, "user timeout": 300_000}),
+    (2.0, {"keepalive": 1, "idle": 1, "interval": 1, "probes": 5, "user timeout": 2_000}),
+])
+@pytest.mark.parametrize("tuned", [True, False])
+def test_a_dead_peer_is_given_up_within_dead_peer_seconds(dead_peer, expected, tuned):
+    # Unacknowledged output ends the connection after dead_peer seconds, and
+    # a silent one is probed from half that on: by the listener's options
+    # handed down, or set on the connection.
+    limits = TelnetLimits(dead_peer=dead_peer)
+    port = _Port()
+    if tuned:
+        tune_listener(port, limits)
+    client, accepted = port.accept()
+    try:
+        assert _dead_peer_options(accepted)["keepalive"] == int(tuned)
+        _connect_over(port, accepted, limits)
+        assert _dead_peer_options(accepted) == expected
+        assert (port in protocol_module._LISTENING) is tuned
+    finally:
+        port.close(client, accepted)
+
+
+def test_only_the_options_a_connection_did_not_inherit_are_set_on_it():
+    # As on a system that does not hand down the user timeout.
+    port = _Port()
+    tune_listener(port)
+    first, second = port.accept(), port.accept()
+    try:
+        for _, accepted in (first, second):
+            accepted.setsockopt(TCP, socket.TCP_USER_TIMEOUT, 0)
+        _connect_over(port, first[1])
+        listening = protocol_module._LISTENING[port]
+        assert listening.missing == ((TCP, socket.TCP_USER_TIMEOUT, 300_000),)
+        _connect_over(port, second[1])
+        assert second[1].getsockopt(TCP, socket.TCP_USER_TIMEOUT) == 300_000
+    finally:
+        port.close(*first, *second)
 
 
 def test_a_connection_wanting_other_buffers_than_its_port_gets_them():
