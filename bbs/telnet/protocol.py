@@ -26,9 +26,15 @@ from weakref import WeakKeyDictionary
 
 import attrs
 from twisted.internet.abstract import FileDescriptor
-from twisted.internet.interfaces import IAddress, IDelayedCall, IPushProducer, IReactorTime
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IPushProducer,
+    IReactorCore,
+    IReactorTime,
+)
 from twisted.internet.protocol import Protocol, connectionDone
-from twisted.logger import Logger
+from twisted.logger import ILogObserver, Logger, LogEvent
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -65,6 +71,10 @@ KEEPALIVE_PROBES = 5  # unanswered TCP keepalive probes before a silent peer is 
 # summed up in one line when the window ends.
 LOG_RATE = 10
 LOG_PER = 60.0
+# Lines of each kind a listening port's accept loop logs per LOG_PER seconds
+# (EMFILE: "Could not accept new connection", a line per socket closed to
+# recover); the rest are counted and summed up like the above.
+ACCEPT_LOG_RATE = 1
 
 # Parser states.
 _DATA, _COMMAND, _OPTION, _SUB, _SUB_IAC = range(5)
@@ -447,6 +457,56 @@ class _Listening:
 _LISTENING: WeakKeyDictionary[object, _Listening] = WeakKeyDictionary()
 
 
+@implementer(ILogObserver)
+class AcceptLog:
+    """A listening port's accept-loop log, at most L{ACCEPT_LOG_RATE} lines
+    of each kind a minute.
+
+    Out of file descriptors, Twisted's accept loop logs a line per refused
+    accept, at every turn of the reactor while the port stays readable:
+    thousands of lines a second, which fill the disk and hide everything
+    else.  One line of each kind says what happened; the rest are counted
+    and summed up in one line when the minute ends (or at shutdown).
+    """
+
+    def __init__(self, observer: ILogObserver, clock: IReactorTime) -> None:
+        self._observer = observer
+        self._limit = RateLimit(clock, ACCEPT_LOG_RATE, LOG_PER, self._suppressed)
+
+    def __call__(self, event: LogEvent) -> None:
+        if self._limit.allow(str(event.get("log_format"))):
+            self._observer(event)
+
+    def close(self) -> None:
+        """Sum up what is counted so far."""
+        self._limit.close()
+
+    @staticmethod
+    def _suppressed(kind: str, count: int) -> None:
+        log.info(
+            "{count} more accept-loop log lines like {kind!r} were not written "
+            "(limit {rate} per {per:g} s)",
+            count=count, kind=kind, rate=ACCEPT_LOG_RATE, per=LOG_PER,
+        )
+
+
+def quiet_accept_loop(port: object) -> None:
+    """Send the log of C{port}'s accept loop (a Twisted TCP port's
+    C{_logger}) through an L{AcceptLog}; other ports are left alone."""
+    logger = getattr(port, "_logger", None)
+    reactor = getattr(port, "reactor", None)
+    if not isinstance(logger, Logger) or not IReactorTime.providedBy(reactor):
+        return
+    if isinstance(logger.observer, AcceptLog):
+        return
+    accept_log = AcceptLog(logger.observer, reactor)
+    port._logger = Logger(  # type: ignore[attr-defined]
+        namespace=logger.namespace, source=port, observer=accept_log
+    )
+    if IReactorCore.providedBy(reactor):
+        reactor.addSystemEventTrigger("before", "shutdown", accept_log.close)
+
+
 def tune_listener(port: object, limits: TelnetLimits | None = None) -> object:
     """Set the connections' socket options on C{port}'s listening socket.
 
@@ -454,8 +514,9 @@ def tune_listener(port: object, limits: TelnetLimits | None = None) -> object:
     system calls per connection; which ones this system copies is checked
     on the first connection, and the others are set on each one.  A port
     bound to one address also saves asking each connection for its local
-    address.
+    address.  The port's accept loop logs within L{AcceptLog}'s limits.
     """
+    quiet_accept_loop(port)
     sock = getattr(port, "socket", None)
     if isinstance(sock, socket.socket):
         limits = limits or TelnetLimits()
