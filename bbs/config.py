@@ -7,6 +7,7 @@ error with a clear message before anything listens.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -20,6 +21,7 @@ from bbs.durations import format_duration, parse_duration
 from bbs.guard.addresses import parse_network
 from bbs.guard.traps import RulesError, TrapRules
 from bbs.shell.fs import ARCHES
+from bbs.twistd_log import log_path
 
 # A backlog of 511 (Twisted's default is 50) so that a burst of bots does not
 # overflow the accept queue and make people's connections wait for a retry.
@@ -53,6 +55,11 @@ class Config:
     ipv6_ban_prefix: int = 128
     ipv6_limit_prefix: int = 64
     dead_peer_timeout: float = 300.0
+    # twistd's own log: the file it would write (None: stdout, syslog, a
+    # --logger), rotated at log_size bytes, log_keep old files kept.
+    log_file: Path | None = None
+    log_size: int = 1_000_000
+    log_keep: int = 10
     shell_arch: str = "armv7l"
     shell_host: str = "router"
 
@@ -90,6 +97,21 @@ def _within(name: str, value: float, low: float, high: float) -> float:
     return value
 
 
+_SIZE = re.compile(r"(\d{1,10})([KMG]?)B?", re.IGNORECASE)
+_UNITS = {"": 1, "K": 1000, "M": 1000**2, "G": 1000**3}
+
+
+def _size(name: str, text: str, low: int, high: int) -> int:
+    """Bytes for a size like C{512K}, C{1M}, C{1G} or C{250000}."""
+    match = _SIZE.fullmatch(text.strip())
+    if match is None:
+        raise usage.UsageError(f"--{name} {text!r}: not a size (like 512K, 1M or 1G)")
+    value = int(match.group(1)) * _UNITS[match.group(2).upper()]
+    if not low <= value <= high:
+        raise usage.UsageError(f"--{name} {text}: must be from {low:,} to {high:,} bytes")
+    return value
+
+
 class Options(usage.Options):
     synopsis = "[options]"
     longdesc = "A multiuser telnet chat/BBS server that doubles as a bot honeypot."
@@ -117,6 +139,9 @@ class Options(usage.Options):
         ["ipv6-limit-prefix", None, "64",
          "Count IPv6 clients by this prefix for per-address connection limits (128: each address)."],
         ["shell-arch", None, "armv7l", "Processor the fake shell claims to have."],
+        ["logfile-size", None, "1M",
+         "Rotate twistd's log file (--logfile, twistd.log) at this size (10K-1G)."],
+        ["logfile-keep", None, "10", "Old twistd log files kept (1-1000)."],
     ]
 
     def __init__(self) -> None:
@@ -169,6 +194,9 @@ class Options(usage.Options):
             ipv6_ban_prefix=_number(int, 16, 128)("ipv6-ban-prefix", self["ipv6-ban-prefix"]),
             ipv6_limit_prefix=_number(int, 16, 128)("ipv6-limit-prefix", self["ipv6-limit-prefix"]),
             shell_arch=self._arch(),
+            log_file=log_path(getattr(self, "parent", None) or {}),
+            log_size=_size("logfile-size", self["logfile-size"], 10_000, 1_000_000_000),
+            log_keep=_number(int, 1, 1000)("logfile-keep", self["logfile-keep"]),
         )
 
     def _data(self) -> Path:

@@ -21,10 +21,11 @@ from twisted.internet import defer, endpoints
 from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import LoopingCall
-from twisted.logger import Logger
+from twisted.logger import ILogObserver, Logger
+from twisted.python.components import Componentized
 from zope.interface import implementer
 
-from bbs import commands
+from bbs import commands, twistd_log
 from bbs.config import Config, Options
 from bbs.context import Policy, Sighting
 from bbs.durations import format_duration
@@ -100,6 +101,16 @@ class InOrder(MultiService):
     closed before the goodbyes, the goodbyes before the last history flush,
     and that flush before the store and the worker pool go away.
     """
+
+    log_observer: ILogObserver | None = None
+
+    def setServiceParent(self, parent: Any) -> None:
+        """Joining twistd's application, hand it our log observer, if any:
+        twistd logs through an application's own before making one."""
+        if self.log_observer is not None and isinstance(parent, Componentized) \
+                and parent.getComponent(ILogObserver) is None:
+            parent.setComponent(ILogObserver, self.log_observer)
+        super().setServiceParent(parent)
 
     @defer.inlineCallbacks
     def stopService(self):
@@ -361,6 +372,10 @@ def makeService(options: Options) -> MultiService:
     reactor.callWhenRunning(_tune_gc)
     config: Config = options.config
     top = InOrder()
+    if config.log_file is not None:
+        top.log_observer = twistd_log.observer(
+            twistd_log.bounded_log(config.log_file, config.log_size, config.log_keep)
+        )
     pool = WorkerPool(reactor, config.workers)
     pool.setServiceParent(top)
     store = SQLiteStore(config.data / DATABASE_NAME)
