@@ -7,6 +7,7 @@ error with a clear message before anything listens.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -16,10 +17,11 @@ import attrs
 from twisted.internet import endpoints
 from twisted.python import usage
 
-from bbs.durations import DEFAULT_BAN, parse_duration
+from bbs.durations import DEFAULT_BAN, format_duration, parse_duration
 from bbs.guard.addresses import parse_network
 from bbs.guard.traps import RulesError, TrapRules
 from bbs.shell.fs import ARCHES
+from bbs.twistd_log import log_path
 
 # A backlog of 511 (Twisted's default is 50) so that a burst of bots does not
 # overflow the accept queue and make people's connections wait for a retry.
@@ -52,6 +54,13 @@ class Config:
     max_rooms: int = 500
     ban_duration: float | None = parse_duration(DEFAULT_BAN)
     ipv6_ban_prefix: int = 128
+    ipv6_limit_prefix: int = 64
+    dead_peer_timeout: float = 300.0
+    # twistd's own log: the file it would write (None: stdout, syslog, a
+    # --logger), rotated at log_size bytes, log_keep old files kept.
+    log_file: Path | None = None
+    log_size: int = 1_000_000
+    log_keep: int = 10
     shell_arch: str = "armv7l"
     shell_host: str = "router"
 
@@ -79,6 +88,31 @@ def _duration(name: str, text: str, *, permanent: bool = False) -> float | None:
     return value
 
 
+def _within(name: str, value: float, low: float, high: float) -> float:
+    """C{value} of option C{name} (a duration) if from C{low} to C{high} seconds."""
+    if not low <= value <= high:
+        raise usage.UsageError(
+            f"--{name} {format_duration(value)}: must be from "
+            f"{format_duration(low)} to {format_duration(high)}"
+        )
+    return value
+
+
+_SIZE = re.compile(r"(\d{1,10})([KMG]?)B?", re.IGNORECASE)
+_UNITS = {"": 1, "K": 1000, "M": 1000**2, "G": 1000**3}
+
+
+def _size(name: str, text: str, low: int, high: int) -> int:
+    """Bytes for a size like C{512K}, C{1M}, C{1G} or C{250000}."""
+    match = _SIZE.fullmatch(text.strip())
+    if match is None:
+        raise usage.UsageError(f"--{name} {text!r}: not a size (like 512K, 1M or 1G)")
+    value = int(match.group(1)) * _UNITS[match.group(2).upper()]
+    if not low <= value <= high:
+        raise usage.UsageError(f"--{name} {text}: must be from {low:,} to {high:,} bytes")
+    return value
+
+
 class Options(usage.Options):
     synopsis = "[options]"
     longdesc = "A multiuser telnet chat/BBS server that doubles as a bot honeypot."
@@ -97,12 +131,19 @@ class Options(usage.Options):
         ["connect-rate", None, "10", "New connections per address per 10 seconds."],
         ["login-timeout", None, "60s", "Close a connection that has not logged in by then."],
         ["idle-timeout", None, "1h", "Disconnect a user idle this long (warned first)."],
+        ["dead-peer-timeout", None, "5m",
+         "Drop a connection whose peer acknowledges nothing for this long (1s-1h)."],
         ["flood-rate", None, "5", "Lines per second a user may keep up."],
         ["flood-burst", None, "10", "Lines a user may send at once."],
         ["max-rooms", None, "500", "Rooms open at once; joining a new one past that is refused."],
         ["ban-duration", None, DEFAULT_BAN, "Default length of /ban (or perm)."],
         ["ipv6-ban-prefix", None, "128", "Widen IPv6 address bans to this prefix (e.g. 64)."],
+        ["ipv6-limit-prefix", None, "64",
+         "Count IPv6 clients by this prefix for per-address connection limits (128: each address)."],
         ["shell-arch", None, "armv7l", "Processor the fake shell claims to have."],
+        ["logfile-size", None, "1M",
+         "Rotate twistd's log file (--logfile, twistd.log) at this size (10K-1G)."],
+        ["logfile-keep", None, "10", "Old twistd log files kept (1-1000)."],
     ]
 
     def __init__(self) -> None:
@@ -145,12 +186,20 @@ class Options(usage.Options):
             connect_rate=_number(int, 1, 1_000_000)("connect-rate", self["connect-rate"]),
             login_timeout=_duration("login-timeout", self["login-timeout"]),
             idle_timeout=_duration("idle-timeout", self["idle-timeout"]),
+            dead_peer_timeout=_within(
+                "dead-peer-timeout", _duration("dead-peer-timeout", self["dead-peer-timeout"]),
+                1.0, 3600.0,
+            ),
             flood_rate=_number(float, 0.1, 1000)("flood-rate", self["flood-rate"]),
             flood_burst=_number(int, 1, 10_000)("flood-burst", self["flood-burst"]),
             max_rooms=_number(int, 1, 100_000)("max-rooms", self["max-rooms"]),
             ban_duration=_duration("ban-duration", self["ban-duration"], permanent=True),
             ipv6_ban_prefix=_number(int, 16, 128)("ipv6-ban-prefix", self["ipv6-ban-prefix"]),
+            ipv6_limit_prefix=_number(int, 16, 128)("ipv6-limit-prefix", self["ipv6-limit-prefix"]),
             shell_arch=self._arch(),
+            log_file=log_path(getattr(self, "parent", None) or {}),
+            log_size=_size("logfile-size", self["logfile-size"], 10_000, 1_000_000_000),
+            log_keep=_number(int, 1, 1000)("logfile-keep", self["logfile-keep"]),
         )
 
     def _data(self) -> Path:

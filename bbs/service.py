@@ -21,10 +21,11 @@ from twisted.internet import defer, endpoints
 from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import LoopingCall
-from twisted.logger import Logger
+from twisted.logger import ILogObserver, Logger
+from twisted.python.components import Componentized
 from zope.interface import implementer
 
-from bbs import commands
+from bbs import commands, twistd_log
 from bbs.config import Config, Options
 from bbs.context import Policy, Sighting
 from bbs.durations import format_duration
@@ -38,7 +39,7 @@ from bbs.hub import LOBBY, Hub, Lines, Message
 from bbs.pool import WorkerPool
 from bbs.session import Session
 from bbs.store import DATABASE_NAME, BanRecord, IStore, SQLiteStore
-from bbs.telnet.protocol import TelnetConnection, at_turn_end, tune_listener
+from bbs.telnet.protocol import TelnetConnection, TelnetLimits, at_turn_end, tune_listener
 from bbs.terminal.render import Span
 from bbs.text import fold
 
@@ -72,12 +73,14 @@ class Refusal(Protocol):
 class TelnetFactory(Factory):
     def __init__(self, bbs: "BBS") -> None:
         self.bbs = bbs
+        self.limits = TelnetLimits(dead_peer=bbs.config.dead_peer_timeout)
 
     def buildProtocol(self, addr: Any) -> Protocol:
         refusal = self.bbs.admit(getattr(addr, "host", ""))
         if refusal is not None:
             return Refusal(refusal)
-        return TelnetConnection(Session(self.bbs), clock=self.bbs.clock, coalesce=True)
+        return TelnetConnection(Session(self.bbs), clock=self.bbs.clock, coalesce=True,
+                                limits=self.limits)
 
 
 @implementer(IStreamServerEndpoint)
@@ -85,11 +88,12 @@ class _Tuned:
     """An endpoint that gives its listening socket the options every telnet
     connection wants, to be handed down to each (L{tune_listener})."""
 
-    def __init__(self, endpoint: IStreamServerEndpoint) -> None:
+    def __init__(self, endpoint: IStreamServerEndpoint, limits: TelnetLimits) -> None:
         self._endpoint = endpoint
+        self._limits = limits
 
     def listen(self, factory: Factory) -> defer.Deferred:
-        return self._endpoint.listen(factory).addCallback(tune_listener)
+        return self._endpoint.listen(factory).addCallback(tune_listener, self._limits)
 
 
 class InOrder(MultiService):
@@ -100,6 +104,16 @@ class InOrder(MultiService):
     that flush before the worker pool has done its last job, and that job
     before the store closes.
     """
+
+    log_observer: ILogObserver | None = None
+
+    def setServiceParent(self, parent: Any) -> None:
+        """Joining twistd's application, hand it our log observer, if any:
+        twistd logs through an application's own before making one."""
+        if self.log_observer is not None and isinstance(parent, Componentized) \
+                and parent.getComponent(ILogObserver) is None:
+            parent.setComponent(ILogObserver, self.log_observer)
+        super().setServiceParent(parent)
 
     @defer.inlineCallbacks
     def stopService(self):
@@ -158,6 +172,7 @@ class BBS(Service):
         self.limiter = ConnectionLimiter(
             clock, per_address=config.per_address, total=config.max_connections,
             rate=config.connect_rate, trusted=self.trusted,
+            ipv6_prefix=config.ipv6_limit_prefix,
         )
         self.throttle = LoginThrottle(clock)
         self.traps = TrapRules.load(config.traps)
@@ -413,6 +428,10 @@ def service_tree(reactor: Any, config: Config) -> InOrder:
     bot's ban), written on its way out at a shutdown, are saved.
     """
     top = InOrder()
+    if config.log_file is not None:
+        top.log_observer = twistd_log.observer(
+            twistd_log.bounded_log(config.log_file, config.log_size, config.log_keep)
+        )
     store = SQLiteStore(config.data / DATABASE_NAME)
     StoreService(store).setServiceParent(top)
     pool = WorkerPool(reactor, config.workers)
@@ -425,7 +444,7 @@ def service_tree(reactor: Any, config: Config) -> InOrder:
     bbs.setServiceParent(top)
     factory = bbs.factory()
     for port in config.ports:
-        endpoint = _Tuned(endpoints.serverFromString(reactor, port))
+        endpoint = _Tuned(endpoints.serverFromString(reactor, port), factory.limits)
         listener = StreamServerEndpointService(endpoint, factory)
         listener._raiseSynchronously = True
         listener.setServiceParent(top)

@@ -9,10 +9,11 @@ forgets idle entries, so a botnet cannot grow them without limit.
 from __future__ import annotations
 
 import enum
+import ipaddress
 from collections import OrderedDict, deque
 
 from bbs.guard import Clock
-from bbs.guard.addresses import IPAddress, NetworkSet, normalize_ip
+from bbs.guard.addresses import IPAddress, IPNetwork, NetworkSet, normalize_ip
 from bbs.text import fold
 
 _MAX_TRACKED = 100_000
@@ -128,6 +129,24 @@ class MessageLimiter:
         return Verdict.DROP
 
 
+Source = IPAddress | IPNetwork  # what connection limits count: an address or a network
+
+
+def source_of(address: IPAddress, ipv6_prefix: int) -> Source:
+    """C{address} as connection limits count it: an IPv4 address alone, an
+    IPv6 address as its C{ipv6_prefix} network (itself at 128)."""
+    if address.version == 4 or ipv6_prefix >= 128:
+        return address
+    return ipaddress.IPv6Network((address, ipv6_prefix), strict=False)
+
+
+def _yours(source: Source) -> str:
+    """How a refusal names where the connections come from."""
+    if isinstance(source, ipaddress.IPv6Network):
+        return f"your network ({source})"
+    return "your address"
+
+
 class ConnectionLimiter:
     """Who may open one more connection.
 
@@ -138,6 +157,11 @@ class ConnectionLimiter:
     hammering keeps an address out until it pauses.  Addresses in C{trusted}
     are exempt from the per-address and rate limits, not from the total,
     which protects the server itself.
+
+    An IPv6 "address" here is its C{ipv6_prefix} network (the /64 by
+    default): one subscriber or one rented server holds a whole /64, and
+    could otherwise come from as many addresses as it likes, each with its
+    own allowance.
     """
 
     def __init__(
@@ -148,26 +172,35 @@ class ConnectionLimiter:
         rate: int = 10,
         rate_window: float = 10.0,
         trusted: NetworkSet = NetworkSet(),
+        ipv6_prefix: int = 64,
     ) -> None:
         if per_address < 1 or total < 1 or rate < 1 or rate_window <= 0:
             raise ValueError("connection limits must be positive")
+        if not 0 <= ipv6_prefix <= 128:
+            raise ValueError(f"IPv6 prefix must be 0 to 128, not {ipv6_prefix}")
         self._clock = clock
+        self.ipv6_prefix = ipv6_prefix
         self.per_address = per_address
         self.total = total
         self.rate = rate
         self.rate_window = rate_window
         self.trusted = trusted
-        self._open: dict[IPAddress, int] = {}
+        self._open: dict[Source, int] = {}
         self._count = 0
-        # address -> times of its last `rate` attempts, least recent first
-        self._attempts: OrderedDict[IPAddress, deque[float]] = OrderedDict()
+        # source -> times of its last `rate` attempts, least recent first
+        self._attempts: OrderedDict[Source, deque[float]] = OrderedDict()
 
     @property
     def connections(self) -> int:
         """How many admitted connections are open."""
         return self._count
 
-    def _too_fast(self, address: IPAddress, now: float) -> bool:
+    def source(self, address: str | IPAddress) -> Source:
+        """What the limits count C{address} as: itself, or for IPv6 its
+        C{ipv6_prefix} network."""
+        return source_of(normalize_ip(address), self.ipv6_prefix)
+
+    def _too_fast(self, address: Source, now: float) -> bool:
         while self._attempts:
             times = next(iter(self._attempts.values()))
             if now - times[-1] < self.rate_window:
@@ -188,19 +221,19 @@ class ConnectionLimiter:
             the one line to send before closing it.
         """
         trusted = address in self.trusted  # before parsing: the set remembers strings
-        address = normalize_ip(address)
-        too_fast = not trusted and self._too_fast(address, self._clock.seconds())
+        source = self.source(address)
+        too_fast = not trusted and self._too_fast(source, self._clock.seconds())
         if self._count >= self.total:
             return "The server is full; please try again later."
         if not trusted:
-            if self._open.get(address, 0) >= self.per_address:
+            if self._open.get(source, 0) >= self.per_address:
                 return (
-                    "Too many connections from your address; "
+                    f"Too many connections from {_yours(source)}; "
                     "close one and try again."
                 )
             if too_fast:
                 return "You are connecting too fast; wait a few seconds and try again."
-        self._open[address] = self._open.get(address, 0) + 1
+        self._open[source] = self._open.get(source, 0) + 1
         self._count += 1
         return None
 
@@ -210,14 +243,14 @@ class ConnectionLimiter:
         Releasing an address with no admitted connection does nothing, so a
         double release cannot push the counts below zero.
         """
-        address = normalize_ip(address)
-        count = self._open.get(address, 0)
+        source = self.source(address)
+        count = self._open.get(source, 0)
         if count == 0:
             return
         if count == 1:
-            del self._open[address]
+            del self._open[source]
         else:
-            self._open[address] = count - 1
+            self._open[source] = count - 1
         self._count -= 1
 
 

@@ -14,6 +14,7 @@ for their client to make up its mind.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -25,9 +26,15 @@ from weakref import WeakKeyDictionary
 
 import attrs
 from twisted.internet.abstract import FileDescriptor
-from twisted.internet.interfaces import IAddress, IDelayedCall, IPushProducer, IReactorTime
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IPushProducer,
+    IReactorCore,
+    IReactorTime,
+)
 from twisted.internet.protocol import Protocol, connectionDone
-from twisted.logger import Logger
+from twisted.logger import ILogObserver, Logger, LogEvent
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -58,17 +65,27 @@ WIDTH_RANGE = (20, 500)
 HEIGHT_RANGE = (5, 500)
 NEGOTIATION_TIMEOUT = 2.0  # seconds before a silent client is reported
 CLOSE_TIMEOUT = 10.0  # seconds a closing client gets to read its last line
+KEEPALIVE_PROBES = 5  # unanswered TCP keepalive probes before a silent peer is dead
 # Log lines this layer writes about one address (protocol errors, foreign
 # protocols, non-readers), per LOG_PER seconds; the rest are counted and
 # summed up in one line when the window ends.
 LOG_RATE = 10
 LOG_PER = 60.0
+# Lines of each kind a listening port's accept loop logs per LOG_PER seconds
+# (EMFILE: "Could not accept new connection", a line per socket closed to
+# recover); the rest are counted and summed up like the above.
+ACCEPT_LOG_RATE = 1
 
 # Parser states.
 _DATA, _COMMAND, _OPTION, _SUB, _SUB_IAC = range(5)
 _ANSWERS = re.compile(rb"(?:\xff[\xfb-\xfe][\x00-\xff])+")  # IAC WILL/WONT/DO/DONT option, repeated
 _SPECIAL = re.compile(b"[\x00\r\xff]")
-_UNPRINTABLE = bytes(range(32)) + bytes(range(127, 256))
+# A terminal type is a name from a short alphabet (RFC 1091, terminfo):
+# "xterm-256color", "VT100", "DEC-VT220", "screen.xterm", "vt100+fnkeys",
+# "ansi_bbs".  Everything else a client sends there is dropped, so that what
+# reaches the event log, the colour choice or a sysop's screen is a name.
+_TTYPE_KEPT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._+-")
+_NOT_TTYPE = bytes(b for b in range(256) if b not in _TTYPE_KEPT)
 
 # What other protocols open with.  Their clients speak first and never send
 # IAC, so the first application bytes of a connection tell them apart.
@@ -271,6 +288,12 @@ class TelnetLimits:
         (Linux doubles it).  Left to itself the kernel grows them to
         megabytes, which a client that never reads -- or whose reading we
         paused -- would fill; chat needs a few kilobytes a second.
+    @ivar dead_peer: Seconds before the kernel drops a connection whose
+        peer acknowledges nothing, not what we sent nor keepalive probes:
+        a client whose network vanished.  Linux alone takes about 15
+        minutes of retransmissions, and a silent connection is never
+        probed.  (A client that stops reading with our output waiting is
+        dropped after this time too.)
     """
 
     subnegotiation: int = 4096
@@ -284,6 +307,7 @@ class TelnetLimits:
     ayt_rate: float = 1.0
     ayt_burst: int = 3
     socket_buffer: int = 64 * 1024
+    dead_peer: float = 300.0
 
 
 class InputMeter:
@@ -325,7 +349,7 @@ class TelnetApplication(typing.Protocol):
         """The client's window size changed (NAWS), already clamped."""
 
     def telnet_ttype(self, name: str) -> None:
-        """The client's first terminal type answer, printable ASCII."""
+        """The client's first terminal type answer: letters, digits and C{/._+-} only."""
 
     def telnet_echo(self, server_echoes: bool) -> None:
         """The client accepted (C{True}) or refused/ended our ECHO."""
@@ -382,81 +406,166 @@ def _log_suppressed(ip: str, count: int) -> None:
     )
 
 
-def _wanted(size: int) -> tuple[tuple[int, int, int], ...]:
-    """The socket options every connection gets: no Nagle delay (a chat line
-    should leave at once) and bounded kernel buffers of C{size} bytes."""
-    return (
-        (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),
-        (socket.SOL_SOCKET, socket.SO_SNDBUF, size),
-        (socket.SOL_SOCKET, socket.SO_RCVBUF, size),
+_Option = tuple[int, int, int]  # (level, option, value) for setsockopt
+
+
+@functools.cache
+def _wanted(limits: TelnetLimits) -> tuple[_Option, ...]:
+    """The socket options every connection gets.
+
+    No Nagle delay (a chat line should leave at once), bounded kernel buffers
+    (L{TelnetLimits.socket_buffer}), and a dead peer dropped within
+    L{TelnetLimits.dead_peer}: what we send (a line, the keepalive NOP) may
+    go unacknowledged that long (C{TCP_USER_TIMEOUT}), and a silent
+    connection is probed from half that time on, five probes in the other
+    half (keepalive).  Options this system lacks are left out.
+    """
+    dead = limits.dead_peer
+    size = limits.socket_buffer
+    tcp = socket.IPPROTO_TCP
+    wanted = [
+        (tcp, "TCP_NODELAY", 1),
+        (socket.SOL_SOCKET, "SO_SNDBUF", size),
+        (socket.SOL_SOCKET, "SO_RCVBUF", size),
+        (socket.SOL_SOCKET, "SO_KEEPALIVE", 1),
+        (tcp, "TCP_KEEPIDLE", max(1, int(dead / 2))),
+        (tcp, "TCP_KEEPINTVL", max(1, int(dead / 2 / KEEPALIVE_PROBES))),
+        (tcp, "TCP_KEEPCNT", KEEPALIVE_PROBES),
+        (tcp, "TCP_USER_TIMEOUT", int(dead * 1000)),
+    ]
+    return tuple(
+        (level, getattr(socket, name), value)
+        for level, name, value in wanted
+        if hasattr(socket, name)
     )
 
 
 class _Listening:
     """What the telnet layer knows of a listening port (L{tune_listener})."""
 
-    __slots__ = ("inheriting", "host", "buffer")
+    __slots__ = ("missing", "host", "limits")
 
-    def __init__(self, host: tuple[str, int] | None, buffer: int) -> None:
-        # Whether accepted sockets come with our options: None until the
-        # first one is looked at.
-        self.inheriting: bool | None = None
+    def __init__(self, host: tuple[str, int] | None, limits: TelnetLimits) -> None:
+        # Of the options it was given, those accepted sockets do not come
+        # with (none, on Linux): None until the first one is looked at.
+        self.missing: tuple[_Option, ...] | None = None
         # The local address of every connection, if bound to one address.
         self.host = host
-        self.buffer = buffer  # the socket buffer size it was given
+        self.limits = limits  # what its options were made for
 
 
 _LISTENING: WeakKeyDictionary[object, _Listening] = WeakKeyDictionary()
 
 
+@implementer(ILogObserver)
+class AcceptLog:
+    """A listening port's accept-loop log, at most L{ACCEPT_LOG_RATE} lines
+    of each kind a minute.
+
+    Out of file descriptors, Twisted's accept loop logs a line per refused
+    accept, at every turn of the reactor while the port stays readable:
+    thousands of lines a second, which fill the disk and hide everything
+    else.  One line of each kind says what happened; the rest are counted
+    and summed up in one line when the minute ends (or at shutdown).
+    """
+
+    def __init__(self, observer: ILogObserver, clock: IReactorTime) -> None:
+        self._observer = observer
+        self._limit = RateLimit(clock, ACCEPT_LOG_RATE, LOG_PER, self._suppressed)
+
+    def __call__(self, event: LogEvent) -> None:
+        if self._limit.allow(str(event.get("log_format"))):
+            self._observer(event)
+
+    def close(self) -> None:
+        """Sum up what is counted so far."""
+        self._limit.close()
+
+    @staticmethod
+    def _suppressed(kind: str, count: int) -> None:
+        log.info(
+            "{count} more accept-loop log lines like {kind!r} were not written "
+            "(limit {rate} per {per:g} s)",
+            count=count, kind=kind, rate=ACCEPT_LOG_RATE, per=LOG_PER,
+        )
+
+
+def quiet_accept_loop(port: object) -> None:
+    """Send the log of C{port}'s accept loop (a Twisted TCP port's
+    C{_logger}) through an L{AcceptLog}; other ports are left alone."""
+    logger = getattr(port, "_logger", None)
+    reactor = getattr(port, "reactor", None)
+    if not isinstance(logger, Logger) or not IReactorTime.providedBy(reactor):
+        return
+    if isinstance(logger.observer, AcceptLog):
+        return
+    accept_log = AcceptLog(logger.observer, reactor)
+    port._logger = Logger(  # type: ignore[attr-defined]
+        namespace=logger.namespace, source=port, observer=accept_log
+    )
+    if IReactorCore.providedBy(reactor):
+        reactor.addSystemEventTrigger("before", "shutdown", accept_log.close)
+
+
 def tune_listener(port: object, limits: TelnetLimits | None = None) -> object:
     """Set the connections' socket options on C{port}'s listening socket.
 
-    Linux copies them to every socket it accepts, which saves three system
-    calls per connection; whether this system does is checked on the first
-    connection, and the options are set on each one if not.  A port bound
-    to one address also saves asking each connection for its local address.
+    Linux copies them all to every socket it accepts, which saves eight
+    system calls per connection; which ones this system copies is checked
+    on the first connection, and the others are set on each one.  A port
+    bound to one address also saves asking each connection for its local
+    address.  The port's accept loop logs within L{AcceptLog}'s limits.
     """
+    quiet_accept_loop(port)
     sock = getattr(port, "socket", None)
     if isinstance(sock, socket.socket):
-        buffer = (limits or TelnetLimits()).socket_buffer
+        limits = limits or TelnetLimits()
         try:
-            for level, option, value in _wanted(buffer):
+            for level, option, value in _wanted(limits):
                 sock.setsockopt(level, option, value)
             host = _address(port.getHost())  # type: ignore[attr-defined]
         except OSError:
             return port
         wildcard = not host[0] or ipaddress.ip_address(host[0]).is_unspecified
-        _LISTENING[port] = _Listening(None if wildcard else host, buffer)
+        _LISTENING[port] = _Listening(None if wildcard else host, limits)
     return port
 
 
-def _tune(transport: object, listening: _Listening | None, size: int) -> None:
-    """Give the connection's socket our options, unless it came with them."""
-    if listening is not None and listening.buffer != size:
-        listening = None  # the connection wants other buffers than its port has
-    if listening is not None and listening.inheriting:
-        return
+def _tune(transport: object, listening: _Listening | None, limits: TelnetLimits) -> None:
+    """Give the connection's socket our options, those it did not come with."""
+    if listening is not None and listening.limits is not limits \
+            and _wanted(listening.limits) != _wanted(limits):
+        listening = None  # the connection wants other options than its port has
+    if listening is not None and listening.missing == ():
+        return  # the usual case: one identity check and one comparison per connection
     sock = _socket_of(transport)
     if sock is None:
         return
-    wanted = _wanted(size)
-    if listening is not None and listening.inheriting is None:
-        port_socket = transport.server.socket  # type: ignore[attr-defined]
-        try:
-            listening.inheriting = all(
-                sock.getsockopt(level, option) == port_socket.getsockopt(level, option)
-                for level, option, _ in wanted
-            )
-        except OSError:
-            listening.inheriting = False
-        if listening.inheriting:
-            return
+    wanted = _wanted(limits)
+    if listening is not None:
+        if listening.missing is None:
+            port_socket = transport.server.socket  # type: ignore[attr-defined]
+            listening.missing = _not_inherited(sock, port_socket, wanted)
+        wanted = listening.missing
     for level, option, value in wanted:
         try:
             sock.setsockopt(level, option, value)
         except OSError:
             pass
+
+
+def _not_inherited(sock: socket.socket, port_socket: socket.socket,
+                   wanted: tuple[_Option, ...]) -> tuple[_Option, ...]:
+    """The options of C{wanted} that C{sock} did not get from C{port_socket}."""
+    missing = []
+    for level, option, value in wanted:
+        try:
+            if sock.getsockopt(level, option) == port_socket.getsockopt(level, option):
+                continue
+        except OSError:
+            pass
+        missing.append((level, option, value))
+    return tuple(missing)
 
 
 def _socket_of(transport: object) -> socket.socket | None:
@@ -606,7 +715,7 @@ class TelnetConnection(_Output, Protocol):
         transport = self.transport
         port = getattr(transport, "server", None)
         listening = _LISTENING.get(port) if port is not None else None
-        _tune(transport, listening, self.limits.socket_buffer)
+        _tune(transport, listening, self.limits)
         self._socket = _direct_socket(transport)
         self.peer = _address(transport.getPeer())
         host = listening.host if listening is not None else None
@@ -1106,10 +1215,16 @@ class TelnetConnection(_Output, Protocol):
     def _terminal_type(self, raw: bytes) -> None:
         if self.terminal_type is not None:
             return
-        name = raw.translate(None, _UNPRINTABLE)[: self.limits.ttype_max].decode("ascii")
+        name = terminal_type_name(raw, self.limits.ttype_max)
         if name:
             self.terminal_type = name
             self._notify(self.app.telnet_ttype, name)
+
+
+def terminal_type_name(raw: bytes, limit: int) -> str:
+    """What of a TTYPE answer is kept: the characters a terminal name is made
+    of (see L{_TTYPE_KEPT}), at most C{limit} of them; C{""} if none."""
+    return raw.translate(None, _NOT_TTYPE)[:limit].decode("ascii")
 
 
 def _option(us: bool, enable: bool, option: int) -> bytes:

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,9 +25,10 @@ DEADLINE = 10.0
 class Server:
     """A twistd process listening on a free loopback port."""
 
-    def __init__(self, workdir: Path, *args: str) -> None:
+    def __init__(self, workdir: Path, *args: str, wrap: Sequence[str] = ()) -> None:
         self.workdir = workdir
         self.args = args
+        self.wrap = tuple(wrap)  # a command that runs twistd: nsenter, prlimit
         self.data = workdir / "hfnjbbs-data"
         self.port = 0
         self.proc: subprocess.Popen | None = None
@@ -37,7 +38,7 @@ class Server:
     def start(self) -> "Server":
         env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
         cmd = [
-            sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
+            *self.wrap, sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
             "-n", "--pidfile=", "hfnjbbs",
             "--port", "tcp:0:interface=127.0.0.1", "--data", str(self.data), *self.args,
         ]
@@ -150,9 +151,11 @@ def read_until_closed(sock: socket.socket, take: Callable[[bytes], None],
 class Client:
     """A raw-socket telnet client; with C{answer=False} it never negotiates (like a bot)."""
 
-    def __init__(self, port: int, *, answer: bool, source: str) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE,
-                                             source_address=(source, 0))
+    def __init__(self, port: int, *, answer: bool, source: str,
+                 sock: socket.socket | None = None) -> None:
+        # A socket connected elsewhere (IPv6, another namespace) may be given.
+        self.sock = sock or socket.create_connection(("127.0.0.1", port), timeout=DEADLINE,
+                                                     source_address=(source, 0))
         self.answer = answer
         self.raw = b""
         self.text = b""

@@ -14,6 +14,7 @@ from bbs.guard.limits import (
     MessageLimiter,
     TokenBucket,
     Verdict,
+    source_of,
 )
 
 
@@ -232,6 +233,56 @@ class TestConnectionLimiter:
     def test_bad_address(self) -> None:
         with pytest.raises(ValueError, match="not an IP address"):
             ConnectionLimiter(Clock()).admit("nonsense")
+
+    def test_ipv6_addresses_of_one_64_share_one_allowance(self) -> None:
+        limiter = ConnectionLimiter(Clock(), per_address=5, rate=1000)
+        admitted = [limiter.admit(f"2001:db8::{n:x}") for n in range(1, 51)]
+        assert admitted[:5] == [None] * 5
+        assert all(r is not None for r in admitted[5:])
+        assert "Too many connections from your network (2001:db8::/64)" in admitted[5]
+        # The next /64 is someone else.
+        assert limiter.admit("2001:db8:0:1::1") is None
+        # Released from any address of the /64, a connection frees its place.
+        limiter.release("2001:db8::ffff:1")
+        assert limiter.admit("2001:db8::abcd") is None
+        assert limiter.connections == 6
+
+    def test_ipv6_connection_rate_counts_the_whole_64(self) -> None:
+        limiter = ConnectionLimiter(Clock(), rate=3, rate_window=10.0)
+        for n in range(3):
+            assert limiter.admit(f"2001:db8::{n + 1}") is None
+            limiter.release(f"2001:db8::{n + 1}")
+        refusal = limiter.admit("2001:db8::99")
+        assert refusal is not None and "too fast" in refusal
+        assert limiter.admit("2001:db8:1::1") is None
+
+    @pytest.mark.parametrize("prefix, neighbour, next_64", [
+        (128, None, None), (112, "refused", None), (48, "refused", "refused"),
+    ])
+    def test_the_ipv6_prefix_is_configurable(self, prefix, neighbour, next_64) -> None:
+        limiter = ConnectionLimiter(Clock(), per_address=1, ipv6_prefix=prefix)
+        assert limiter.admit("2001:db8::1") is None
+        assert ("refused" if limiter.admit("2001:db8::2") else None) == neighbour
+        assert ("refused" if limiter.admit("2001:db8:0:1::1") else None) == next_64
+
+    def test_ipv4_is_counted_per_address_whatever_the_ipv6_prefix(self) -> None:
+        limiter = ConnectionLimiter(Clock(), per_address=1, ipv6_prefix=16)
+        assert limiter.admit("192.0.2.1") is None
+        assert limiter.admit("192.0.2.2") is None
+        assert limiter.admit("::ffff:192.0.2.3") is None
+        refusal = limiter.admit("192.0.2.1")
+        assert refusal == "Too many connections from your address; close one and try again."
+
+    def test_a_bad_ipv6_prefix_is_refused(self) -> None:
+        with pytest.raises(ValueError, match="IPv6 prefix"):
+            ConnectionLimiter(Clock(), ipv6_prefix=129)
+
+    def test_source_of(self) -> None:
+        v6 = ipaddress.IPv6Address("2001:db8::1:2:3:4")
+        assert source_of(v6, 64) == ipaddress.IPv6Network("2001:db8::/64")
+        assert source_of(v6, 128) == v6
+        v4 = ipaddress.IPv4Address("192.0.2.1")
+        assert source_of(v4, 64) == v4
 
 
 class TestLoginThrottle:

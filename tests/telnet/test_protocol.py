@@ -13,7 +13,12 @@ from twisted.internet.testing import StringTransport, StringTransportWithDisconn
 from zope.interface.verify import verifyObject
 
 from bbs.telnet import protocol as protocol_module
-from bbs.telnet.protocol import TelnetConnection, TelnetLimits, tune_listener
+from bbs.telnet.protocol import (
+    TelnetConnection,
+    TelnetLimits,
+    terminal_type_name,
+    tune_listener,
+)
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
 ECHO, SGA, BINARY, TTYPE, NAWS, LINEMODE = 1, 3, 0, 24, 31, 34
@@ -149,6 +154,9 @@ def _connect_over(port: _Port, accepted: socket.socket,
     return connect(limits, transport=Transport()).telnet
 
 
+TCP = socket.IPPROTO_TCP
+
+
 def _options(sock: socket.socket) -> tuple[int, int]:
     return (sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY),
             sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
@@ -173,11 +181,67 @@ def test_every_connection_gets_no_delay_and_bounded_buffers(tuned):
             assert _options(accepted) != wanted or tuned != "never"
             _connect_over(port, accepted)
             assert _options(accepted) == wanted
-        inheriting = {"never": None, "before": True, "after the first accept": False}[tuned]
         listening = protocol_module._LISTENING.get(port)
-        assert (listening and listening.inheriting) is inheriting
+        if tuned == "never":
+            assert listening is None
+        elif tuned == "before":  # Linux hands every option down
+            assert listening.missing == ()
+        else:  # the first socket predates the tuning: its defaults look not inherited
+            everything = protocol_module._wanted(TelnetLimits())
+            assert (TCP, socket.TCP_NODELAY, 1) in listening.missing
+            assert set(listening.missing) <= set(everything)
     finally:
         port.close(reference, *first, *second)
+
+
+def _dead_peer_options(sock: socket.socket) -> dict[str, int]:
+    return {
+        "keepalive": sock.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+        "idle": sock.getsockopt(TCP, socket.TCP_KEEPIDLE),
+        "interval": sock.getsockopt(TCP, socket.TCP_KEEPINTVL),
+        "probes": sock.getsockopt(TCP, socket.TCP_KEEPCNT),
+        "user timeout": sock.getsockopt(TCP, socket.TCP_USER_TIMEOUT),
+    }
+
+
+@pytest.mark.parametrize("dead_peer, expected", [
+    (300.0, {"keepalive": 1, "idle": 150, "interval": 30, "probes": 5, "user timeout": 300_000}),
+    (2.0, {"keepalive": 1, "idle": 1, "interval": 1, "probes": 5, "user timeout": 2_000}),
+])
+@pytest.mark.parametrize("tuned", [True, False])
+def test_a_dead_peer_is_given_up_within_dead_peer_seconds(dead_peer, expected, tuned):
+    # Unacknowledged output ends the connection after dead_peer seconds, and
+    # a silent one is probed from half that on: by the listener's options
+    # handed down, or set on the connection.
+    limits = TelnetLimits(dead_peer=dead_peer)
+    port = _Port()
+    if tuned:
+        tune_listener(port, limits)
+    client, accepted = port.accept()
+    try:
+        assert _dead_peer_options(accepted)["keepalive"] == int(tuned)
+        _connect_over(port, accepted, limits)
+        assert _dead_peer_options(accepted) == expected
+        assert (port in protocol_module._LISTENING) is tuned
+    finally:
+        port.close(client, accepted)
+
+
+def test_only_the_options_a_connection_did_not_inherit_are_set_on_it():
+    # As on a system that does not hand down the user timeout.
+    port = _Port()
+    tune_listener(port)
+    first, second = port.accept(), port.accept()
+    try:
+        for _, accepted in (first, second):
+            accepted.setsockopt(TCP, socket.TCP_USER_TIMEOUT, 0)
+        _connect_over(port, first[1])
+        listening = protocol_module._LISTENING[port]
+        assert listening.missing == ((TCP, socket.TCP_USER_TIMEOUT, 300_000),)
+        _connect_over(port, second[1])
+        assert second[1].getsockopt(TCP, socket.TCP_USER_TIMEOUT) == 300_000
+    finally:
+        port.close(*first, *second)
 
 
 def test_a_connection_wanting_other_buffers_than_its_port_gets_them():
@@ -550,9 +614,39 @@ def test_terminal_type_is_filtered_cut_and_reported_once():
     c = connect()
     name = b"XTERM\x1b[31m-256\x00COLOR\xe9" + b"x" * 100
     c.feed(cmd(WILL, TTYPE), sub(TTYPE, 0, name), sub(TTYPE, 0, b"VT100"))
-    expected = ("XTERM[31m-256COLOR" + "x" * 100)[:40]
+    expected = ("XTERM31m-256COLOR" + "x" * 100)[:40]
     assert c.telnet.terminal_type == expected
     assert c.app.calls("ttype") == [(expected,)]
+
+
+@pytest.mark.parametrize("raw, kept", [
+    (b"xterm\x1b[31m;rm -rf /<script>", "xterm31mrm-rf/script"),
+    (b"xterm-256color", "xterm-256color"),
+    (b"DEC-VT220", "DEC-VT220"),
+    (b"screen.xterm-256color", "screen.xterm-256color"),
+    (b"vt100+fnkeys", "vt100+fnkeys"),
+    (b"ansi_bbs", "ansi_bbs"),
+    (b"$(reboot)`id`|&'\"{}\\", "rebootid"),
+])
+def test_a_terminal_type_keeps_only_the_characters_of_a_name(raw, kept):
+    c = connect()
+    c.feed(sub(TTYPE, 0, raw))
+    assert c.telnet.terminal_type == kept
+    assert c.app.calls("ttype") == [(kept,)]
+
+
+def test_a_terminal_type_of_nothing_but_junk_is_no_answer():
+    # Nothing is reported, and a later real answer still counts.
+    c = connect()
+    c.feed(sub(TTYPE, 0, b"\x1b[;<>"))
+    assert c.telnet.terminal_type is None and c.app.calls("ttype") == []
+    c.feed(sub(TTYPE, 0, b"vt100"))
+    assert c.app.calls("ttype") == [("vt100",)]
+
+
+def test_terminal_type_name_cuts_after_filtering():
+    assert terminal_type_name(b"<<<<<<<<vt100", 5) == "vt100"
+    assert terminal_type_name(b"\xffvt\xfe100", 40) == "vt100"
 
 
 def test_ttype_limit_is_configurable():
