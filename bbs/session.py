@@ -440,7 +440,7 @@ class Session(_Seat):
     def _complete(self, before: str) -> Sequence[str]:
         word = before.rsplit(" ", 1)[-1]
         if word == before and word.startswith("/"):
-            names = self.bbs.commands.names()
+            names = self.bbs.commands.names(sysop=self.sysop)
             return [f"/{n}" for n in names if n.startswith(word[1:].lower())]
         key = fold(word)
         return sorted(u.nick for u in self.bbs.hub.users.values() if fold(u.nick).startswith(key))
@@ -528,6 +528,7 @@ class Session(_Seat):
             ignoring=self.ignoring, colour=self.editor.colour,
             now=self.bbs.clock.seconds(), hub=hub, store=store, registered=self.bbs.registered,
             policy=self.bbs.policy, bots=tuple(self.bbs.sightings) if self.sysop else (),
+            width=self.editor.width,
         )
 
     def _run(self, handler: Callable[[Context, str], Sequence[fx.Effect]],
