@@ -94,7 +94,7 @@ class Session(_Seat):
         "quit_message", "trusted", "muted_until", "muted", "honeypot", "score",
         "_limiter", "_flood_warned", "_idle_warned", "_prompted_at",
         "_keepalive_at", "_shown_prompt", "_closing", "_ttype_colour", "_login_tries",
-        "_ask", "_attempt", "_chain", "_pending",
+        "_ask", "_attempt", "_chain", "_pending", "_secret_echo", "_told_echo",
     )
 
     def __init__(self, bbs: "BBS") -> None:
@@ -132,6 +132,9 @@ class Session(_Seat):
         self._login_tries = 0
         self._ask: fx.Ask | None = None
         self._attempt: LoginAttempt | None = None  # a password typed, not yet judged
+        # A line-mode client let us echo for a secret line only (so it does not).
+        self._secret_echo = False
+        self._told_echo = False  # that a client without telnet shows secrets
         self._chain: Deferred | None = None  # runs pending commands in order, while there are any
         self._pending = 0
         self.editor = LineEditor(
@@ -173,8 +176,11 @@ class Session(_Seat):
         self.event("cowrie.client.var", f"request_env: TERM={name}", name="TERM", value=name)
 
     def telnet_echo(self, server_echoes: bool) -> None:
-        if server_echoes == self.editor.character_mode:
-            return  # a refusal of the echo we offered: line mode, as we were
+        if self._secret_echo or server_echoes == self.editor.character_mode:
+            # An answer about the echo offered for a secret line (line mode
+            # stays, the client just does not echo that line), or a refusal
+            # of the echo we offered: line mode, as we were.
+            return
         self.editor.character_mode = server_echoes
         self._update_colour()
         self._prompt()
@@ -500,13 +506,41 @@ class Session(_Seat):
             prompt = f"[{self.room.name}] "
         else:
             prompt = ""
+        if self._secret_echo and not secret and not self._pending:
+            self._show_typing()  # the secrets of this dialogue are all typed
         if (prompt, secret) == self._shown_prompt:
             return
         self._shown_prompt = (prompt, secret)
         if secret:
+            if not self._secret_echo:
+                self._hide_typing()
             self.editor.ask_secret(prompt)
         else:
             self.editor.set_prompt(prompt)
+
+    def _hide_typing(self) -> None:
+        """Before a secret prompt, ask a line-mode client not to echo (RFC 857:
+        we offer to echo, and then echo nothing); one that never negotiates
+        cannot be asked, and is told once."""
+        telnet = self.telnet
+        if telnet is None or self.editor.character_mode:
+            return  # we echo already: never a secret
+        if telnet.negotiates:
+            self._catch_up()  # what the room said first goes first
+            self._secret_echo = telnet.request_echo(True)
+        elif not self._told_echo:
+            self._told_echo = True
+            self.print(error("Your client shows what you type: passwords too, so make sure "
+                             "nobody is watching (a telnet client would hide them)."))
+
+    def _show_typing(self) -> None:
+        """After a dialogue's secret lines, give a line-mode client its own
+        echo back (kept off between two secret prompts, so that the client
+        is not told to echo just as the next secret is typed)."""
+        self._secret_echo = False
+        if self.telnet is not None:
+            self._catch_up()
+            self.telnet.request_echo(False)
 
     # -- commands -------------------------------------------------------------
 
@@ -661,6 +695,8 @@ class Session(_Seat):
         ask, self._ask = self._ask, None
         # The editor ended the secret line and cleared its prompt itself.
         self._shown_prompt = ("", False)
+        if ask.secret and self._secret_echo and self.telnet.character_mode:
+            self._write("\n")  # the client echoed nothing, not even the line's end
         if ask.login is not None:
             return self._try_password(ask, text)
         return self._run(ask.then, text, f"answer to {ask.prompt.strip()}")
