@@ -83,3 +83,5 @@ class Context:
     registered: frozenset[str] = frozenset()
     policy: Policy = Policy()
     bots: tuple[Sighting, ...] = ()
+    # The columns of the user's window, for the few replies laid out as tables.
+    width: int = 80

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -27,7 +28,7 @@ from bbs.context import Context, HubView, Sighting
 from bbs.durations import format_duration
 from bbs.events import loggable, make_event
 from bbs.guard.bans import describe
-from bbs.guard.limits import MessageLimiter, TokenBucket, Verdict
+from bbs.guard.limits import LoginAttempt, MessageLimiter, TokenBucket, Verdict
 from bbs.guard.traps import BotScore, Detection
 from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Lines, Message, Room, notice
@@ -96,7 +97,7 @@ class Session(_Seat):
         "quit_message", "trusted", "muted_until", "muted", "honeypot", "score",
         "_limiter", "_flood_warned", "_idle_warned", "_prompted_at",
         "_keepalive_at", "_shown_prompt", "_closing", "_ttype_colour", "_login_tries",
-        "_ask", "_ask_delay", "_chain", "_pending", "_paces",
+        "_ask", "_attempt", "_chain", "_pending", "_secret_echo", "_told_echo", "_paces",
     )
 
     def __init__(self, bbs: "BBS") -> None:
@@ -133,7 +134,10 @@ class Session(_Seat):
         self._ttype_colour = False
         self._login_tries = 0
         self._ask: fx.Ask | None = None
-        self._ask_delay = 0.0
+        self._attempt: LoginAttempt | None = None  # a password typed, not yet judged
+        # A line-mode client let us echo for a secret line only (so it does not).
+        self._secret_echo = False
+        self._told_echo = False  # that a client without telnet shows secrets
         self._chain: Deferred | None = None  # runs pending commands in order, while there are any
         self._pending = 0
         self._paces: dict[str, TokenBucket] | None = None  # made at the first nick change or move
@@ -176,8 +180,11 @@ class Session(_Seat):
         self.event("cowrie.client.var", f"request_env: TERM={name}", name="TERM", value=name)
 
     def telnet_echo(self, server_echoes: bool) -> None:
-        if server_echoes == self.editor.character_mode:
-            return  # a refusal of the echo we offered: line mode, as we were
+        if self._secret_echo or server_echoes == self.editor.character_mode:
+            # An answer about the echo offered for a secret line (line mode
+            # stays, the client just does not echo that line), or a refusal
+            # of the echo we offered: line mode, as we were.
+            return
         self.editor.character_mode = server_echoes
         self._update_colour()
         self._prompt()
@@ -195,6 +202,8 @@ class Session(_Seat):
         was, self.state = self.state, CLOSED
         self.bbs.sessions.discard(self)
         self.bbs.limiter.release(self.ip)
+        if self._attempt is not None:
+            self._attempt.abandon()  # never checked: it counts for nothing
         if was == SHELL and self.honeypot is not None:
             self.honeypot.end("disconnect")
         if self.room is not None:
@@ -455,7 +464,7 @@ class Session(_Seat):
     def _complete(self, before: str) -> Sequence[str]:
         word = before.rsplit(" ", 1)[-1]
         if word == before and word.startswith("/"):
-            names = self.bbs.commands.names()
+            names = self.bbs.commands.names(sysop=self.sysop)
             return [f"/{n}" for n in names if n.startswith(word[1:].lower())]
         key = fold(word)
         return sorted(u.nick for u in self.bbs.hub.users.values() if fold(u.nick).startswith(key))
@@ -515,13 +524,41 @@ class Session(_Seat):
             prompt = f"[{self.room.name}] "
         else:
             prompt = ""
+        if self._secret_echo and not secret and not self._pending:
+            self._show_typing()  # the secrets of this dialogue are all typed
         if (prompt, secret) == self._shown_prompt:
             return
         self._shown_prompt = (prompt, secret)
         if secret:
+            if not self._secret_echo:
+                self._hide_typing()
             self.editor.ask_secret(prompt)
         else:
             self.editor.set_prompt(prompt)
+
+    def _hide_typing(self) -> None:
+        """Before a secret prompt, ask a line-mode client not to echo (RFC 857:
+        we offer to echo, and then echo nothing); one that never negotiates
+        cannot be asked, and is told once."""
+        telnet = self.telnet
+        if telnet is None or self.editor.character_mode:
+            return  # we echo already: never a secret
+        if telnet.negotiates:
+            self._catch_up()  # what the room said first goes first
+            self._secret_echo = telnet.request_echo(True)
+        elif not self._told_echo:
+            self._told_echo = True
+            self.print(error("Your client shows what you type: passwords too, so make sure "
+                             "nobody is watching (a telnet client would hide them)."))
+
+    def _show_typing(self) -> None:
+        """After a dialogue's secret lines, give a line-mode client its own
+        echo back (kept off between two secret prompts, so that the client
+        is not told to echo just as the next secret is typed)."""
+        self._secret_echo = False
+        if self.telnet is not None:
+            self._catch_up()
+            self.telnet.request_echo(False)
 
     # -- commands -------------------------------------------------------------
 
@@ -545,12 +582,15 @@ class Session(_Seat):
             ignoring=self.ignoring, colour=self.editor.colour,
             now=self.bbs.clock.seconds(), hub=hub, store=store, registered=self.bbs.registered,
             policy=self.bbs.policy, bots=tuple(self.bbs.sightings) if self.sysop else (),
+            width=self.editor.width,
         )
 
     def _run(self, handler: Callable[[Context, str], Sequence[fx.Effect]],
-             args: str, what: str) -> Deferred | None:
+             args: str, what: str,
+             judge: Callable[[Sequence[fx.Effect]], None] | None = None) -> Deferred | None:
         """Run C{handler} and apply its effects: right here if it does not
-        block, else in the worker pool (see L{bbs.pool})."""
+        block, else in the worker pool (see L{bbs.pool}).  C{judge} sees the
+        effects first, even if the session has closed meanwhile."""
         store = self.bbs.store
         try:
             try:
@@ -559,9 +599,13 @@ class Session(_Seat):
             except NeedsWorker:
                 ctx = attrs.evolve(here, hub=self.bbs.hub.view(), store=store)
                 d = self.bbs.pool.run(_call, handler, ctx, args)
+                if judge is not None:
+                    d.addCallback(_judged, judge)
                 d.addCallback(self.apply)
                 d.addErrback(self._crashed, what)
                 return d
+            if judge is not None:
+                judge(effects)
             self.apply(effects)
         except Exception:
             self._crashed(Failure(), what)
@@ -696,29 +740,52 @@ class Session(_Seat):
 
     def _ask_effect(self, e: fx.Ask) -> None:
         if e.login is not None:
-            left = self.bbs.throttle.locked(self.ip, fold(e.login))
-            if left:
-                self.print(error(
-                    f"Too many failed logins; try again in {format_duration(left)}."
-                ))
+            refused = self.bbs.throttle.refusal(self.ip, e.login)
+            if refused is not None:
+                self.print(error(refused))  # not even asked: it would not be checked
                 return
-            self._ask_delay = self.bbs.throttle.delay(self.ip, fold(e.login))
         self._ask = e
         # An answer (a post's body line) is not echoed back by the room the
         # way a chat line is: it stays on screen, as at login:.
         self.editor.keep_entered = True
 
-    def _answer(self, text: str) -> Deferred:
+    def _answer(self, text: str) -> Deferred | None:
         """The line typed at an L{fx.Ask} prompt goes to its continuation."""
         ask, self._ask = self._ask, None
-        delay, self._ask_delay = self._ask_delay, 0.0
         self.editor.keep_entered = self.state != CHAT
         # The editor ended the secret line and cleared its prompt itself.
         self._shown_prompt = ("", False)
-        what = "login" if ask.login else f"answer to {ask.prompt.strip()}"
-        if not delay:
-            return self._run(ask.then, text, what)
-        return deferLater(self.bbs.clock, delay, self._run, ask.then, text, what)
+        if ask.secret and self._secret_echo and self.telnet.character_mode:
+            self._write("\n")  # the client echoed nothing, not even the line's end
+        if ask.login is not None:
+            return self._try_password(ask, text)
+        return self._run(ask.then, text, f"answer to {ask.prompt.strip()}")
+
+    def _try_password(self, ask: fx.Ask, password: str) -> Deferred | None:
+        """Check a password when the throttle lets it be: counted as typed,
+        after its delay, and when its account has a check slot free."""
+        attempt = self.bbs.throttle.attempt(self.ip, ask.login)
+        if isinstance(attempt, str):
+            self.print(error(attempt))
+            return None
+        self._attempt = attempt
+        d = deferLater(self.bbs.clock, attempt.delay, _nothing) if attempt.delay else succeed(None)
+        d.addCallback(lambda _: _turn(attempt))
+        d.addCallback(lambda _: self._check_password(ask, password, attempt))
+        d.addBoth(self._password_checked, attempt)
+        return d
+
+    def _check_password(self, ask: fx.Ask, password: str,
+                        attempt: LoginAttempt) -> Deferred | None:
+        if attempt.over or self.state == CLOSED:
+            return None
+        return self._run(ask.then, password, "login", judge=partial(_verdict, attempt))
+
+    def _password_checked(self, result: object, attempt: LoginAttempt) -> object:
+        attempt.release()  # no verdict came (no store, a crash): it counts for nothing
+        if self._attempt is attempt:
+            self._attempt = None
+        return result
 
     def _notify(self, e: fx.Notify) -> None:
         target = self.bbs.hub.find(e.nick)
@@ -726,7 +793,6 @@ class Session(_Seat):
             target.print(notice(e.text))
 
     def _logged_in(self, e: fx.LoggedIn) -> None:
-        self.bbs.throttle.succeeded(self.ip, fold(e.nick))
         holder = self.bbs.hub.find(e.nick)
         if holder is not None and holder is not self:
             if holder.account is not None:
@@ -760,7 +826,6 @@ class Session(_Seat):
             self.print(notice(f"You have {e.unread} new message{plural}; /inbox reads them."))
 
     def _login_failed(self, e: fx.LoginFailed) -> None:
-        self.bbs.throttle.failed(self.ip, fold(e.nick))
         self.event("cowrie.login.failed", f"login attempt [{e.nick}] failed", username=e.nick)
         self.print(error("Login incorrect."))
 
@@ -826,6 +891,34 @@ class Session(_Seat):
             if reason is not None:
                 self.editor.farewell(reason)
             self.telnet.close(reason, shown=True)
+
+
+def _nothing() -> None:
+    pass
+
+
+def _turn(attempt: LoginAttempt) -> Deferred:
+    """Fire when the attempt's account may have one more check running."""
+    d: Deferred = Deferred()
+    attempt.turn(lambda: d.callback(None))
+    return d
+
+
+def _verdict(attempt: LoginAttempt, effects: Sequence[fx.Effect]) -> None:
+    """Tell the throttle what a password check found."""
+    for effect in effects:
+        if isinstance(effect, fx.LoginFailed):
+            attempt.failed()
+            return
+        if isinstance(effect, fx.LoggedIn):
+            attempt.succeeded()
+            return
+
+
+def _judged(effects: Sequence[fx.Effect],
+            judge: Callable[[Sequence[fx.Effect]], None]) -> Sequence[fx.Effect]:
+    judge(effects)
+    return effects
 
 
 def _call(handler: Callable[[Context, str], Sequence[fx.Effect]],

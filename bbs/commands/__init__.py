@@ -73,9 +73,10 @@ class Registry:
     def __iter__(self) -> Iterator[Command]:
         return iter(sorted(self._commands, key=lambda c: c.name))
 
-    def names(self) -> list[str]:
-        """Every name and alias, for completion."""
-        return sorted(self._by_name)
+    def names(self, *, sysop: bool) -> list[str]:
+        """Every name and alias of what the user may run, for completion:
+        a sysop's commands are not offered to others."""
+        return sorted(name for name, cmd in self._by_name.items() if sysop or not cmd.sysop)
 
 
 registry = Registry()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from bbs.commands import CommandError, online, registry, split_first
@@ -28,11 +29,42 @@ def help_(ctx: Context, args: str) -> Sequence[Effect]:
             raise CommandError(f"Unknown command: /{name} — try /help")
         also = f" (also /{', /'.join(cmd.aliases)})" if cmd.aliases else ""
         return [Reply(f"{cmd.usage}{also}\n  {cmd.summary}")]
-    visible = [c for c in registry if ctx.sysop or not c.sysop]
-    width = max(len(c.usage) for c in visible) + 2
+    visible = [(c.usage, c.summary) for c in registry if ctx.sysop or not c.sysop]
     lines = ["Commands (a line without / is said in the room):"]
-    lines += [f"  {c.usage.ljust(width)}{c.summary}" for c in visible]
+    lines += command_table(visible, ctx.width)
     return [Reply("\n".join(lines))]
+
+
+USAGE_COLUMN = 22  # the widest usage shown beside its summary
+SUMMARY_LEAST = 24  # columns a summary needs beside the usages to read well
+
+
+def command_table(rows: Sequence[tuple[str, str]], width: int) -> list[str]:
+    """Lay out (usage, summary) rows as lines of at most C{width} columns.
+
+    Summaries line up in a column after the usages, and wrap within it; a
+    usage too long for its column has a line of its own, with its summary
+    below, so that one long usage does not push every summary off a narrow
+    screen.  Too narrow for two columns, each summary goes under its usage.
+    """
+    usage_width = min(max(len(usage) for usage, _ in rows), USAGE_COLUMN)
+    column = 2 + usage_width + 2
+    if width - column < SUMMARY_LEAST:
+        column = 4
+    lines: list[str] = []
+    for usage, summary in rows:
+        beside = column > 4 and len(usage) <= usage_width
+        head = _wrap(usage, width, "  ", "    ")
+        body = _wrap(summary, width, " " * column, " " * column)
+        if beside:
+            body[0] = head.pop().ljust(column) + body[0].lstrip()
+        lines += head + body
+    return lines
+
+
+def _wrap(text: str, width: int, first: str, rest: str) -> list[str]:
+    return textwrap.wrap(text, width, initial_indent=first, subsequent_indent=rest,
+                         break_on_hyphens=False) or [first.rstrip()]
 
 
 def _pad(text: str, width: int) -> str:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import enum
 import ipaddress
 from collections import OrderedDict, deque
+from collections.abc import Callable
 
 from bbs.guard import Clock
+from bbs.durations import format_duration
 from bbs.guard.addresses import IPAddress, IPNetwork, NetworkSet, normalize_ip
 from bbs.text import fold
 
@@ -254,24 +256,106 @@ class ConnectionLimiter:
         self._count -= 1
 
 
+class _Tally:
+    """Password attempts under one key: failed ones, ones still being
+    checked, and when the latest was typed or failed."""
+
+    __slots__ = ("failures", "pending", "last")
+
+    def __init__(self, now: float) -> None:
+        self.failures = 0
+        self.pending = 0
+        self.last = now
+
+    @property
+    def count(self) -> int:
+        """Attempts that count against the key: an unanswered check may fail."""
+        return self.failures + self.pending
+
+
+_WAITING, _QUEUED, _CHECKING, _DONE = range(4)
+
+
+class LoginAttempt:
+    """One typed password, counted from when it was typed to its verdict.
+
+    Made by L{LoginThrottle.attempt}.  Wait L{delay} seconds, then ask for a
+    L{turn}; when it comes, check the password and report L{failed} or
+    L{succeeded}.  An attempt given up before its check began (the user
+    left) is L{abandon}ed: it was never checked, so it counts as nothing.
+    """
+
+    __slots__ = ("_throttle", "keys", "account", "folded", "delay", "_state", "_go")
+
+    def __init__(self, throttle: "LoginThrottle", keys: tuple[tuple, ...],
+                 account: str, delay: float) -> None:
+        self._throttle = throttle
+        self.keys = keys
+        self.account = account
+        self.folded: str = keys[2][1]  # the key of the per-account tally
+        self.delay = delay
+        self._state = _WAITING
+        self._go: Callable[[], None] | None = None
+
+    @property
+    def over(self) -> bool:
+        """Whether a verdict was given or the attempt abandoned."""
+        return self._state == _DONE
+
+    def turn(self, go: Callable[[], None]) -> None:
+        """Call C{go} (maybe at once) when the account may have one more check running."""
+        if self._state == _WAITING:
+            self._go = go
+            self._throttle._queue(self)
+
+    def failed(self) -> None:
+        """The password was wrong."""
+        self._throttle._end(self, failed=True, succeeded=False)
+
+    def succeeded(self) -> None:
+        """The password was right."""
+        self._throttle._end(self, failed=False, succeeded=True)
+
+    def release(self) -> None:
+        """End without a verdict (the check could not be made)."""
+        self._throttle._end(self, failed=False, succeeded=False)
+
+    def abandon(self) -> None:
+        """Give up an attempt whose check has not begun; a running one ends by its verdict."""
+        if self._state in (_WAITING, _QUEUED):
+            self.release()
+
+
 class LoginThrottle:
-    """Slow down and then stop password guessing.
+    """Slow down and then stop password guessing, without locking out owners.
 
-    Failed logins are counted per address and per account (folded), so that
-    neither many guesses from one place nor guesses spread over a botnet
-    against one account get far.  With C{n} the larger of the two counts:
+    Attempts are counted when a password is typed, not when the prompt is
+    shown, and an attempt still being checked counts as a failure until its
+    verdict: a hundred connections that answer their prompts at once are a
+    hundred attempts, not a hundred first tries.  Three tallies are kept:
 
-      - the first C{free} failures cost nothing;
-      - after that, the next attempt must wait
-        C{min(base_delay * 2 ** (n - free - 1), max_delay)} seconds after the
-        last failure;
-      - at C{lock_after} failures, attempts are refused until C{lock_time}
-        seconds after the last failure.
+      - per address: every attempt from it, at any account;
+      - per account and address: attempts at one account from one address;
+      - per account: attempts from anywhere.
 
-    A count is forgotten C{lock_time} seconds after its last failure (which
-    also ends a lock) and when a login succeeds (both the address and the
-    account start afresh).  At most C{max_tracked} counts are kept, the least
-    recent go first.
+    With C{n} the attempts a tally already holds, an attempt waits
+    C{min(base_delay * 2 ** (n - free - 1), cap)} seconds after the tally's
+    latest attempt (nothing for the first C{free}); the cap is C{max_delay},
+    or C{account_max_delay} for the per-account tally.  The longest wait of
+    the three is the attempt's delay.  An address with C{lock_after}
+    attempts, or an account and address with C{pair_lock_after}, is refused
+    until C{lock_time} seconds after the latest one.
+
+    The per-account tally never refuses: a botnet guessing at an account
+    must not lock its owner out.  It only slows every attempt at that
+    account (by at most C{account_max_delay}) and lets at most
+    C{account_parallel} checks of it run at once; the rest queue in order.
+
+    A tally is forgotten C{lock_time} seconds after its latest attempt.  A
+    right password forgets its account-and-address tally only: logging in
+    to an account of one's own must not wipe an address's record of guesses
+    at others.  At most C{max_tracked} tallies are kept, the least recent
+    go first.
     """
 
     def __init__(
@@ -281,79 +365,146 @@ class LoginThrottle:
         free: int = 3,
         base_delay: float = 1.0,
         max_delay: float = 30.0,
+        account_max_delay: float = 5.0,
+        account_parallel: int = 2,
         lock_after: int = 10,
+        pair_lock_after: int = 5,
         lock_time: float = 900,
         max_tracked: int = _MAX_TRACKED,
     ) -> None:
         if free < 0 or base_delay <= 0 or max_delay < base_delay:
             raise ValueError("need free >= 0, base_delay > 0 and max_delay >= base_delay")
-        if lock_after <= free or lock_time <= 0 or max_tracked < 2:
-            raise ValueError("need lock_after > free, lock_time > 0 and max_tracked >= 2")
+        if not 0 < account_max_delay <= max_delay or account_parallel < 1:
+            raise ValueError("need 0 < account_max_delay <= max_delay and account_parallel >= 1")
+        if min(lock_after, pair_lock_after) <= free or lock_time <= 0 or max_tracked < 3:
+            raise ValueError(
+                "need lock_after and pair_lock_after > free, lock_time > 0 and max_tracked >= 3"
+            )
         self._clock = clock
         self.free = free
         self.base_delay = base_delay
         self.max_delay = max_delay
+        self.account_max_delay = account_max_delay
+        self.account_parallel = account_parallel
         self.lock_after = lock_after
+        self.pair_lock_after = pair_lock_after
         self.lock_time = lock_time
         self._max = max_tracked
-        # key -> (failures, time of the last one), least recent first
-        self._failures: OrderedDict[tuple[str, object], tuple[int, float]] = (
-            OrderedDict()
-        )
+        self._tallies: OrderedDict[tuple, _Tally] = OrderedDict()  # least recent first
+        self._running: dict[str, int] = {}  # account -> checks running
+        self._waiting: dict[str, deque[LoginAttempt]] = {}  # account -> queued attempts
 
     @staticmethod
-    def _keys(address: str | IPAddress, account: str) -> list[tuple[str, object]]:
-        return [("address", normalize_ip(address)), ("account", fold(account))]
+    def _keys(address: str | IPAddress, account: str) -> tuple[tuple, tuple, tuple]:
+        ip, name = normalize_ip(address), fold(account)
+        return ("address", ip), ("pair", name, ip), ("account", name)
 
-    def _records(self, address: str | IPAddress, account: str) -> list[tuple[int, float]]:
-        now = self._clock.seconds()
-        while self._failures:
-            _, last = next(iter(self._failures.values()))
-            if now - last < self.lock_time:
+    def _forget_old(self, now: float) -> None:
+        tallies = self._tallies
+        for _ in range(len(tallies)):
+            key, tally = next(iter(tallies.items()))
+            if now - tally.last < self.lock_time:
                 break
-            self._failures.popitem(last=False)
-        return [
-            record
-            for record in map(self._failures.get, self._keys(address, account))
-            if record is not None
-        ]
+            if tally.pending:
+                tallies.move_to_end(key)  # a check still running: keep it
+            else:
+                del tallies[key]
 
-    def _wait(self, failures: int) -> float:
-        if failures <= self.free:
+    def _wait(self, count: int, cap: float) -> float:
+        if count <= self.free:
             return 0.0
-        exponent = min(failures - self.free - 1, 64)
-        return min(self.base_delay * 2**exponent, self.max_delay)
+        exponent = min(count - self.free - 1, 64)
+        return min(self.base_delay * 2**exponent, cap)
 
-    def delay(self, address: str | IPAddress, account: str) -> float:
-        """Seconds from now before the next attempt may be checked (0: now)."""
+    def _refusal(self, keys: tuple[tuple, ...], account: str, now: float) -> str | None:
+        """Why an attempt would be refused now, in words, or C{None}."""
+        address, pair, _ = (self._tallies.get(key) for key in keys)
+        if address is not None and address.count >= self.lock_after:
+            left = format_duration(address.last + self.lock_time - now)
+            return f"Too many failed logins from your address; try again in {left}."
+        if pair is not None and pair.count >= self.pair_lock_after:
+            left = format_duration(pair.last + self.lock_time - now)
+            return (f"Too many failed logins as {account} from your address; "
+                    f"try again in {left}.")
+        return None
+
+    def refusal(self, address: str | IPAddress, account: str) -> str | None:
+        """Whether to refuse even to ask for a password (counts nothing)."""
         now = self._clock.seconds()
-        waits = [
-            last + self._wait(failures) - now
-            for failures, last in self._records(address, account)
-        ]
-        return max([0.0, *waits])
+        self._forget_old(now)
+        return self._refusal(self._keys(address, account), account, now)
 
-    def locked(self, address: str | IPAddress, account: str) -> float | None:
-        """Seconds left of a refusal to check any password, or C{None}."""
+    def attempt(self, address: str | IPAddress, account: str) -> LoginAttempt | str:
+        """Count a password just typed: the attempt to check, or why not."""
         now = self._clock.seconds()
-        left = [
-            last + self.lock_time - now
-            for failures, last in self._records(address, account)
-            if failures >= self.lock_after
-        ]
-        return max(left) if left else None
+        self._forget_old(now)
+        keys = self._keys(address, account)
+        refused = self._refusal(keys, account, now)
+        if refused is not None:
+            return refused
+        delay = 0.0
+        for key, cap in zip(keys, (self.max_delay, self.max_delay, self.account_max_delay)):
+            tally = self._tallies.pop(key, None) or _Tally(now)
+            delay = max(delay, tally.last + self._wait(tally.count, cap) - now)
+            tally.pending += 1
+            tally.last = now
+            self._tallies[key] = tally
+        while len(self._tallies) > self._max:
+            self._tallies.popitem(last=False)
+        return LoginAttempt(self, keys, account, delay)
 
-    def failed(self, address: str | IPAddress, account: str) -> None:
-        """Count a failed login."""
-        self._records(address, account)  # forget what has expired
+    def _queue(self, attempt: LoginAttempt) -> None:
+        account = attempt.folded
+        if self._running.get(account, 0) < self.account_parallel:
+            self._start(attempt, account)
+            return
+        attempt._state = _QUEUED
+        self._waiting.setdefault(account, deque()).append(attempt)
+
+    def _start(self, attempt: LoginAttempt, account: str) -> None:
+        self._running[account] = self._running.get(account, 0) + 1
+        attempt._state = _CHECKING
+        go, attempt._go = attempt._go, None
+        go()
+
+    def _end(self, attempt: LoginAttempt, *, failed: bool, succeeded: bool) -> None:
+        state = attempt._state
+        if state == _DONE:
+            return
+        attempt._state = _DONE
+        attempt._go = None
         now = self._clock.seconds()
-        for key in self._keys(address, account):
-            failures, _ = self._failures.pop(key, (0, now))
-            self._failures[key] = (failures + 1, now)
-        while len(self._failures) > self._max:
-            self._failures.popitem(last=False)
+        for key in attempt.keys:
+            tally = self._tallies.get(key)
+            if tally is None:
+                continue
+            if succeeded and key[0] == "pair":
+                del self._tallies[key]
+                continue
+            tally.pending = max(0, tally.pending - 1)
+            if failed:
+                tally.failures += 1
+                tally.last = now
+                self._tallies.move_to_end(key)
+        account = attempt.folded
+        if state == _QUEUED:
+            self._waiting[account].remove(attempt)
+            if not self._waiting[account]:
+                del self._waiting[account]
+        elif state == _CHECKING:
+            self._next(account)
 
-    def succeeded(self, address: str | IPAddress, account: str) -> None:
-        """Forget the failures of this address and this account."""
-        for key in self._keys(address, account):
-            self._failures.pop(key, None)
+    def _next(self, account: str) -> None:
+        """A check of C{account} ended: start the one queued longest, if any."""
+        running = self._running[account] - 1
+        if running:
+            self._running[account] = running
+        else:
+            del self._running[account]
+        waiting = self._waiting.get(account)
+        if waiting:
+            attempt = waiting.popleft()
+            if not waiting:
+                del self._waiting[account]
+            self._start(attempt, account)
+

@@ -53,6 +53,16 @@ class Side:
     def enabled(self) -> bool:
         return self.state is Q.YES
 
+    @property
+    def headed_on(self) -> bool:
+        """Whether the option is on, or will be once what is asked is answered."""
+        state = self.state
+        if state is Q.WANTYES:
+            return not self.queued
+        if state is Q.WANTNO:
+            return self.queued
+        return state is Q.YES
+
     def received(self, enable: bool, acceptable: bool) -> tuple[Side, bool | None]:
         """The peer sent WILL/DO (C{enable}) or WONT/DONT about this side."""
         state, queued = self.state, self.queued

@@ -706,6 +706,12 @@ class TelnetConnection(_Output, Protocol):
         return self._us.get(ECHO, _OFF).enabled
 
     @property
+    def negotiates(self) -> bool:
+        """Whether the client has sent any option command: a telnet client,
+        not netcat (which shows our requests as junk and never answers)."""
+        return self._commands > 0
+
+    @property
     def binary(self) -> bool:
         return self._us.get(BINARY, _OFF).enabled or self._him.get(BINARY, _OFF).enabled
 
@@ -882,10 +888,19 @@ class TelnetConnection(_Output, Protocol):
             return batch or b""
         return b"".join(batch)
 
-    def request_echo(self, on: bool) -> None:
-        """Offer (or withdraw) to echo, e.g. around a password prompt."""
-        if not self._closing:
-            self._send(self._request(ECHO, us=True, enable=on))
+    def request_echo(self, on: bool) -> bool:
+        """Offer (or withdraw) to echo, e.g. around a password prompt.
+
+        @return: whether this changed where echo is headed: C{False} if it
+            is on (off) already or being asked for, as our first offer is
+            until the client answers.  A request made while the opposite one
+            is unanswered goes out when it is answered (RFC 1143).
+        """
+        if self._closing:
+            return False
+        was = self._us.get(ECHO, _OFF).headed_on
+        self._send(self._request(ECHO, us=True, enable=on))
+        return self._us[ECHO].headed_on != was
 
     def close(self, reason: str | None = None, *, shown: bool = False) -> None:
         """Send C{reason} as a last line, then close once the output is flushed.

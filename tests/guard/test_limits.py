@@ -10,6 +10,7 @@ from twisted.internet.task import Clock
 from bbs.guard.addresses import NetworkSet
 from bbs.guard.limits import (
     ConnectionLimiter,
+    LoginAttempt,
     LoginThrottle,
     MessageLimiter,
     TokenBucket,
@@ -285,93 +286,166 @@ class TestConnectionLimiter:
         assert source_of(v4, 64) == v4
 
 
+def fail(throttle: LoginThrottle, address: str, account: str) -> None:
+    """Type a wrong password and have it checked at once, whatever the delay."""
+    attempt = throttle.attempt(address, account)
+    assert isinstance(attempt, LoginAttempt), attempt
+    attempt.turn(attempt.failed)
+
+
+def started(throttle: LoginThrottle, address: str, account: str) -> tuple[LoginAttempt, list]:
+    """Type a password; the list gets True once its check may begin."""
+    attempt = throttle.attempt(address, account)
+    assert isinstance(attempt, LoginAttempt), attempt
+    began: list[bool] = []
+    attempt.turn(lambda: began.append(True))
+    return attempt, began
+
+
 class TestLoginThrottle:
     def test_free_failures_then_growing_delay(self) -> None:
-        throttle = LoginThrottle(Clock(), free=3, base_delay=1.0, max_delay=30.0)
+        throttle = LoginThrottle(Clock(), free=3, base_delay=1.0, max_delay=30.0,
+                                 account_max_delay=30.0, lock_after=20, pair_lock_after=20)
         delays = []
-        for _ in range(9):
-            throttle.failed("1.2.3.4", "alice")
-            delays.append(throttle.delay("1.2.3.4", "alice"))
-        assert delays == [0, 0, 0, 1, 2, 4, 8, 16, 30]
+        for _ in range(10):
+            attempt = throttle.attempt("1.2.3.4", "alice")
+            delays.append(attempt.delay)
+            attempt.turn(attempt.failed)
+        assert delays == [0, 0, 0, 0, 1, 2, 4, 8, 16, 30]
 
     def test_delay_counts_down(self) -> None:
         clock = Clock()
         throttle = LoginThrottle(clock, free=0, base_delay=2.0)
-        throttle.failed("1.2.3.4", "alice")
-        assert throttle.delay("1.2.3.4", "alice") == 2.0
+        fail(throttle, "1.2.3.4", "alice")
+        assert throttle.attempt("1.2.3.5", "bob").delay == 0
         clock.advance(1.5)
-        assert throttle.delay("1.2.3.4", "alice") == 0.5
-        clock.advance(1)
-        assert throttle.delay("1.2.3.4", "alice") == 0
+        attempt = throttle.attempt("1.2.3.4", "carol")
+        assert attempt.delay == 0.5
 
-    def test_per_account_across_addresses(self) -> None:
-        throttle = LoginThrottle(Clock(), free=3)
-        for n in range(5):
-            throttle.failed(f"10.0.0.{n}", "Alice")
-        # A fresh address guessing the same account waits; folding applies.
-        assert throttle.delay("10.9.9.9", "ALICE") == 2.0
-        assert throttle.delay("10.9.9.9", "bob") == 0
+    def test_answers_at_once_count_before_any_is_checked(self) -> None:
+        """A hundred prompts answered together are a hundred attempts, not
+        a hundred first tries: they are spaced out, then refused."""
+        throttle = LoginThrottle(Clock(), free=3, lock_after=10, pair_lock_after=5)
+        outcomes = [throttle.attempt("1.2.3.4", "alice") for _ in range(100)]
+        delays = [o.delay for o in outcomes if isinstance(o, LoginAttempt)]
+        assert delays == [0, 0, 0, 0, 1]
+        refused = outcomes[len(delays):]
+        assert set(refused) == {
+            "Too many failed logins as alice from your address; try again in 15m."
+        }
 
-    def test_per_address_across_accounts(self) -> None:
-        throttle = LoginThrottle(Clock(), free=3)
-        for n in range(5):
-            throttle.failed("1.2.3.4", f"user{n}")
-        assert throttle.delay("1.2.3.4", "carol") == 2.0
-        assert throttle.delay("::ffff:1.2.3.4", "carol") == 2.0
-        assert throttle.delay("1.2.3.5", "carol") == 0
-
-    def test_lock_per_address(self) -> None:
-        clock = Clock()
-        throttle = LoginThrottle(clock, lock_after=10, lock_time=900)
-        for n in range(9):
-            throttle.failed("1.2.3.4", f"user{n}")
-        assert throttle.locked("1.2.3.4", "anyone") is None
-        throttle.failed("1.2.3.4", "user9")
-        assert throttle.locked("1.2.3.4", "anyone") == 900
-        assert throttle.locked("1.2.3.5", "anyone") is None
-        clock.advance(899)
-        assert throttle.locked("1.2.3.4", "anyone") == 1
-        clock.advance(1)
-        assert throttle.locked("1.2.3.4", "anyone") is None
-        # The lock's end forgets the failures too.
-        assert throttle.delay("1.2.3.4", "anyone") == 0
-
-    def test_lock_per_account(self) -> None:
-        throttle = LoginThrottle(Clock(), lock_after=10, lock_time=900)
+    def test_spraying_many_accounts_from_one_address_is_refused(self) -> None:
+        throttle = LoginThrottle(Clock(), free=3, lock_after=10, pair_lock_after=5)
         for n in range(10):
-            throttle.failed(f"10.0.0.{n}", "alice")
-        assert throttle.locked("192.0.2.1", "Alice") == 900
-        assert throttle.locked("192.0.2.1", "bob") is None
+            assert isinstance(throttle.attempt("1.2.3.4", f"user{n}"), LoginAttempt)
+        assert throttle.attempt("::ffff:1.2.3.4", "carol") == (
+            "Too many failed logins from your address; try again in 15m."
+        )
+        assert throttle.refusal("1.2.3.4", "carol") is not None
+        assert isinstance(throttle.attempt("1.2.3.5", "carol"), LoginAttempt)
 
-    def test_failures_are_forgotten_after_lock_time(self) -> None:
+    def test_a_running_check_that_succeeds_stops_counting(self) -> None:
+        throttle = LoginThrottle(Clock(), free=0, pair_lock_after=2, lock_after=3)
+        first, _ = started(throttle, "1.2.3.4", "alice")
+        second, _ = started(throttle, "1.2.3.4", "alice")
+        assert throttle.refusal("1.2.3.4", "alice") is not None  # both might fail
+        first.succeeded()
+        second.succeeded()
+        assert throttle.refusal("1.2.3.4", "alice") is None
+
+    def test_an_attempt_abandoned_before_its_check_counts_for_nothing(self) -> None:
+        throttle = LoginThrottle(Clock(), free=0, account_parallel=1, pair_lock_after=2)
+        running, _ = started(throttle, "1.2.3.4", "alice")
+        queued, began = started(throttle, "1.2.3.5", "alice")
+        assert not began
+        queued.abandon()
+        running.abandon()  # already checking: its verdict ends it, not this
+        assert not running.over
+        running.failed()
+        waiting, began = started(throttle, "1.2.3.5", "alice")
+        assert began  # the abandoned one neither holds a slot nor counts
+        waiting.failed()
+        assert throttle.refusal("1.2.3.5", "alice") is None
+
+    def test_an_owner_elsewhere_is_slowed_never_refused(self) -> None:
+        """Anyone can fail at alice's password for ever; alice, typing it
+        right from another address, waits at most account_max_delay."""
         clock = Clock()
-        throttle = LoginThrottle(clock, free=3, lock_time=900)
-        for _ in range(5):
-            throttle.failed("1.2.3.4", "alice")
-        clock.advance(900)
-        throttle.failed("1.2.3.4", "alice")
-        assert throttle.delay("1.2.3.4", "alice") == 0
+        throttle = LoginThrottle(clock, account_max_delay=5.0, lock_time=900)
+        for round_ in range(5):
+            for n in range(20):
+                fail(throttle, f"10.0.{round_}.{n}", "alice")
+            clock.advance(60)
+        attempt = throttle.attempt("192.0.2.1", "Alice")
+        assert isinstance(attempt, LoginAttempt)
+        assert attempt.delay <= 5.0
+        clock.advance(attempt.delay)
+        began: list[bool] = []
+        attempt.turn(lambda: began.append(True))
+        assert began
+        attempt.succeeded()
 
-    def test_success_forgets(self) -> None:
-        throttle = LoginThrottle(Clock(), free=1)
+    def test_checks_of_one_account_run_a_few_at_a_time_in_order(self) -> None:
+        throttle = LoginThrottle(Clock(), account_parallel=2, free=100, lock_after=200,
+                                 pair_lock_after=200)
+        order: list[int] = []
+        attempts = []
+        for n in range(5):
+            attempt = throttle.attempt(f"10.0.0.{n}", "alice")
+            attempt.turn(lambda n=n: order.append(n))
+            attempts.append(attempt)
+        assert order == [0, 1]
+        assert started(throttle, "10.0.1.1", "bob")[1]  # another account is not held up
+        attempts[1].failed()
+        assert order == [0, 1, 2]
+        attempts[0].succeeded()
+        attempts[2].release()
+        assert order == [0, 1, 2, 3, 4]
+
+    def test_lock_ends_after_lock_time(self) -> None:
+        clock = Clock()
+        throttle = LoginThrottle(clock, lock_after=10, pair_lock_after=5, lock_time=900)
         for _ in range(5):
-            throttle.failed("1.2.3.4", "alice")
-        throttle.succeeded("1.2.3.4", "alice")
-        assert throttle.delay("1.2.3.4", "alice") == 0
-        assert throttle.delay("1.2.3.4", "bob") == 0
-        assert throttle.delay("5.6.7.8", "alice") == 0
+            fail(throttle, "1.2.3.4", "alice")
+        assert throttle.refusal("1.2.3.4", "alice") == (
+            "Too many failed logins as alice from your address; try again in 15m."
+        )
+        assert throttle.refusal("1.2.3.4", "bob") is None
+        clock.advance(899)
+        assert throttle.refusal("1.2.3.4", "alice") is not None
+        clock.advance(1)
+        assert throttle.refusal("1.2.3.4", "alice") is None
+        assert throttle.attempt("1.2.3.4", "alice").delay == 0
+
+    def test_success_forgets_only_its_account_at_its_address(self) -> None:
+        throttle = LoginThrottle(Clock(), free=1, lock_after=10, pair_lock_after=5)
+        for _ in range(4):
+            fail(throttle, "1.2.3.4", "alice")
+        for n in range(5):
+            fail(throttle, "1.2.3.4", f"user{n}")
+        own, _ = started(throttle, "1.2.3.4", "mallory")
+        own.succeeded()  # an account of one's own does not wipe the guesses
+        fail(throttle, "1.2.3.4", "bob")  # the tenth failure from the address
+        assert throttle.refusal("1.2.3.4", "mallory") == (
+            "Too many failed logins from your address; try again in 15m."
+        )
 
     def test_memory_is_bounded(self) -> None:
         throttle = LoginThrottle(Clock(), max_tracked=10)
         for n in range(50):
-            throttle.failed(f"10.0.0.{n}", f"user{n}")
-        assert len(throttle._failures) == 10
+            fail(throttle, f"10.0.0.{n}", f"user{n}")
+        assert len(throttle._tallies) == 10
+        assert not throttle._running and not throttle._waiting
 
     def test_bad_settings(self) -> None:
         with pytest.raises(ValueError):
             LoginThrottle(Clock(), free=10, lock_after=10)
         with pytest.raises(ValueError):
+            LoginThrottle(Clock(), free=5, pair_lock_after=5)
+        with pytest.raises(ValueError):
             LoginThrottle(Clock(), base_delay=5, max_delay=1)
+        with pytest.raises(ValueError):
+            LoginThrottle(Clock(), account_parallel=0)
 
 
 def test_token_bucket_says_how_long_until_the_next_token() -> None:
