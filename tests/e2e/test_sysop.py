@@ -8,15 +8,6 @@ import pytest
 from tests.e2e.harness import Server
 
 
-@pytest.fixture
-def boss_server(tmp_path):
-    srv = Server(tmp_path)
-    made = srv.admin("user", "add", "boss", "--sysop", stdin="boss-password-1\n")
-    assert made.returncode == 0, made.stderr
-    yield srv.start()
-    srv.stop()
-
-
 def test_kick_ban_refuse_restart_unban(boss_server, tmp_path):
     srv = boss_server
     boss = srv.login("boss", "boss-password-1")

@@ -6,16 +6,6 @@ import re
 
 import pytest
 
-from tests.e2e.harness import Server
-
-
-@pytest.fixture
-def boss_server(tmp_path):
-    srv = Server(tmp_path)
-    made = srv.admin("user", "add", "boss", "--sysop", stdin="boss-password-1\n")
-    assert made.returncode == 0, made.stderr
-    yield srv.start()
-    srv.stop()
 
 
 def test_a_ban_on_a_shared_address_asks_and_spares_the_sysop(boss_server):

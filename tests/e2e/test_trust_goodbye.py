@@ -7,17 +7,7 @@ import signal
 
 import pytest
 
-from tests.e2e.harness import Server
 from tests.e2e.tmux import TelnetWindow
-
-
-@pytest.fixture
-def boss_server(tmp_path):
-    srv = Server(tmp_path)
-    made = srv.admin("user", "add", "boss", "--sysop", stdin="boss-password-1\n")
-    assert made.returncode == 0, made.stderr
-    yield srv.start()
-    srv.stop()
 
 
 @pytest.fixture
