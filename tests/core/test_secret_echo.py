@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bbs import passwords
-from tests.core.test_defences import World, text
+from tests.core.test_defences import World
 
 IAC, WILL, WONT, DO, DONT, ECHO = 255, 251, 252, 253, 254, 1
 WILL_ECHO, WONT_ECHO = bytes((IAC, WILL, ECHO)), bytes((IAC, WONT, ECHO))

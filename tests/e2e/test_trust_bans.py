@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-
 
 def test_a_ban_on_a_shared_address_asks_and_spares_the_sysop(boss_server):
     srv = boss_server
