@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from bbs.shell.fs import BUSYBOX, DEV, DEVICES, DIR, FILE, LINK, FsError
+from bbs.shell.regex import Regex, RegexError
+from bbs.shell.fs import DEV, DEVICES, DIR, FILE, LINK, FsError
 
 if TYPE_CHECKING:
     from bbs.shell.shell import BusyBoxShell
@@ -55,16 +56,46 @@ def encode(text: str | bytes) -> bytes:
         return _NOT_A_BYTE.sub("\ufffd", text).encode("utf-8", "surrogateescape")
 
 
+class Reader:
+    """A command's standard input: read once, shared by the commands of a
+    redirected loop, so C{while read i; do ...; done < f} walks the file."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def rest(self) -> bytes:
+        """Everything not yet read, consumed."""
+        data, self.pos = self.data[self.pos:], len(self.data)
+        return data
+
+    def line(self) -> bytes | None:
+        """The next line without its newline, or C{None} at the end."""
+        if self.pos >= len(self.data):
+            return None
+        end = self.data.find(b"\n", self.pos)
+        if end < 0:
+            line, self.pos = self.data[self.pos:], len(self.data)
+        else:
+            line, self.pos = self.data[self.pos:end], end + 1
+        return line
+
+
 @attrs.frozen
 class Io:
     """A command's standard streams.  C{stdout_path} is the file stdout was
     redirected to, if any; C{tty} says stdout is the bot's terminal."""
 
-    stdin: bytes | None
+    source: Reader | None
     stdout: Sink
     stderr: Sink
     stdout_path: str | None = None
     tty: bool = False
+
+    @property
+    def stdin(self) -> bytes | None:
+        """What is left of standard input (C{None} for the terminal), consumed."""
+        return self.source.rest() if self.source is not None else None
 
     def out(self, data: str | bytes) -> None:
         self.stdout.write(encode(data))
@@ -163,21 +194,21 @@ def options(argv: Sequence[str], spec: str,
     return found, operands
 
 
-def usage(io: Io, name: str, complaint: str = "") -> int:
+def usage(sh: BusyBoxShell, io: Io, name: str, complaint: str = "") -> int:
     """Print BusyBox's usage text for C{name}; the status is 1, as BusyBox's."""
     if complaint:
         io.err(complaint + "\n")
     text = APPLETS[name].usage if name in APPLETS else f"{name} [ARGS]"
-    io.err(f"{BUSYBOX} multi-call binary.\n\nUsage: {text}\n")
+    io.err(f"{sh.sensor.busybox} multi-call binary.\n\nUsage: {text}\n")
     return 1
 
 
-def _parsed(io: Io, argv: list[str], spec: str, longs: Mapping[str, bool] | None = None
+def _parsed(sh: BusyBoxShell, io: Io, argv: list[str], spec: str, longs: Mapping[str, bool] | None = None
             ) -> tuple[dict[str, list[str]], list[str]] | None:
     try:
         return options(argv, spec, longs)
     except BadUsage as e:
-        usage(io, posixpath.basename(argv[0]), str(e))
+        usage(sh, io, posixpath.basename(argv[0]), str(e))
         return None
 
 
@@ -259,7 +290,8 @@ def cd(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     path = sh.path(target)
     node = sh.fs.lookup(path)
     if node is None or node.kind != DIR:
-        io.err(f"-sh: cd: can't cd to {target}\n")
+        io.err(f"-sh: cd: can't cd to {target}: "
+               f"{'Not a directory' if node is not None else 'No such file or directory'}\n")
         return 2
     sh.env["OLDPWD"] = sh.cwd
     sh.cwd = sh.env["PWD"] = path
@@ -288,19 +320,6 @@ def export(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     return 0
 
 
-@builtin("enable", "system", "shell", "linuxshell")
-def vendor_cli(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    """The words bots type to leave a vendor CLI; here we are already in the shell."""
-    return 0
-
-
-@builtin("help")
-def help_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    names = sorted(name for name, fn in BUILTINS.items() if fn is not vendor_cli)
-    io.out("\nBuilt-in commands:\n------------------\n\t" + " ".join(names) + "\n\n")
-    return 0
-
-
 @applet("/bin", "sh [-c 'SCRIPT' | FILE [ARGS]]", "sh", "ash")
 def sh_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     """C{sh} alone starts no new shell: the bot keeps talking to this one."""
@@ -316,11 +335,12 @@ def sh_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
         try:
             data = sh.fs.read(sh.path(rest[0]), sh.limits.max_bytes)
         except FsError:
-            io.err(f"sh: can't open '{rest[0]}'\n")
+            io.err(f"sh: can't open '{rest[0]}': No such file or directory\n")
             return 2
         return sh.run_script(data, io)
-    if io.stdin:
-        return sh.run_script(io.stdin, io)
+    data = io.stdin
+    if data:
+        return sh.run_script(data, io)
     return 0
 
 
@@ -333,17 +353,19 @@ def busybox(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
                 io.out(f"{a.where[1:]}/{a.name}\n" if flag == "--list-full" else a.name + "\n")
         return 0
     names = ", ".join(sorted(a for a in APPLETS if a != "busybox"))
-    wrapped = "\n".join("\t" + line for line in _wrap(names, 70))
+    wrapped = "\n".join("\t" + line for line in _wrap(names + ",", 71))
     io.out(
-        f"{BUSYBOX} multi-call binary.\nBusyBox is copyrighted by many authors between 1998-2012.\n"
+        f"{sh.sensor.busybox} multi-call binary.\n"
+        "BusyBox is copyrighted by many authors between 1998-2015.\n"
         "Licensed under GPLv2. See source distribution for detailed\ncopyright notices.\n\n"
         "Usage: busybox [function [arguments]...]\n   or: busybox --list[-full]\n"
-        "   or: function [arguments]...\n\n"
+        "   or: busybox --install [-s] [DIR]\n   or: function [arguments]...\n\n"
         "\tBusyBox is a multi-call binary that combines many common Unix\n"
-        "\tutilities into a single executable.  Most people will create a\n"
-        "\tlink to busybox for each function they wish to use and BusyBox\n"
-        "\twill act like whatever it was invoked as.\n\n"
-        f"Currently defined functions:\n{wrapped}\n\n"
+        "\tutilities into a single executable.  The shell in this build\n"
+        "\tis configured to run built-in utilities without $PATH search.\n"
+        "\tYou don't need to install a link to busybox for each utility.\n"
+        "\tTo run external program, use full path (/sbin/ip instead of ip).\n\n"
+        f"Currently defined functions:\n{wrapped}\n"
     )
     return 0 if not flag or flag == "--help" else 1
 
@@ -446,18 +468,22 @@ def _read(sh: BusyBoxShell, io: Io, name: str, applet_name: str, quiet: bool = F
         return None
 
 
-@applet("/bin", "cat [FILE]...")
+@applet("/bin", "cat [-nbvteA] [FILE]...")
 def cat(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "u")  # -u is ignored by every cat
+    parsed = _parsed(sh, io, argv, "u")  # -u is ignored by every cat
     if parsed is None:
         return 1
     status = 0
     for name in parsed[1] or ["-"]:
-        data = _read(sh, io, name, "cat")
-        if data is None:
+        if name == "-":
+            io.out(io.stdin or b"")
+            continue
+        try:
+            io.out(sh.fs.read(sh.path(name), sh.limits.max_output))
+        except FsError as e:
+            io.err("cat: read error: Is a directory\n" if str(e) == "Is a directory"
+                   else f"cat: can't open '{name}': {e}\n")
             status = 1
-        else:
-            io.out(data)
     return status
 
 
@@ -471,7 +497,7 @@ def _count(io: Io, value: str, name: str) -> int | None:
 def _head_tail(sh: BusyBoxShell, io: Io, argv: list[str], head: bool) -> int:
     name = "head" if head else "tail"
     argv = [a if not re.fullmatch(r"-\d+", a) else "-n" + a[1:] for a in argv]
-    parsed = _parsed(io, argv, "n:c:qv")
+    parsed = _parsed(sh, io, argv, "n:c:qv")
     if parsed is None:
         return 1
     opts, files = parsed
@@ -507,7 +533,7 @@ def tail(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/usr/bin", "wc [-clw] [FILE]...")
 def wc(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "clwm")
+    parsed = _parsed(sh, io, argv, "clwm")
     if parsed is None:
         return 1
     opts, files = parsed
@@ -519,8 +545,8 @@ def wc(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
             status = 1
             continue
         counts = {"l": data.count(b"\n"), "w": len(data.split()), "c": len(data)}
-        if len(wanted) == 1 and not files:
-            io.out(f"{counts[wanted[0]]}\n")
+        if len(wanted) == 1:
+            io.out(f"{counts[wanted[0]]}{' ' + file if files else ''}\n")
         else:
             cells = " ".join(f"{counts[f]:7d}" for f in wanted)
             io.out(f"{cells}{' ' + file if files else ''}\n")
@@ -529,9 +555,9 @@ def wc(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/bin", "grep [-HhnlLoqvsrRiwFE] PATTERN/-e PATTERN [FILE]...")
 def grep(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    """Fixed-string matching with C{^}/C{$} anchors: enough for the
-    C{cat /proc/cpuinfo | grep name} a bot pipes, and no regex to exhaust."""
-    parsed = _parsed(io, argv, "ivcqnlhHsEFe:")
+    """Basic and extended regular expressions without groups, matched in
+    time linear in the input (L{bbs.shell.regex}), and fixed strings (C{-F})."""
+    parsed = _parsed(sh, io, argv, "ivcqnlhHsEFe:")
     if parsed is None:
         return 1
     opts, operands = parsed
@@ -540,23 +566,20 @@ def grep(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     elif operands:
         pattern, operands = operands[0], operands[1:]
     else:
-        return usage(io, "grep")
-    fold = (lambda b: b.lower()) if "i" in opts else (lambda b: b)
-    needle = fold(encode(pattern))
-    anchored_start = needle.startswith(b"^")
-    anchored_end = needle.endswith(b"$") and len(needle) > 1
-    needle = needle[1 if anchored_start else 0:len(needle) - 1 if anchored_end else None]
+        return usage(sh, io, "grep")
+    fold = "i" in opts
+    needle = encode(pattern).lower() if fold else encode(pattern)
+    try:
+        regex = None if "F" in opts else Regex.compile(needle, "E" in opts, fold)
+    except RegexError as e:
+        io.err(f"grep: bad regex '{pattern}': {e}\n")
+        return 2
 
     def matches(line: bytes) -> bool:
-        line = fold(line)
-        if anchored_start and anchored_end:
-            found = line == needle
-        elif anchored_start:
-            found = line.startswith(needle)
-        elif anchored_end:
-            found = line.endswith(needle)
+        if regex is None:
+            found = needle in (line.lower() if fold else line)
         else:
-            found = needle in line
+            found = regex.search(line, fold)
         return found != ("v" in opts)
 
     any_match, status = False, 0
@@ -610,7 +633,7 @@ def _long_line(sh: BusyBoxShell, path: str, shown: str, human: bool) -> str:
         major, minor = DEVICES[node.device]
         size = f"{major:>4}, {minor:>3}"
     elif node.kind == LINK:
-        size = f"{len(node.target):>9}"
+        size = f"{0 if sh.fs.mount(path).fstype == 'proc' else len(node.target):>9}"
     elif node.kind == DIR:
         size = f"{0:>9}"
     else:
@@ -620,6 +643,16 @@ def _long_line(sh: BusyBoxShell, path: str, shown: str, human: bool) -> str:
     arrow = f" -> {node.target}" if node.kind == LINK else ""
     return (f"{_mode_string(node.kind, node.mode)} {links:>4} root     root     {size} "
             f"{_when(sh, node.mtime)} {shown}{arrow}\n")
+
+
+def _blocks(sh: BusyBoxShell, path: str, names: list[str]) -> int:
+    """The 1K blocks C{ls -l} totals: files take whole 4K pages on tmpfs and flash."""
+    total = 0
+    for name in names:
+        node = sh.fs.lookup(posixpath.join(path, name), follow=False)
+        if node is not None and node.kind == FILE and sh.fs.mount(path).fstype != "proc":
+            total += -(-len(node.data) // 4096) * 4
+    return total
 
 
 def _columns(names: list[str], width: int = 80) -> str:
@@ -637,7 +670,7 @@ def _columns(names: list[str], width: int = 80) -> str:
 
 @applet("/bin", "ls [-1AaCxdLHRFplinsehrSXvctu] [-w WIDTH] [FILE]...")
 def ls(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "1aAldhC")
+    parsed = _parsed(sh, io, argv, "1aAldhC")
     if parsed is None:
         return 1
     opts, targets = parsed
@@ -680,6 +713,8 @@ def ls(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
             names = [".", ".."] + names
         elif "A" not in opts:
             names = [n for n in names if not n.startswith(".")]
+        if long:
+            io.out(f"total {_blocks(sh, path, names)}\n")
         show([(n, path if n == "." else posixpath.dirname(path) if n == ".." else
                posixpath.join(path, n)) for n in names])
     return status
@@ -694,12 +729,12 @@ def pwd(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/bin", "mkdir [OPTIONS] DIRECTORY...")
 def mkdir(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "pm:")
+    parsed = _parsed(sh, io, argv, "pm:")
     if parsed is None:
         return 1
     opts, dirs = parsed
     if not dirs:
-        return usage(io, "mkdir")
+        return usage(sh, io, "mkdir")
     if "m" in opts and new_mode(opts["m"][-1], 0o755, True) is None:
         io.err(f"mkdir: invalid mode '{opts['m'][-1]}'\n")
         return 1
@@ -746,12 +781,12 @@ def _remove(sh: BusyBoxShell, io: Io, shown: str, path: str, recursive: bool) ->
 
 @applet("/bin", "rm [-rf] FILE...")
 def rm(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "rRf")
+    parsed = _parsed(sh, io, argv, "rRf")
     if parsed is None:
         return 1
     opts, targets = parsed
     if not targets and "f" not in opts:
-        return usage(io, "rm")
+        return usage(sh, io, "rm")
     status = 0
     for target in targets:
         path = sh.path(target)
@@ -767,11 +802,11 @@ def rm(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/bin", "rmdir [OPTIONS] DIRECTORY...")
 def rmdir(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "p")
+    parsed = _parsed(sh, io, argv, "p")
     if parsed is None:
         return 1
     if not parsed[1]:
-        return usage(io, "rmdir")
+        return usage(sh, io, "rmdir")
     status = 0
     for d in parsed[1]:
         path = sh.path(d)
@@ -808,12 +843,12 @@ def _copy_tree(sh: BusyBoxShell, src: str, dst: str) -> None:
 
 @applet("/bin", "cp [OPTIONS] SOURCE... DEST")
 def cp(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "arRfp")
+    parsed = _parsed(sh, io, argv, "arRfp")
     if parsed is None:
         return 1
     opts, operands = parsed
     if len(operands) < 2:
-        return usage(io, "cp")
+        return usage(sh, io, "cp")
     *sources, target = operands
     where = _destination(sh, sources, target)
     if where is None:
@@ -839,12 +874,12 @@ def cp(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/bin", "mv [-f] SOURCE... DEST")
 def mv(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "f")
+    parsed = _parsed(sh, io, argv, "f")
     if parsed is None:
         return 1
     operands = parsed[1]
     if len(operands) < 2:
-        return usage(io, "mv")
+        return usage(sh, io, "mv")
     *sources, target = operands
     where = _destination(sh, sources, target)
     if where is None:
@@ -897,7 +932,7 @@ def chmod(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
         recursive = recursive or "R" in args[0]
         args = args[1:]
     if len(args) < 2:
-        return usage(io, "chmod")
+        return usage(sh, io, "chmod")
     spec, files = args[0], args[1:]
     if new_mode(spec, 0, False) is None:
         io.err(f"chmod: invalid mode '{spec}'\n")
@@ -922,12 +957,12 @@ def chmod(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/bin", "touch [-c] FILE...")
 def touch(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "c")
+    parsed = _parsed(sh, io, argv, "c")
     if parsed is None:
         return 1
     opts, files = parsed
     if not files:
-        return usage(io, "touch")
+        return usage(sh, io, "touch")
     status = 0
     for file in files:
         path = sh.path(file)
@@ -1004,7 +1039,7 @@ def _size(text: str) -> int | None:
 
 @applet("/bin", "uname [-amnrspvio]")
 def uname(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "asnrvmpio")
+    parsed = _parsed(sh, io, argv, "asnrvmpio")
     if parsed is None:
         return 1
     opts = parsed[0]
@@ -1022,7 +1057,7 @@ def uname(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/bin", "hostname [-s] [HOSTNAME | -F FILE]")
 def hostname(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "sF:")
+    parsed = _parsed(sh, io, argv, "sF:")
     if parsed is None:
         return 1
     opts, operands = parsed
@@ -1040,7 +1075,7 @@ def hostname(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/usr/bin", "id [OPTIONS] [USER]")
 def id_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "ugGn")
+    parsed = _parsed(sh, io, argv, "ugGn")
     if parsed is None:
         return 1
     opts, users = parsed
@@ -1068,7 +1103,7 @@ def nproc(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/usr/bin", "free [-bkm]")
 def free(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "bkmg")
+    parsed = _parsed(sh, io, argv, "bkmg")
     if parsed is None:
         return 1
     opts = parsed[0]
@@ -1090,7 +1125,7 @@ def free(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/bin", "df [-kh]")
 def df(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "kh")
+    parsed = _parsed(sh, io, argv, "kh")
     if parsed is None:
         return 1
     human = "h" in parsed[0]
@@ -1134,10 +1169,11 @@ def date(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/bin", "ps")
 def ps(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    io.out("  PID USER       VSZ STAT COMMAND\n")
-    for pid, (vsz, state, command) in sorted(sh.processes.items()):
-        io.out(f"{pid:5d} {'root':<8} {vsz:6d} {state:<4} {command}\n")
-    io.out(f"{sh.spawn():5d} {'root':<8} {1440:6d} R    ps\n")
+    io.out("PID   USER     COMMAND\n")
+    for pid, (vsz, state, command) in sorted({**sh.processes, **sh.running}.items()):
+        shown = f"{{{command.split()[0]}}} -sh" if pid in sh.running and \
+            command.split()[:1] == ["ps"] else command
+        io.out(f"{pid:5d} {'root':<8} {shown}\n")
     return 0
 
 
@@ -1157,7 +1193,7 @@ def kill(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     elif args and args[0].startswith("-") and len(args[0]) > 1:
         args = args[1:]
     if not args:
-        return usage(io, "kill")
+        return usage(sh, io, "kill")
     status = 0
     for arg in args:
         pid = _number(arg)
@@ -1188,17 +1224,25 @@ def false(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/bin", "sleep [N]...")
 def sleep(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    """Returns at once: a bot waiting on us gains nothing by our waiting."""
+    """Sleeps as a delay the caller waits out, as long as the line's limit allows."""
     if len(argv) < 2:
-        return usage(io, "sleep")
+        return usage(sh, io, "sleep")
+    total = 0.0
     for arg in argv[1:]:
-        if not re.fullmatch(r"\d{1,9}(\.\d{0,9})?[smhd]?", arg):
+        m = re.fullmatch(r"(\d{1,9}(?:\.\d{0,9})?)([smhd]?)", arg)
+        if not m:
             io.err(f"sleep: invalid number '{arg}'\n")
             return 1
+        total += float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    sh.pause(total)
     return 0
 
 
 # -- downloads: recorded, never fetched ---------------------------------------------
+
+# How long a device takes to give up on a server that does not answer (the
+# caller waits it out; the line's own limit caps it).
+NET_TIMEOUT = 5.0
 
 def _is_address(host: str) -> bool:
     """Whether C{host} is an address (True) rather than a name to resolve."""
@@ -1221,19 +1265,29 @@ def _split_url(url: str) -> tuple[str, str, int | None, str] | None:
     return parts.scheme.lower(), parts.hostname, port, parts.path
 
 
-@applet("/usr/bin", "wget [-c|--continue] [-s|--spider] [-q|--quiet] [-O|--output-document FILE]\n"
-        "\t[--header 'header: value'] [-Y|--proxy on/off] [-P DIR]\n"
-        "\t[-U|--user-agent AGENT] [-T SEC] URL...")
+@applet("/usr/bin", "wget [-cqS] [--spider] [-O FILE] [-o LOGFILE] [--header STR]\n"
+        "\t[--post-data STR | --post-file FILE] [-Y on/off]\n"
+        "\t[--no-check-certificate] [-P DIR] [-U AGENT] URL...\n\n"
+        "Retrieve files via HTTP or FTP\n\n"
+        "\t--spider\tOnly check URL existence: $? is 0 if exists\n"
+        "\t--header STR\tAdd STR (of form 'header: value') to headers\n"
+        "\t--post-data STR\tSend STR using POST method\n"
+        "\t--post-file FILE\tSend FILE using POST method\n"
+        "\t--no-check-certificate\tDon't validate the server's certificate\n"
+        "\t-c\t\tContinue retrieval of aborted transfer\n\t-q\t\tQuiet\n"
+        "\t-P DIR\t\tSave to DIR (default .)\n\t-S    \t\tShow server response\n"
+        "\t-O FILE\t\tSave to FILE ('-' for stdout)\n\t-o LOGFILE\tLog messages to FILE\n"
+        "\t-U STR\t\tUse STR for User-Agent header\n\t-Y on/off\tUse proxy")
 def wget(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     longs = {"continue": False, "spider": False, "quiet": False, "output-document": True,
              "header": True, "proxy": True, "user-agent": True, "post-data": True,
              "no-check-certificate": False, "timeout": True, "tries": True}
-    parsed = _parsed(io, argv, "csqO:o:P:Y:U:T:t:", longs)
+    parsed = _parsed(sh, io, argv, "csqO:o:P:Y:U:T:t:", longs)
     if parsed is None:
         return 1
     opts, urls = parsed
     if not urls:
-        return usage(io, "wget")
+        return usage(sh, io, "wget")
     quiet = "q" in opts or "quiet" in opts
     target = (opts.get("O") or opts.get("output-document") or [None])[-1]
     for url in urls:
@@ -1254,23 +1308,32 @@ def wget(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
             io.err(f"wget: bad address '{host}'\n")
         else:
             if not quiet:
-                io.err(f"Connecting to {host} ({host}:{port or default})\n")
+                shown = f"{host}:{port}" if port else host  # the host as the URL spells it
+                io.err(f"Connecting to {shown} ({host}:{port or default})\n")
+            sh.pause(NET_TIMEOUT)
             io.err(f"wget: can't connect to remote host ({host}): Connection timed out\n")
     return 1
 
 
-@applet("/usr/bin", "tftp [OPTIONS] HOST [PORT]")
+@applet("/usr/bin", "tftp [OPTIONS] HOST [PORT]\n\nTransfer a file from/to tftp server\n\n"
+        "\t-l FILE\tLocal FILE\n\t-r FILE\tRemote FILE\n\t-g\tGet file\n\t-p\tPut file\n"
+        "\t-b SIZE\tTransfer blocks in bytes")
 def tftp(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "gpl:r:b:")
+    parsed = _parsed(sh, io, argv, "cgpl:r:b:")
     if parsed is None:
         return 1
     opts, operands = parsed
+    if "c" in opts and len(operands) == 3 and operands[1] in ("get", "put"):
+        # the tftp-hpa form Gafgyt types: HOST -c get FILE
+        opts.setdefault("g" if operands[1] == "get" else "p", [""])
+        opts.setdefault("r", [operands[2]])
+        operands = operands[:1]
     if not operands or ("g" in opts) == ("p" in opts):
-        return usage(io, "tftp")
+        return usage(sh, io, "tftp")
     local = (opts.get("l") or [None])[-1]
     remote = (opts.get("r") or [local])[-1]
     if not remote:
-        return usage(io, "tftp")
+        return usage(sh, io, "tftp")
     local = local or posixpath.basename(remote)
     host = operands[0]
     port = operands[1] if len(operands) > 1 else None
@@ -1283,18 +1346,21 @@ def tftp(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     if not _is_address(host):
         io.err(f"tftp: bad address '{host}'\n")
     else:
+        sh.pause(NET_TIMEOUT)
         io.err("tftp: timeout\n")
     return 1
 
 
-@applet("/usr/bin", "ftpget [OPTIONS] HOST [LOCAL_FILE] REMOTE_FILE")
+@applet("/usr/bin", "ftpget [OPTIONS] HOST [LOCAL_FILE] REMOTE_FILE\n\n"
+        "Download a file via FTP\n\n\t-c\tContinue previous transfer\n\t-v\tVerbose\n"
+        "\t-u USER\tUsername\n\t-p PASS\tPassword\n\t-P PORT")
 def ftpget(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(io, argv, "cvu:p:P:")
+    parsed = _parsed(sh, io, argv, "cvu:p:P:")
     if parsed is None:
         return 1
     opts, operands = parsed
     if len(operands) not in (2, 3):
-        return usage(io, "ftpget")
+        return usage(sh, io, "ftpget")
     host, remote = operands[0], operands[-1]
     local = operands[1] if len(operands) == 3 else posixpath.basename(remote)
     user = (opts.get("u") or [""])[-1]
@@ -1306,6 +1372,9 @@ def ftpget(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     if not _is_address(host):
         io.err(f"ftpget: bad address '{host}'\n")
     else:
+        if "v" in opts:
+            io.err(f"Connecting to {host} ({host}:{port or 21})\n")
+        sh.pause(NET_TIMEOUT)
         io.err(f"ftpget: can't connect to remote host ({host}): Connection timed out\n")
     return 1
 
@@ -1348,6 +1417,7 @@ def curl(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
             default = {"https": 443, "ftp": 21}.get(scheme, 80)
             message, status = (f"curl: (7) Failed to connect to {host} port {port or default}: "
                                "Connection timed out", 7)
+            sh.pause(NET_TIMEOUT)
         if not silent:
             io.err(message + "\n")
     return status

@@ -10,22 +10,16 @@ so one bot can neither see nor fill another bot's files.
 
 from __future__ import annotations
 
-import calendar
 import posixpath
 import random
 import struct
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Protocol
 
 import attrs
 
-# The firmware build date every base file carries, and the BusyBox that
-# "built" it; uname, /proc/version and the banner all quote the same moment.
-BUILD_STAMP = "2015-08-13 10:46:37 CST"
-BUILD_TIME = float(calendar.timegm((2015, 8, 13, 2, 46, 37)))
-BUSYBOX = f"BusyBox v1.22.1 ({BUILD_STAMP})"
-KERNEL_BUILD = "#1 SMP PREEMPT Thu Aug 13 10:46:37 CST 2015"
+from bbs.shell.sensor import Sensor
 
 DIR, FILE, LINK, DEV = "dir", "file", "link", "dev"
 
@@ -61,7 +55,7 @@ class Node:
 
     kind: str
     mode: int
-    mtime: float = BUILD_TIME
+    mtime: float = 0.0
     data: bytes = b""
     target: str = ""
     device: str = ""
@@ -248,7 +242,7 @@ class Image:
     """A complete read-only directory tree and the mounts it sits on."""
 
     arch: Arch
-    hostname: str
+    sensor: Sensor
     nodes: Mapping[str, Node]
     children: Mapping[str, tuple[str, ...]]
     mounts: tuple[Mount, ...]
@@ -264,16 +258,16 @@ def _meminfo(total: int) -> str:
     return "".join(f"{name + ':':<16}{value:>8} kB\n" for name, value in rows)
 
 
-def _etc_files(hostname: str) -> dict[str, bytes]:
+def _etc_files(sensor: Sensor) -> dict[str, bytes]:
     return {
         "/etc/passwd": b"root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\n"
                        b"bin:x:2:2:bin:/bin:/bin/false\nsys:x:3:3:sys:/dev:/bin/false\n"
                        b"nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-        "/etc/shadow": b"root:$1$ZL7tZ2Rz$Qx0HdFZ0JZ1n9W2uYbv5s/:16660:0:99999:7:::\n"
-                       b"daemon:*:16660:0:99999:7:::\nbin:*:16660:0:99999:7:::\n"
+        "/etc/shadow": f"root:{sensor.root_hash}:16660:0:99999:7:::\n".encode()
+                       + b"daemon:*:16660:0:99999:7:::\nbin:*:16660:0:99999:7:::\n"
                        b"sys:*:16660:0:99999:7:::\nnobody:*:16660:0:99999:7:::\n",
         "/etc/group": b"root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nnogroup:x:65534:\n",
-        "/etc/hostname": hostname.encode("utf-8", "surrogateescape") + b"\n",
+        "/etc/hostname": sensor.hostname.encode("utf-8", "surrogateescape") + b"\n",
         "/etc/hosts": b"127.0.0.1\tlocalhost\n",
         "/etc/resolv.conf": b"nameserver 192.168.1.1\n",
         "/etc/profile": b"export PATH=/bin:/sbin:/usr/bin:/usr/sbin\nexport HOME=/root\n"
@@ -282,7 +276,7 @@ def _etc_files(hostname: str) -> dict[str, bytes]:
                         b"::restart:/sbin/init\n::shutdown:/bin/umount -a -r\n",
         "/etc/init.d/rcS": b"#!/bin/sh\nmount -a\nmkdir -p /var/run /var/tmp /var/log\n"
                            b"/bin/hostname -F /etc/hostname\ntelnetd\n",
-        "/etc/version": f"{BUSYBOX}\nV4.02.R11.34500140.10012.131600.00000\n".encode(),
+        "/etc/version": f"{sensor.busybox}\nV4.02.R11.34500140.10012.131600.00000\n".encode(),
     }
 
 
@@ -291,7 +285,7 @@ def _relative_link(path: str, target: str) -> str:
 
 
 @lru_cache(maxsize=32)
-def build_image(arch: Arch, hostname: str, layout: tuple[tuple[str, str], ...]) -> Image:
+def build_image(arch: Arch, sensor: Sensor, layout: tuple[tuple[str, str], ...]) -> Image:
     """The base tree for one device.  C{layout} lists (path, program): the path
     whose basename is the program holds its binary, every other path is a
     symbolic link to that binary."""
@@ -301,7 +295,7 @@ def build_image(arch: Arch, hostname: str, layout: tuple[tuple[str, str], ...]) 
         parent = posixpath.dirname(path)
         if parent != path and parent not in nodes:
             add(parent, Node(DIR, 0o755))
-        nodes[path] = node
+        nodes[path] = node if node.mtime else attrs.evolve(node, mtime=sensor.build)
 
     add("/", Node(DIR, 0o755))
     for path in ("/bin", "/sbin", "/usr/bin", "/usr/sbin", "/lib", "/dev/pts", "/etc/init.d",
@@ -311,7 +305,7 @@ def build_image(arch: Arch, hostname: str, layout: tuple[tuple[str, str], ...]) 
     add("/tmp", Node(DIR, 0o1777))
     for name in DEVICES:
         add(f"/dev/{name}", Node(DEV, 0o666 if name != "watchdog" else 0o600, device=name))
-    for path, data in _etc_files(hostname).items():
+    for path, data in _etc_files(sensor).items():
         add(path, Node(FILE, 0o755 if "/init.d/" in path else
                        (0o600 if path.endswith("shadow") else 0o644), data=data))
     add("/etc/mtab", Node(LINK, 0o777, target="/proc/mounts"))
@@ -320,7 +314,7 @@ def build_image(arch: Arch, hostname: str, layout: tuple[tuple[str, str], ...]) 
         "meminfo": _meminfo(arch.mem_kb),
         "mounts": "".join(m.line() for m in MOUNTS),
         "version": f"Linux version {arch.kernel} (builder@buildhost) (gcc version 4.8.3 "
-                   f"(crosstool-NG 1.20.0) ) {KERNEL_BUILD}\n",
+                   f"(crosstool-NG 1.20.0) ) {sensor.kernel_build}\n",
         "cmdline": "console=ttyS0,115200 root=/dev/mtdblock2 rootfstype=squashfs "
                    "mtdparts=hi_sfc:256K(boot),1792K(kernel),6016K(rootfs),4096K(mnt)\n",
         "filesystems": "nodev\tsysfs\nnodev\trootfs\nnodev\ttmpfs\nnodev\tproc\n"
@@ -328,12 +322,13 @@ def build_image(arch: Arch, hostname: str, layout: tuple[tuple[str, str], ...]) 
     }
     for name, text in proc.items():
         add(f"/proc/{name}", Node(FILE, 0o444, data=text.encode()))
-    add("/var/run/telnetd.pid", Node(FILE, 0o644, data=b"601\n"))
+    telnetd = next(pid for pid, (_, _, name) in sensor.processes().items() if "telnetd" in name)
+    add("/var/run/telnetd.pid", Node(FILE, 0o644, data=f"{telnetd}\n".encode()))
 
     binaries = {program: path for path, program in layout if posixpath.basename(path) == program}
     for path, program in layout:
         if binaries[program] == path:
-            banner = (f"{BUSYBOX} multi-call binary." if program == "busybox"
+            banner = (f"{sensor.busybox} multi-call binary." if program == "busybox"
                       else f"{program} 7.40.0 ({arch.uname}-linux-uclibc)")
             names = b"\0".join(posixpath.basename(p).encode()
                                 for p, prog in layout if prog == program)
@@ -347,7 +342,7 @@ def build_image(arch: Arch, hostname: str, layout: tuple[tuple[str, str], ...]) 
     for path in nodes:
         if path != "/":
             children.setdefault(posixpath.dirname(path), []).append(posixpath.basename(path))
-    return Image(arch, hostname, dict(nodes),
+    return Image(arch, sensor, dict(nodes),
                  {k: tuple(sorted(v)) for k, v in children.items()}, MOUNTS)
 
 
@@ -359,6 +354,15 @@ class FsLimits:
     max_bytes: int
 
 
+class Dynamic(Protocol):
+    """Entries computed when looked at (C{/proc/self}, C{/proc/PID}): they
+    change with the processes running, so no image can hold them."""
+
+    def node(self, path: str) -> Node | None: ...
+
+    def names(self, path: str) -> list[str]: ...
+
+
 class FileSystem:
     """A session's view: the shared image under a copy-on-write overlay.
 
@@ -368,8 +372,9 @@ class FileSystem:
     """
 
     def __init__(self, image: Image, *, limits: FsLimits, now: Callable[[], float],
-                 seed: int = 0) -> None:
+                 seed: int = 0, dynamic: Dynamic | None = None) -> None:
         self.image = image
+        self.dynamic = dynamic
         self.limits = limits
         self._now = now
         self._overlay: dict[str, Node | None] = {}
@@ -387,7 +392,10 @@ class FileSystem:
     def _get(self, path: str) -> Node | None:
         if path in self._overlay:
             return self._overlay[path]
-        return self.image.nodes.get(path)
+        node = self.image.nodes.get(path)
+        if node is None and self.dynamic is not None and path.startswith("/proc/"):
+            return self.dynamic.node(path)
+        return node
 
     def resolve(self, path: str, *, follow: bool = True) -> str:
         """The real path of C{path}, following links in every directory part (and
@@ -458,6 +466,8 @@ class FileSystem:
                  if self._get(posixpath.join(real, n)) is not None}
         names.update(posixpath.basename(p) for p, n in self._overlay.items()
                      if n is not None and p != "/" and posixpath.dirname(p) == real)
+        if self.dynamic is not None and (real == "/proc" or real.startswith("/proc/")):
+            names.update(self.dynamic.names(real))
         return sorted(names)
 
     def read(self, path: str, limit: int) -> bytes:
@@ -478,7 +488,11 @@ class FileSystem:
     def _check_writable(self, real: str) -> None:
         mount = self.mount(real)
         if not mount.writable:
-            raise FsError(EROFS if mount.fstype in ("squashfs", "rootfs") else EACCES)
+            # the kernel's own trees have no entry to create: ENOENT, which
+            # ash words "nonexistent directory"
+            raise FsError(EROFS if mount.fstype in ("squashfs", "rootfs") else
+                          ENOENT if mount.fstype in ("proc", "sysfs") and self._get(real) is None
+                          else EACCES)
 
     def _put(self, path: str, node: Node | None) -> None:
         before = self._overlay.get(path)

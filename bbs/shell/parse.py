@@ -1,34 +1,47 @@
-"""Turning a command line into what ash would run, without running anything.
+"""Turning a script into the tree ash would run, without running anything.
 
-Bots chain their probes with C{;}, C{&&} and C{||}, quote their echo-loader
-payloads, and redirect into files; getting that right is what makes the
-replies they parse come out right.  Variables are expanded late (by
-L{expand}, when each command runs) so that C{cd /tmp; echo $PWD} sees the
-new directory.  What ash would fork for (command substitution) is refused
-with the error a memory-starved router gives.
+Bots chain probes with C{;}, C{&&} and C{||}, loop over files with C{while
+read}, test for tools with C{if}/C{case}, substitute C{$(...)}, and feed
+here-documents; getting that right is what makes the replies they parse come
+out right.  Words are kept as parts and expanded late (by the shell, when
+each command runs) so that C{cd /tmp; echo $PWD} sees the new directory.
+Input that stops inside a construct raises L{Incomplete}, so the shell can
+ask for more with its C{> } prompt, as ash does.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 import attrs
 
 
 class ShellSyntaxError(Exception):
-    """The line cannot run; C{str()} is what ash prints after C{-sh: }."""
+    """The script cannot run; C{str()} is what ash prints after C{-sh: }."""
+
+
+class Incomplete(ShellSyntaxError):
+    """The script stops inside a quote, a compound command or a here-document."""
+
+    def __init__(self) -> None:
+        super().__init__("syntax error: unexpected end of file")
 
 
 @attrs.frozen
 class Part:
-    """A piece of a word: literal text, or (C{var}) the name of a variable.
-
-    C{quoted} parts are neither split nor globbed."""
+    """A piece of a word.  C{kind} is C{lit} (text), C{var} (C{${text op arg}}),
+    C{cmd} (C{$(text)} or backticks) or C{arith} (C{$((text))}).  C{quoted}
+    parts are neither split nor globbed."""
 
     text: str
     quoted: bool = False
-    var: bool = False
+    kind: str = "lit"
+    op: str = ""
+    arg: "Word | None" = None
+
+    @property
+    def var(self) -> bool:
+        return self.kind == "var"
 
 
 @attrs.frozen
@@ -37,8 +50,8 @@ class Word:
 
     @property
     def pattern(self) -> str | None:
-        """The glob pattern this word is, if it is one (unquoted, no variables)."""
-        if all(not p.quoted and not p.var for p in self.parts):
+        """The glob pattern this word is, if it is one (unquoted, no expansions)."""
+        if all(not p.quoted and p.kind == "lit" for p in self.parts):
             text = "".join(p.text for p in self.parts)
             if any(c in text for c in "*?["):
                 return text
@@ -48,20 +61,35 @@ class Word:
     def assignment(self) -> str | None:
         """The variable name if this word is C{NAME=value}."""
         first = self.parts[0] if self.parts else None
-        if first is not None and not first.quoted and not first.var:
+        if first is not None and not first.quoted and first.kind == "lit":
             m = _ASSIGN.match(first.text)
             if m:
                 return m.group(1)
         return None
 
+    @property
+    def literal(self) -> str | None:
+        """The word's text if it is one unquoted literal (a keyword candidate)."""
+        if len(self.parts) == 1 and self.parts[0].kind == "lit" and not self.parts[0].quoted:
+            return self.parts[0].text
+        return None
+
 
 @attrs.frozen
 class Redirect:
-    """C{fd op target}: op is one of C{<}, C{>}, C{>>}, C{>&}, C{<&}."""
+    """C{fd op target}: op is one of C{<}, C{>}, C{>>}, C{>&}, C{<&}, C{<<}
+    (a here-document, whose body is C{target}; expanded unless C{quoted})."""
 
     fd: int
     op: str
     target: Word
+    quoted: bool = False
+    doc: list[Word] | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def body(self) -> Word:
+        """A here-document's text, filled in when the line that holds it ended."""
+        return self.doc[0] if self.doc else Word(())
 
 
 @attrs.frozen
@@ -74,13 +102,70 @@ class Command:
 
 
 @attrs.frozen
+class If:
+    branches: tuple[tuple["Script", "Script"], ...]  # (condition, body)
+    otherwise: "Script | None"
+    redirects: tuple[Redirect, ...] = ()
+
+
+@attrs.frozen
+class Loop:
+    """C{while} (or, with C{until}, C{until}) CONDITION; do BODY; done."""
+
+    condition: "Script"
+    body: "Script"
+    until: bool = False
+    redirects: tuple[Redirect, ...] = ()
+
+
+@attrs.frozen
+class For:
+    name: str
+    items: tuple[Word, ...] | None  # None: "$@"
+    body: "Script"
+    redirects: tuple[Redirect, ...] = ()
+
+
+@attrs.frozen
+class Case:
+    subject: Word
+    arms: tuple[tuple[tuple[Word, ...], "Script"], ...]
+    redirects: tuple[Redirect, ...] = ()
+
+
+@attrs.frozen
+class Group:
+    """C{{ ...; }} or, with C{subshell}, C{( ... )}: the latter keeps its changes."""
+
+    body: "Script"
+    subshell: bool = False
+    redirects: tuple[Redirect, ...] = ()
+
+
+Node = Command | If | Loop | For | Case | Group
+
+
+@attrs.frozen
+class Pipeline:
+    commands: tuple[Node, ...]
+    negate: bool = False
+
+
+@attrs.frozen
 class Step:
     """A pipeline and how it depends on the previous one: C{;} always runs,
     C{&&} only after success, C{||} only after failure."""
 
     op: str
-    pipeline: tuple[Command, ...]
+    pipeline: Pipeline
 
+
+@attrs.frozen
+class AndOr:
+    steps: tuple[Step, ...]
+
+
+Script = tuple[AndOr, ...]
 
 _FD = re.compile(r"\d+(?=[<>])")
 _PLAIN = re.compile(r"[^ \t\n;&|<>()\\'\"$`]+")
@@ -89,75 +174,147 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=")
 _SPECIAL_VARS = "?$#!-@*0123456789"
 _META = " \t\n;&|<>()"
-_KEYWORDS = frozenset({
-    "if", "then", "else", "elif", "fi", "for", "while", "until", "do", "done", "case",
-    "esac", "in", "{", "}", "!", "function", "select",
-})
-NO_FORK = "can't fork: Out of memory"
+_PARAM_OPS = (":-", ":=", ":+", ":?", "##", "%%", "-", "=", "+", "?", "#", "%")
+_RESERVED = frozenset({"then", "else", "elif", "fi", "do", "done", "esac", "}", "in"})
+MAX_NESTING = 32
+
+
+@attrs.frozen
+class _Tok:
+    kind: str  # "word", "op", "redir", "nl", "eof"
+    value: object
+    start: int
+    end: int
 
 
 class _Lexer:
-    def __init__(self, text: str) -> None:
+    """Tokens on demand, with here-document bodies read at each newline."""
+
+    def __init__(self, text: str, depth: int = 0) -> None:
+        if depth > MAX_NESTING:
+            raise ShellSyntaxError("syntax error: nesting too deep")
         self.text = text
         self.pos = 0
-        # (kind, value, start, end): kind is "word", "op" or "redir"
-        self.tokens: list[tuple[str, object, int, int]] = []
+        self.depth = depth
+        self._pending: list[tuple[str, bool, bool, list[Word]]] = []
 
-    def run(self) -> list[tuple[str, object, int, int]]:
+    def next(self) -> _Tok:
         text, n = self.text, len(self.text)
         while self.pos < n:
             c = text[self.pos]
             start = self.pos
             if c in " \t":
                 self.pos += 1
+            elif c == "\\" and text.startswith("\\\n", start):
+                self.pos += 2
             elif c == "\n":
                 self.pos += 1
-                self.tokens.append(("op", ";", start, start))
+                self._read_heredocs()
+                return _Tok("nl", "\n", start, start)
             elif c == "#":
-                break
+                end = text.find("\n", start)
+                self.pos = n if end < 0 else end
             elif c in "&|;":
                 two = text[start:start + 2]
                 op = two if two in ("&&", "||", ";;") else c
                 self.pos += len(op)
-                self.tokens.append(("op", op, start, self.pos))
+                return _Tok("op", op, start, self.pos)
             elif c in "()":
-                raise ShellSyntaxError(f'syntax error: unexpected "{c}"')
+                self.pos += 1
+                return _Tok("op", c, start, self.pos)
             elif c in "<>":
-                self._redirect(None)
+                return self._redirect(None)
             elif c.isdigit() and (m := _FD.match(text, start)):
                 self.pos = m.end()
-                self._redirect(int(m.group()) if len(m.group()) <= 2 else 99)
+                return self._redirect(int(m.group()) if len(m.group()) <= 2 else 99)
             else:
-                word = self._word()
-                self.tokens.append(("word", word, start, self.pos))
-        return self.tokens
+                return _Tok("word", self.word(), start, self.pos)
+        if self._pending:
+            raise Incomplete()
+        return _Tok("eof", None, n, n)
 
-    def _redirect(self, fd: int | None) -> None:
+    def _redirect(self, fd: int | None) -> _Tok:
         text, start = self.text, self.pos
-        for op in (">>", ">&", ">|", "<<", "<&", "<>", ">", "<"):
+        for op in ("<<-", ">>", ">&", ">|", "<<", "<&", "<>", ">", "<"):
             if text.startswith(op, start):
                 break
-        if op == "<<":
-            raise ShellSyntaxError('syntax error: unexpected "<<"')
         self.pos += len(op)
+        if op in ("<<", "<<-"):
+            while self.pos < len(text) and text[self.pos] in " \t":
+                self.pos += 1
+            word = self.word()
+            if not word.parts:
+                raise ShellSyntaxError("syntax error: unexpected newline" if self.pos >= len(text)
+                                       else f'syntax error: unexpected "{text[self.pos]}"')
+            delimiter = "".join(p.text for p in word.parts)
+            quoted = any(p.quoted for p in word.parts)
+            body: list[Word] = []
+            self._pending.append((delimiter, op == "<<-", quoted, body))
+            return _Tok("redir", (0 if fd is None else fd, "<<", body, quoted), start, self.pos)
         op = {">|": ">", "<>": "<"}.get(op, op)
         if fd is None:
             fd = 0 if op[0] == "<" else 1
-        self.tokens.append(("redir", (fd, op), start, self.pos))
+        return _Tok("redir", (fd, op), start, self.pos)
 
-    def _word(self) -> Word:
+    def _read_heredocs(self) -> None:
+        for delimiter, strip, quoted, body in self._pending:
+            lines: list[str] = []
+            while True:
+                if self.pos >= len(self.text):
+                    raise Incomplete()
+                end = self.text.find("\n", self.pos)
+                if end < 0:
+                    line, self.pos = self.text[self.pos:], len(self.text)
+                else:
+                    line, self.pos = self.text[self.pos:end], end + 1
+                if strip:
+                    line = line.lstrip("\t")
+                if line == delimiter:
+                    break
+                lines.append(line + "\n")
+            content = "".join(lines)
+            body.append(Word((Part(content, quoted=True),)) if quoted
+                        else _Lexer(content, self.depth + 1).heredoc_word())
+        self._pending.clear()
+
+    def heredoc_word(self) -> Word:
+        """The whole text as a here-document body: C{$} expansions and C{\\} only."""
+        parts: list[Part] = []
+        text, n = self.text, len(self.text)
+        while self.pos < n:
+            c = text[self.pos]
+            if c == "\\" and self.pos + 1 < n and text[self.pos + 1] in "$`\\\n":
+                if text[self.pos + 1] != "\n":
+                    parts.append(Part(text[self.pos + 1], quoted=True))
+                self.pos += 2
+            elif c == "$":
+                parts.append(self._dollar(quoted=True))
+            elif c == "`":
+                parts.append(self._backtick(quoted=True))
+            else:
+                end = self.pos + 1
+                while end < n and text[end] not in "\\$`":
+                    end += 1
+                parts.append(Part(text[self.pos:end], quoted=True))
+                self.pos = end
+        return Word(_merge(parts))
+
+    def word(self, stop: str = _META) -> Word:
         text, n = self.text, len(self.text)
         parts: list[Part] = []
-        while self.pos < n and text[self.pos] not in _META:
+        while self.pos < n and text[self.pos] not in stop:
             c = text[self.pos]
             if c == "\\":
-                if self.pos + 1 < n and text[self.pos + 1] != "\n":
+                if self.pos + 1 >= n:
+                    self.pos += 1
+                    continue
+                if text[self.pos + 1] != "\n":
                     parts.append(Part(text[self.pos + 1], quoted=True))
                 self.pos += 2
             elif c == "'":
                 end = text.find("'", self.pos + 1)
                 if end < 0:
-                    raise ShellSyntaxError("syntax error: unterminated quoted string")
+                    raise Incomplete()
                 parts.append(Part(text[self.pos + 1:end], quoted=True))
                 self.pos = end + 1
             elif c == '"':
@@ -165,10 +322,14 @@ class _Lexer:
             elif c == "$":
                 parts.append(self._dollar(quoted=False))
             elif c == "`":
-                raise ShellSyntaxError(NO_FORK)
+                parts.append(self._backtick(quoted=False))
             else:
                 m = _PLAIN.match(text, self.pos)
                 end = m.end() if m else self.pos + 1
+                if stop != _META:
+                    end = self.pos + 1
+                    while end < n and text[end] not in stop and text[end] not in "\\'\"$`":
+                        end += 1
                 parts.append(Part(text[self.pos:end]))
                 self.pos = end
         return Word(_merge(parts))
@@ -179,7 +340,7 @@ class _Lexer:
         parts.append(Part("", quoted=True))  # "" is still a word
         while True:
             if self.pos >= n:
-                raise ShellSyntaxError("syntax error: unterminated quoted string")
+                raise Incomplete()
             c = text[self.pos]
             if c == '"':
                 self.pos += 1
@@ -191,135 +352,359 @@ class _Lexer:
             elif c == "$":
                 parts.append(self._dollar(quoted=True))
             elif c == "`":
-                raise ShellSyntaxError(NO_FORK)
+                parts.append(self._backtick(quoted=True))
             else:
                 m = _PLAIN_QUOTED.match(text, self.pos)
                 end = m.end() if m else self.pos + 1
                 parts.append(Part(text[self.pos:end], quoted=True))
                 self.pos = end
 
+    def _backtick(self, *, quoted: bool) -> Part:
+        text, n = self.text, len(self.text)
+        i, body = self.pos + 1, []
+        while True:
+            if i >= n:
+                raise Incomplete()
+            c = text[i]
+            if c == "`":
+                break
+            if c == "\\" and i + 1 < n and text[i + 1] in "$`\\":
+                body.append(text[i + 1])
+                i += 2
+                continue
+            body.append(c)
+            i += 1
+        self.pos = i + 1
+        script = "".join(body)
+        parse(script, self.depth + 1)  # a syntax error inside is one outside
+        return Part(script, quoted=quoted, kind="cmd")
+
+    def _matching(self, start: int) -> int:
+        """The index of the C{)} that closes the C{(} before C{start}."""
+        inner = _Lexer(self.text, self.depth + 1)
+        inner.pos = start
+        depth = 1
+        while True:
+            tok = inner.next()
+            if tok.kind == "eof":
+                raise Incomplete()
+            if tok.value == "(":
+                depth += 1
+            elif tok.value == ")":
+                depth -= 1
+                if depth == 0:
+                    return tok.start
+
     def _dollar(self, *, quoted: bool) -> Part:
         text, start = self.text, self.pos
         after = text[start + 1:start + 2]
+        if text.startswith("$((", start):
+            depth, i = 0, start + 3
+            while i < len(text):
+                if text[i] == "(":
+                    depth += 1
+                elif text[i] == ")":
+                    if depth == 0:
+                        if text[i + 1:i + 2] != ")":
+                            raise ShellSyntaxError("arithmetic syntax error")
+                        self.pos = i + 2
+                        return Part(text[start + 3:i], quoted=quoted, kind="arith")
+                    depth -= 1
+                i += 1
+            raise Incomplete()
         if after == "(":
-            raise ShellSyntaxError(NO_FORK)
-        if after == "{":
-            end = text.find("}", start + 2)
-            name = text[start + 2:end] if end >= 0 else ""
-            if end < 0 or not (_NAME.fullmatch(name) or (len(name) == 1 and name in _SPECIAL_VARS)):
-                raise ShellSyntaxError("syntax error: bad substitution")
+            end = self._matching(start + 2)
+            script = text[start + 2:end]
+            parse(script, self.depth + 1)
             self.pos = end + 1
-            return Part(name, quoted=quoted, var=True)
+            return Part(script, quoted=quoted, kind="cmd")
+        if after == "{":
+            return self._braced(quoted)
         m = _NAME.match(text, start + 1)
         if m:
             self.pos = m.end()
-            return Part(m.group(), quoted=quoted, var=True)
+            return Part(m.group(), quoted=quoted, kind="var")
         if after and after in _SPECIAL_VARS:
             self.pos += 2
-            return Part(after, quoted=quoted, var=True)
+            return Part(after, quoted=quoted, kind="var")
         self.pos += 1
         return Part("$", quoted=quoted)
+
+    def _braced(self, quoted: bool) -> Part:
+        text = self.text
+        i = self.pos + 2
+        length = text.startswith("#", i) and not text.startswith("#}", i)
+        if length:
+            i += 1
+        m = _NAME.match(text, i)
+        if m:
+            name, i = m.group(), m.end()
+        elif i < len(text) and text[i] in _SPECIAL_VARS:
+            name, i = text[i], i + 1
+        else:
+            if "}" not in text[i:]:
+                raise Incomplete()
+            raise ShellSyntaxError("syntax error: bad substitution")
+        if text.startswith("}", i):
+            self.pos = i + 1
+            return Part(name, quoted=quoted, kind="var", op="#" if length else "")
+        op = next((o for o in _PARAM_OPS if text.startswith(o, i)), None)
+        if op is None or length:
+            if "}" not in text[i:]:
+                raise Incomplete()
+            raise ShellSyntaxError("syntax error: bad substitution")
+        self.pos = i + len(op)
+        arg = self.word(stop="}")
+        if self.pos >= len(text):
+            raise Incomplete()
+        self.pos += 1
+        return Part(name, quoted=quoted, kind="var", op=op, arg=arg)
 
 
 def _merge(parts: list[Part]) -> tuple[Part, ...]:
     """Join neighbouring literal parts of the same quoting."""
     out: list[Part] = []
     for p in parts:
-        if out and not p.var and not out[-1].var and out[-1].quoted == p.quoted:
+        if out and p.kind == "lit" and out[-1].kind == "lit" and out[-1].quoted == p.quoted:
             out[-1] = Part(out[-1].text + p.text, quoted=p.quoted)
         else:
             out.append(p)
     return tuple(out)
 
 
-def parse(line: str) -> tuple[Step, ...]:
-    """The steps of C{line}, or L{ShellSyntaxError}."""
-    tokens = _Lexer(line).run()
-    steps: list[Step] = []
-    pipeline: list[Command] = []
-    words: list[Word] = []
-    redirects: list[Redirect] = []
-    span: list[int] = []
-    op = ";"
-    dangling = False  # the line ended right after "|", "&&" or "||"
+class _Parser:
+    def __init__(self, text: str, depth: int) -> None:
+        self.text = text
+        self.lexer = _Lexer(text, depth)
+        self.depth = depth
+        self.last_end = 0
+        self.tok = self.lexer.next()
 
-    def end_command(what: str) -> None:
-        if not words and not redirects:
-            raise ShellSyntaxError(f'syntax error: unexpected "{what}"' if what
-                                   else "syntax error: unexpected end of file")
-        first = words[0].parts if words else ()
-        if len(first) == 1 and not first[0].quoted and not first[0].var \
-                and first[0].text in _KEYWORDS:
-            raise ShellSyntaxError(f'syntax error: unexpected "{first[0].text}"')
-        pipeline.append(Command(tuple(words), tuple(redirects), line[span[0]:span[1]]))
-        words.clear()
-        redirects.clear()
-        span.clear()
+    def advance(self) -> _Tok:
+        tok, self.tok = self.tok, self.lexer.next()
+        self.last_end = tok.end
+        return tok
 
-    i = 0
-    while i < len(tokens):
-        kind, value, start, end = tokens[i]
-        if kind == "op":
-            if value == ";;" or (value == ";" and not words and not redirects and not pipeline
-                                 and start == end):
-                if value == ";;":
-                    raise ShellSyntaxError('syntax error: unexpected ";;"')
-                i += 1
-                continue  # a blank line in a script
-            end_command(str(value))
-            dangling = value in ("|", "&&", "||")
-            if value != "|":
-                steps.append(Step(op, tuple(pipeline)))
-                pipeline.clear()
-                op = ";" if value in (";", "&") else str(value)
+    def unexpected(self) -> ShellSyntaxError:
+        tok = self.tok
+        if tok.kind == "eof":
+            return Incomplete()
+        if tok.kind == "nl":
+            return ShellSyntaxError("syntax error: unexpected newline")
+        if tok.kind == "word":
+            shown = self.text[tok.start:tok.end]
+        elif tok.kind == "redir":
+            shown = self.text[tok.start:tok.end]
         else:
-            dangling = False
-            span[:] = [span[0] if span else start, end]
-            if kind == "word":
-                words.append(value)  # type: ignore[arg-type]
+            shown = str(tok.value)
+        return ShellSyntaxError(f'syntax error: unexpected "{shown}"')
+
+    def keyword(self) -> str | None:
+        return self.tok.value.literal if self.tok.kind == "word" else None  # type: ignore[union-attr]
+
+    def skip_newlines(self) -> None:
+        while self.tok.kind == "nl":
+            self.advance()
+
+    def expect(self, word: str) -> None:
+        self.skip_newlines()
+        if self.keyword() != word:
+            raise self.unexpected()
+        self.advance()
+
+    def script(self, *until: str) -> Script:
+        """A list of and-or lists, up to one of the C{until} keywords, a C{)},
+        a C{;;} or the end."""
+        items: list[AndOr] = []
+        while True:
+            self.skip_newlines()
+            if self._at_end(until):
+                return tuple(items)
+            items.append(self.and_or())
+            if self.tok.kind == "op" and self.tok.value in (";", "&"):
+                self.advance()
+            elif self.tok.kind == "nl":
+                self.advance()
+            elif not self._at_end(until):
+                raise self.unexpected()
+
+    def _at_end(self, until: tuple[str, ...]) -> bool:
+        return self.tok.kind == "eof" or (self.tok.kind == "op" and self.tok.value in (")", ";;")) \
+            or (bool(until) and self.keyword() in until)
+
+    def and_or(self) -> AndOr:
+        steps = [Step(";", self.pipeline())]
+        while self.tok.kind == "op" and self.tok.value in ("&&", "||"):
+            op = str(self.advance().value)
+            self.skip_newlines()
+            steps.append(Step(op, self.pipeline()))
+        return AndOr(tuple(steps))
+
+    def pipeline(self) -> Pipeline:
+        negate = False
+        if self.keyword() == "!":
+            self.advance()
+            negate = True
+        commands = [self.command()]
+        while self.tok.kind == "op" and self.tok.value == "|":
+            self.advance()
+            self.skip_newlines()
+            commands.append(self.command())
+        return Pipeline(tuple(commands), negate)
+
+    def command(self) -> Node:
+        word = self.keyword()
+        if word == "if":
+            return self._with_redirects(self._if())
+        if word in ("while", "until"):
+            self.advance()
+            condition = self.body("do")
+            self.expect("do")
+            body = self.body("done")
+            self.expect("done")
+            return self._with_redirects(Loop(condition, body, word == "until"))
+        if word == "for":
+            return self._with_redirects(self._for())
+        if word == "case":
+            return self._with_redirects(self._case())
+        if word == "{":
+            self.advance()
+            body = self.body("}")
+            self.expect("}")
+            return self._with_redirects(Group(body))
+        if self.tok.kind == "op" and self.tok.value == "(":
+            self.advance()
+            body = self.body()
+            if self.tok.value != ")":
+                raise self.unexpected()
+            self.advance()
+            return self._with_redirects(Group(body, subshell=True))
+        if word in _RESERVED:
+            raise self.unexpected()
+        return self.simple()
+
+    def body(self, *until: str) -> Script:
+        body = self.script(*until)
+        if not body:
+            raise self.unexpected()
+        return body
+
+    def _if(self) -> If:
+        self.advance()
+        branches = []
+        condition = self.body("then")
+        self.expect("then")
+        branches.append((condition, self.body("elif", "else", "fi")))
+        otherwise = None
+        while True:
+            word = self.keyword()
+            if word == "elif":
+                self.advance()
+                condition = self.body("then")
+                self.expect("then")
+                branches.append((condition, self.body("elif", "else", "fi")))
+            elif word == "else":
+                self.advance()
+                otherwise = self.body("fi")
             else:
-                i += 1
-                if i >= len(tokens) or tokens[i][0] != "word":
-                    raise ShellSyntaxError(
-                        "syntax error: unexpected newline" if i >= len(tokens)
-                        else f'syntax error: unexpected "{tokens[i][1]}"')
-                fd, redir_op = value  # type: ignore[misc]
-                redirects.append(Redirect(fd, redir_op, tokens[i][1]))  # type: ignore[arg-type]
-                span[1] = tokens[i][3]
-        i += 1
-    if words or redirects:
-        end_command("")
-    if dangling:
-        raise ShellSyntaxError("syntax error: unexpected end of file")
-    if pipeline:
-        steps.append(Step(op, tuple(pipeline)))
-    return tuple(steps)
+                self.expect("fi")
+                return If(tuple(branches), otherwise)
+
+    def _for(self) -> For:
+        self.advance()
+        if self.tok.kind != "word" or not _NAME.fullmatch(self.tok.value.literal or ""):  # type: ignore[union-attr]
+            raise ShellSyntaxError("syntax error: bad for loop variable")
+        name = self.advance().value.literal  # type: ignore[union-attr]
+        items: list[Word] | None = None
+        self.skip_newlines()
+        if self.keyword() == "in":
+            self.advance()
+            items = []
+            while self.tok.kind == "word":
+                items.append(self.advance().value)  # type: ignore[arg-type]
+            if self.tok.kind == "op" and self.tok.value == ";":
+                self.advance()
+            elif self.tok.kind != "nl":
+                raise self.unexpected()
+        elif self.tok.kind == "op" and self.tok.value == ";":
+            self.advance()
+        self.expect("do")
+        body = self.body("done")
+        self.expect("done")
+        return For(str(name), tuple(items) if items is not None else None, body)
+
+    def _case(self) -> Case:
+        self.advance()
+        if self.tok.kind != "word":
+            raise self.unexpected()
+        subject = self.advance().value
+        self.expect("in")
+        arms = []
+        while True:
+            self.skip_newlines()
+            if self.keyword() == "esac":
+                self.advance()
+                return Case(subject, tuple(arms))  # type: ignore[arg-type]
+            if self.tok.value == "(":
+                self.advance()
+            patterns = []
+            while True:
+                if self.tok.kind != "word":
+                    raise self.unexpected()
+                patterns.append(self.advance().value)
+                if self.tok.value == "|":
+                    self.advance()
+                    continue
+                if self.tok.value != ")":
+                    raise self.unexpected()
+                self.advance()
+                break
+            body = self.script("esac")
+            arms.append((tuple(patterns), body))
+            if self.tok.value == ";;":
+                self.advance()
+            elif self.keyword() != "esac":
+                self.skip_newlines()
+                if self.keyword() != "esac":
+                    raise self.unexpected()
+
+    def _with_redirects(self, node: Node) -> Node:
+        redirects = []
+        while self.tok.kind == "redir":
+            redirects.append(self._redirect())
+        return attrs.evolve(node, redirects=tuple(redirects)) if redirects else node
+
+    def _redirect(self) -> Redirect:
+        tok = self.advance()
+        value = tok.value
+        if value[1] == "<<":  # type: ignore[index]
+            fd, _, body, quoted = value  # type: ignore[misc]
+            return Redirect(fd, "<<", Word(()), quoted, body)
+        if self.tok.kind != "word":
+            raise self.unexpected()
+        fd, op = value  # type: ignore[misc]
+        return Redirect(fd, op, self.advance().value)  # type: ignore[arg-type]
+
+    def simple(self) -> Command:
+        words: list[Word] = []
+        redirects: list[Redirect] = []
+        start = self.tok.start
+        while True:
+            if self.tok.kind == "word":
+                words.append(self.advance().value)  # type: ignore[arg-type]
+            elif self.tok.kind == "redir":
+                redirects.append(self._redirect())
+            else:
+                break
+        if not words and not redirects:
+            raise self.unexpected()
+        return Command(tuple(words), tuple(redirects), self.text[start:self.last_end])
 
 
-def expand(word: Word, env: Mapping[str, str]) -> list[str]:
-    """The fields C{word} becomes: variables substituted, unquoted ones split
-    on blanks, and a word made only of an empty unquoted variable dropped."""
-    fields: list[str] = []
-    current, real = "", False
-    for part in word.parts:
-        value = env.get(part.text, "") if part.var else part.text
-        if not part.var or part.quoted:
-            current += value
-            real = real or part.quoted or bool(value)
-            continue
-        pieces = value.split()
-        if value[:1].isspace() and real:
-            fields.append(current)
-            current, real = "", False
-        for k, piece in enumerate(pieces):
-            if k:
-                fields.append(current)
-                current = ""
-            current += piece
-            real = True
-        if pieces and value[-1].isspace():
-            fields.append(current)
-            current, real = "", False
-    if real:
-        fields.append(current)
-    return fields
+def parse(text: str, depth: int = 0) -> Script:
+    """The script C{text} is, or L{ShellSyntaxError} (L{Incomplete} if it stops early)."""
+    parser = _Parser(text, depth)
+    script = parser.script()
+    if parser.tok.kind != "eof":
+        raise parser.unexpected()
+    return script

@@ -6,21 +6,22 @@ import pytest
 
 from bbs.shell.applets import layout
 from bbs.shell.fs import ARCHES, DIR, FileSystem, FsError, FsLimits, build_image
+from bbs.shell.sensor import Sensor
 
 
 def make_fs(max_files: int = 50, max_bytes: int = 10_000) -> FileSystem:
-    image = build_image(ARCHES["mipsel"], "box", layout())
+    image = build_image(ARCHES["mipsel"], Sensor.derive("t", "box"), layout())
     return FileSystem(image, limits=FsLimits(max_files, max_bytes), now=lambda: 1000.0)
 
 
 def test_base_image_is_shared_and_consistent() -> None:
-    a = build_image(ARCHES["armv7l"], "r", layout())
-    assert a is build_image(ARCHES["armv7l"], "r", layout())
+    a = build_image(ARCHES["armv7l"], Sensor.derive("t", "r"), layout())
+    assert a is build_image(ARCHES["armv7l"], Sensor.derive("t", "r"), layout())
     assert a.nodes["/bin/sh"].target == "busybox"
     assert a.nodes["/usr/bin/wget"].target == "../../bin/busybox"
     assert a.nodes["/etc/hostname"].data == b"r\n"
     for arch in ARCHES.values():
-        image = build_image(arch, "r", layout())
+        image = build_image(arch, Sensor.derive("t", "r"), layout())
         assert arch.runs(image.nodes["/bin/busybox"].data)
         assert image.nodes["/proc/cpuinfo"].data.decode() == arch.cpuinfo
 
@@ -49,7 +50,8 @@ def test_writable_mounts() -> None:
     assert fs.read("/dev/null", 10) == b""
     assert fs.read("/dev/zero", 4) == b"\0\0\0\0"
     for path, reason in (("/e", "Read-only file system"), ("/bin/f", "Read-only file system"),
-                         ("/proc/g", "Permission denied"), ("/sys/h", "Permission denied")):
+                         ("/proc/g", "No such file or directory"),
+                         ("/sys/h", "No such file or directory")):
         with pytest.raises(FsError) as e:
             fs.write(path, b"x")
         assert str(e.value) == reason

