@@ -71,9 +71,9 @@ def test_shell_policy_keeps_the_bot_talking_and_records_everything(tmp_path):
         success = next(e for e in events if e["eventid"] == "cowrie.login.success")
         assert (success["username"], success["password"]) == ("root", "xc3511")
         inputs = [e["input"] for e in events if e["eventid"] == "cowrie.command.input"]
-        assert "enable" in inputs and "sh" in inputs
+        assert "sh" in inputs
         failed = [e["input"] for e in events if e["eventid"] == "cowrie.command.failed"]
-        assert any("MIRAI" in f for f in failed)
+        assert any("MIRAI" in f for f in failed) and "enable" in failed
         download = next(e for e in events if e["eventid"] == "cowrie.session.file_download")
         assert download["url"] == "http://203.0.113.50/bins/mirai.arm7"
         assert download["outfile"].endswith("dvrHelper")
