@@ -613,7 +613,7 @@ def _mode_string(node_kind: str, mode: int) -> str:
 
 def _when(sh: BusyBoxShell, mtime: float) -> str:
     t = time.gmtime(mtime)
-    recent = abs(sh.clock.seconds() - mtime) < 182 * 86400
+    recent = abs(sh.now() - mtime) < 182 * 86400
     return time.strftime("%b %e %H:%M" if recent else "%b %e  %Y", t)
 
 
@@ -1045,7 +1045,7 @@ def uname(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     opts = parsed[0]
     a = sh.arch
     fields = [("s", "Linux"), ("n", sh.hostname), ("r", a.kernel),
-              ("v", "#1 SMP PREEMPT Thu Aug 13 10:46:37 CST 2015"), ("m", a.uname),
+              ("v", sh.sensor.kernel_build), ("m", a.uname),
               ("p", "unknown"), ("i", "unknown"), ("o", "GNU/Linux")]
     if "a" in opts:
         chosen = [v for k, v in fields if k not in "pi"]
@@ -1140,13 +1140,10 @@ def df(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     return 0
 
 
-_BOOT_UPTIME = 3 * 86400 + 4 * 3600 + 5 * 60 + 17
-
-
 @applet("/usr/bin", "uptime")
 def uptime(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    now = sh.clock.seconds()
-    up = int(_BOOT_UPTIME + now - sh.started)
+    now = sh.now()
+    up = int(now - sh.boot)
     days, rest = divmod(up, 86400)
     io.out(f" {time.strftime('%H:%M:%S', time.gmtime(now))} up {days} day"
            f"{'s' if days != 1 else ''}, {rest // 3600:2d}:{rest % 3600 // 60:02d},  "
@@ -1156,7 +1153,7 @@ def uptime(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/bin", "date [OPTIONS] [+FMT] [TIME]")
 def date(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    now = sh.clock.seconds()
+    now = sh.now()
     fmt = next((a[1:] for a in argv[1:] if a.startswith("+")), "%a %b %e %H:%M:%S UTC %Y")
     try:
         text = time.strftime(fmt.replace("%s", str(int(now)))[:256], time.gmtime(now))

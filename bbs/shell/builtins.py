@@ -602,7 +602,10 @@ def printf(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
             spec = "%" + flags + width + (f".{precision}" if precision else "")
             try:
                 if conv in "diouxXc" and conv != "c":
-                    value = _printf_number(io, arg) if arg else 0
+                    try:
+                        value = _printf_number(io, arg) if arg else 0
+                    except ValueError:
+                        value, status = 0, 1
                     if conv in "ouxX":
                         value &= (1 << 64) - 1
                     out += encode(((spec + ("d" if conv == "i" else conv)) % value))

@@ -30,7 +30,7 @@ class Proc:
     def names(self, path: str) -> list[str]:
         table = self._table()
         if path == "/proc":
-            return [str(pid) for pid in table] + ["self"]
+            return [str(pid) for pid in table] + ["self", "uptime"]
         parts = path.split("/")[2:]
         if not parts[0].isdigit() or int(parts[0]) not in table:
             return []
@@ -46,6 +46,9 @@ class Proc:
         now = sh.now()
         if parts == ["self"]:
             return Node(LINK, 0o777, now, target=str(sh.current_pid))
+        if parts == ["uptime"]:
+            up = now - sh.boot
+            return Node(FILE, 0o444, now, data=f"{up:.2f} {up * 0.93:.2f}\n".encode())
         if not parts[0].isdigit():
             return None
         pid = int(parts[0])

@@ -132,7 +132,8 @@ def test_files_and_directories() -> None:
 def test_system_applets() -> None:
     sh = shell(hostname="cam01")
     assert out(sh, "uname -a") == \
-        "Linux cam01 3.10.14 #1 SMP PREEMPT Thu Aug 13 10:46:37 CST 2015 armv7l GNU/Linux\n"
+        f"Linux cam01 3.10.14 {sh.sensor.kernel_build} armv7l GNU/Linux\n"
+    assert sh.sensor.kernel_build in out(sh, "cat /proc/version")
     assert out(sh, "uname -m; uname -r; uname") == "armv7l\n3.10.14\nLinux\n"
     assert out(sh, "id; whoami; hostname; nproc") == \
         "uid=0(root) gid=0(root) groups=0(root)\nroot\ncam01\n2\n"
