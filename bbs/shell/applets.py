@@ -337,7 +337,7 @@ def sh_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
         except FsError:
             io.err(f"sh: can't open '{rest[0]}': No such file or directory\n")
             return 2
-        return sh.run_script(data, io)
+        return sh.run_script(data, io, rest[1:])
     data = io.stdin
     if data:
         return sh.run_script(data, io)

@@ -277,9 +277,9 @@ _HARD = {"n": 4096, "c": 0}  # the hard limits a login on the device gets
 def ulimit(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     procs = str(sh.arch.mem_kb // 128)
     table = {k: (label, value.format(procs=procs)) for k, label, value in _ULIMITS}
-    limits = getattr(sh, "ulimits", None)
-    if limits is None:
-        limits = sh.ulimits = {k: v for k, (_, v) in table.items()}  # type: ignore[attr-defined]
+    limits = sh.ulimits
+    for k, (_, value) in table.items():
+        limits.setdefault(k, value)
     args = argv[1:]
     letters = "f"
     if args and args[0].startswith("-"):

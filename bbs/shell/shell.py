@@ -152,6 +152,7 @@ class BusyBoxShell:
         self.readonly: set[str] = set()
         self.history: list[str] = []
         self.umask = 0o022
+        self.ulimits: dict[str, str] = {}  # what ulimit set, by option letter
         self.tty = True  # a telnet session has a terminal; False lays output out as for a pipe
         self.status = 0
         self.processes = self.sensor.processes()
