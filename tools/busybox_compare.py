@@ -171,6 +171,13 @@ CASES: tuple[Case, ...] = (
     Case("exec 2>&1; echo ok", "grammar"),
     Case("[ 1", "grammar"),
     Case("echo -e '\\x1b[31mred'", "chat-like"),
+    # small applets droppers lean on
+    Case("killall -9 nosuch; echo $?", "Gafgyt"),
+    Case("cd /tmp; ln -s /bin/busybox x; /tmp/x echo via-link; ln /nope y", "droppers"),
+    Case("basename /tmp/a.sh .sh; dirname /tmp/a.sh; seq 2 4", "droppers"),
+    Case("echo hi | tee /tmp/t; cat /tmp/t", "droppers"),
+    Case("readlink /bin/sh; readlink -f /bin/sh", "recon"),
+    Case("echo -n abc | md5sum; md5sum /nope", "droppers"),
 )
 
 

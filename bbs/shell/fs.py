@@ -543,6 +543,15 @@ class FileSystem:
         self._check_writable(real)
         self._put(real, Node(DIR, 0o755, self._now()))
 
+    def symlink(self, target: str, path: str) -> None:
+        """Make C{path} a symbolic link to C{target}, which need not exist."""
+        real = self.resolve(path, follow=False)
+        if self._get(real) is not None:
+            raise FsError(EEXIST)
+        self._parent_dir(real)
+        self._check_writable(real)
+        self._put(real, Node(LINK, 0o777, self._now(), target=target))
+
     def remove(self, path: str) -> None:
         """Remove one entry; a directory must already be empty."""
         real = self.resolve(path, follow=False)

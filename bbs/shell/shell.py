@@ -18,7 +18,7 @@ from fnmatch import fnmatchcase
 import attrs
 from twisted.internet.interfaces import IReactorTime
 
-from bbs.shell import applets, builtins, sysinfo  # noqa: F401 (they register commands)
+from bbs.shell import applets, builtins, coreutils, sysinfo  # noqa: F401 (they register commands)
 from bbs.shell.applets import BUILTINS, Handler, Io, Reader, ShellExit, Sink, dispatch
 from bbs.shell.arith import ArithError, evaluate
 from bbs.shell.fs import ARCHES, DIR, FILE, FileSystem, FsError, FsLimits, build_image
