@@ -12,6 +12,7 @@ from collections.abc import Callable
 _TOKEN = re.compile(r"\s*(0[xX][0-9a-fA-F]+|\d+|[A-Za-z_][A-Za-z0-9_]*|"
                     r"<<=|>>=|&&|\|\||<<|>>|<=|>=|==|!=|[-+*/%&|^]=|\+\+|--|[-+*/%<>&|^!~?:()=,])")
 MAX_EXPRESSION = 1024
+MAX_NESTING = 32  # parentheses within one another
 
 
 class ArithError(Exception):
@@ -49,6 +50,7 @@ class _Eval:
             while pos < len(text) and text[pos].isspace():
                 pos += 1
         self.i = 0
+        self.nesting = 0
         self.get, self.set = get, set_
 
     def peek(self) -> str:
@@ -111,6 +113,15 @@ class _Eval:
         return value
 
     def unary(self) -> int:
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_NESTING * 4:
+                raise ArithError("arithmetic syntax error")
+            return self._unary()
+        finally:
+            self.nesting -= 1
+
+    def _unary(self) -> int:
         tok = self.take()
         if tok == "-":
             return _wrap(-self.unary())
@@ -126,7 +137,11 @@ class _Eval:
             self.set(name, str(value))
             return value
         if tok == "(":
+            self.nesting += 1
+            if self.nesting > MAX_NESTING:
+                raise ArithError("arithmetic syntax error")
             value = self.comma()
+            self.nesting -= 1
             if self.take() != ")":
                 raise ArithError("arithmetic syntax error")
             return value

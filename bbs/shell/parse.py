@@ -176,7 +176,7 @@ _SPECIAL_VARS = "?$#!-@*0123456789"
 _META = " \t\n;&|<>()"
 _PARAM_OPS = (":-", ":=", ":+", ":?", "##", "%%", "-", "=", "+", "?", "#", "%")
 _RESERVED = frozenset({"then", "else", "elif", "fi", "do", "done", "esac", "}", "in"})
-MAX_NESTING = 32
+MAX_NESTING = 16
 
 
 @attrs.frozen
@@ -196,6 +196,7 @@ class _Lexer:
         self.text = text
         self.pos = 0
         self.depth = depth
+        self.nesting = 0  # ${...} open around the one being read
         self._pending: list[tuple[str, bool, bool, list[Word]]] = []
 
     def next(self) -> _Tok:
@@ -413,9 +414,8 @@ class _Lexer:
                 i += 1
             raise Incomplete()
         if after == "(":
-            end = self._matching(start + 2)
+            end = self._matching(start + 2)  # lexes the body once: errors in it surface here
             script = text[start + 2:end]
-            parse(script, self.depth + 1)
             self.pos = end + 1
             return Part(script, quoted=quoted, kind="cmd")
         if after == "{":
@@ -431,6 +431,15 @@ class _Lexer:
         return Part("$", quoted=quoted)
 
     def _braced(self, quoted: bool) -> Part:
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_NESTING:
+                raise ShellSyntaxError("syntax error: bad substitution")
+            return self._parameter(quoted)
+        finally:
+            self.nesting -= 1
+
+    def _parameter(self, quoted: bool) -> Part:
         text = self.text
         i = self.pos + 2
         length = text.startswith("#", i) and not text.startswith("#}", i)
@@ -477,6 +486,7 @@ class _Parser:
         self.text = text
         self.lexer = _Lexer(text, depth)
         self.depth = depth
+        self.nesting = 0  # compound commands open around the one being parsed
         self.last_end = 0
         self.tok = self.lexer.next()
 
@@ -553,6 +563,15 @@ class _Parser:
         return Pipeline(tuple(commands), negate)
 
     def command(self) -> Node:
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_NESTING * 2:
+                raise ShellSyntaxError("syntax error: nesting too deep")
+            return self._command()
+        finally:
+            self.nesting -= 1
+
+    def _command(self) -> Node:
         word = self.keyword()
         if word == "if":
             return self._with_redirects(self._if())

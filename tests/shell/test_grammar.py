@@ -222,3 +222,18 @@ def test_small_applets() -> None:
     assert out(sh, "echo -n abc | md5sum") == "900150983cd24fb0d6963f7d28e17f72  -\n"
     assert out(sh, "sha256sum /nope") == \
         "sha256sum: can't open '/nope': No such file or directory\n"
+
+
+@pytest.mark.parametrize("line,message", [
+    ("(" * 3000 + "echo x" + ")" * 3000, "-sh: syntax error: nesting too deep\n"),
+    ("{ " * 2000 + "echo x" + "; }" * 2000, "-sh: syntax error: nesting too deep\n"),
+    ("echo ${x:-" * 1000 + "y" + "}" * 1000, "-sh: syntax error: bad substitution\n"),
+    ("echo $((" + "(" * 500 + "1" + ")" * 500 + "))", "-sh: arithmetic syntax error\n"),
+    ("echo $((" + "-" * 1000 + "1))", "-sh: arithmetic syntax error\n"),
+    ("echo " + "$(echo " * 14 + "x" + ")" * 14,
+     "-sh: can't fork: Resource temporarily unavailable\n"),
+], ids=["subshells", "groups", "parameters", "parentheses", "signs", "substitutions"])
+def test_deep_nesting_is_refused_quickly(line: str, message: str) -> None:
+    started = time.monotonic()
+    assert message in out(shell(), line)
+    assert time.monotonic() - started < 2
