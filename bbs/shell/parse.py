@@ -720,6 +720,12 @@ class _Parser:
         return Command(tuple(words), tuple(redirects), self.text[start:self.last_end])
 
 
+def template(text: str) -> Word:
+    """C{text} as one word whose C{$} expansions and backslashes work as in a
+    here-document (the inside of C{$((...))} is read this way too)."""
+    return _Lexer(text).heredoc_word()
+
+
 def parse(text: str, depth: int = 0) -> Script:
     """The script C{text} is, or L{ShellSyntaxError} (L{Incomplete} if it stops early)."""
     parser = _Parser(text, depth)

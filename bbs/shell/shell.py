@@ -24,7 +24,7 @@ from bbs.shell.arith import ArithError, evaluate
 from bbs.shell.fs import ARCHES, DIR, FILE, FileSystem, FsError, FsLimits, build_image
 from bbs.shell.parse import (
     AndOr, Case, Command, For, Group, If, Incomplete, Loop, Node, Part, Pipeline, Redirect,
-    Script, ShellSyntaxError, Word, _Lexer, parse,
+    Script, ShellSyntaxError, Word, parse, template,
 )
 from bbs.shell.procfs import Proc
 from bbs.shell.sensor import Sensor
@@ -471,7 +471,7 @@ class BusyBoxShell:
         return bytes(captured.data).decode("utf-8", "surrogateescape").rstrip("\n")
 
     def _arith(self, text: str) -> str:
-        expression = self._string(_Lexer(text).heredoc_word())
+        expression = self._string(template(text))
 
         def get(name: str) -> str:
             return self.variable(name) or ""

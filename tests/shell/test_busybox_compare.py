@@ -59,3 +59,17 @@ def test_bot_lines_match_real_busybox() -> None:
                  "cat /proc/self/exe > /dev/null; echo $?"):
         assert by_line[line] == "exact", line
     assert run.returncode == 0
+
+
+def test_every_applet_is_one_busybox_1_35_has() -> None:
+    """A consistent applet list: nothing the claimed version lacks."""
+    reason = _unavailable()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must compare with a real BusyBox: {reason}")
+        pytest.skip(reason)
+    from bbs.shell import shell  # noqa: F401 (registers every applet)
+    from bbs.shell.applets import APPLETS
+    real = set(subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True)
+               .stdout.split())
+    assert set(APPLETS) - real == set()
