@@ -34,6 +34,7 @@ from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Lines, Message, Room, notice
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
 from bbs.store import HistoryEntry, Refused, StoreError
+from bbs.telnet.environ import Variable
 from bbs.telnet.protocol import encode
 from bbs.terminal.editor import LineEditor
 from bbs.terminal.render import Span, Styled
@@ -60,7 +61,8 @@ INSTANT = 0.02  # a whole line this soon after the prompt is typed by no person
 # networks: (burst, then one per so many seconds).
 PACES = {"nick": (3, 10.0), "room": (5, 5.0)}
 _SIGNALS = {"no-negotiation": "no-telnet-reply", "nul-line-end": "nul-line-end",
-            "protocol-error": "foreign-protocol", "input-flood": "line-burst"}
+            "protocol-error": "foreign-protocol", "input-flood": "line-burst",
+            "mirai-negotiation": "mirai-negotiation"}
 SIMPLE_COMMANDS = frozenset(("help", "who", "quit"))
 # Terminal types whose emulators understand SGR colour.
 _COLOUR_TERMS = ("xterm", "ansi", "screen", "tmux", "linux", "putty", "rxvt",
@@ -178,6 +180,17 @@ class Session(_Seat):
         self._ttype_colour = any(t in name.lower() for t in _COLOUR_TERMS)
         self._update_colour()
         self.event("cowrie.client.var", f"request_env: TERM={name}", name="TERM", value=name)
+
+    def telnet_environ(self, variables: tuple[Variable, ...]) -> None:
+        """Log what the client sent by NEW-ENVIRON; none of it is ever used."""
+        for v in variables:
+            value = v.value or ""
+            self.event("cowrie.client.var", f"request_env: {v.name}={value}",
+                       name=v.name, value=value)
+            if v.exploit:
+                self.event("cowrie.telnet.exploit_attempt",
+                           f"telnetd authentication bypass tried: {v.name}={value}",
+                           cve="CVE-2026-24061", name=v.name, value=value)
 
     def telnet_echo(self, server_echoes: bool) -> None:
         if self._secret_echo or server_echoes == self.editor.character_mode:

@@ -243,8 +243,9 @@ SIGNALS: dict[str, Signal] = {
     ),
     "mirai-negotiation": Signal(
         40, "mirai",
-        "refused every telnet option but sent a fixed 80x24 window, as Mirai's "
-        "scanner does",
+        "answered our options as Mirai's scanner and loader do, within milliseconds: "
+        "DO to every WILL, WONT to every DO but NAWS, WILL NAWS with a fixed 80x24 "
+        "window, WONT TTYPE",
     ),
 }
 
