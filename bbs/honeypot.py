@@ -3,7 +3,8 @@
 The bot is let in with any password, given a convincing BusyBox shell, and
 everything it types and is sent is logged and recorded as an asciicast.
 When it leaves, runs out of commands or time, its address is banned like
-under the C{ban} policy.  Nothing it types reaches a room or runs for real.
+under the C{ban} policy (under C{log} the shell only holds the bot, and
+nobody is banned).  Nothing it types reaches a room or runs for real.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ CASTS = "casts"
 
 
 class Honeypot:
-    def __init__(self, session: "Session", username: str, first_line: str | None = None) -> None:
+    def __init__(self, session: "Session", username: str, first_line: str | None = None, *,
+                 password: str | None = None, ban: bool = True) -> None:
         self.session = session
+        self.ban = ban
         bbs = session.bbs
         self.clock = bbs.clock
         self.started = self.clock.seconds()
@@ -32,7 +35,9 @@ class Honeypot:
         self.recorder: CastRecorder | None = None
         self._ended = False
         self._timer = self.clock.callLater(TIME_LIMIT, self.end, "time limit")
-        if first_line is None:
+        if password is not None:
+            self.line(password)  # typed on the login line, glued to the name
+        elif first_line is None:
             session.editor.ask_secret("Password: ")
         else:
             self._open_shell()
@@ -88,5 +93,6 @@ class Honeypot:
             duration = round(self.clock.seconds() - self.started, 3)
             s.event("cowrie.log.closed", f"Closing TTY Log: {self.recorder.path} after {duration} s",
                     ttylog=self.recorder.path, size=self.recorder.size, duration=duration)
-        s.bbs.ban_bot(s, f"bot shell session ended ({why})")
+        if self.ban:
+            s.bbs.ban_bot(s, f"bot shell session ended ({why})")
         s.close(None)

@@ -28,8 +28,9 @@ from bbs.context import Context, HubView, Sighting
 from bbs.durations import format_duration
 from bbs.events import loggable, make_event
 from bbs.guard.bans import describe
+from bbs.guard.credentials import Credential, unglue
 from bbs.guard.limits import LoginAttempt, MessageLimiter, TokenBucket, Verdict
-from bbs.guard.traps import BotScore, Detection
+from bbs.guard.traps import SURE, BotScore, Detection
 from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Lines, Message, Room, notice
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
@@ -63,6 +64,11 @@ PACES = {"nick": (3, 10.0), "room": (5, 5.0)}
 _SIGNALS = {"no-negotiation": "no-telnet-reply", "nul-line-end": "nul-line-end",
             "protocol-error": "foreign-protocol", "input-flood": "line-burst",
             "mirai-negotiation": "mirai-negotiation"}
+# What people never do: a line of someone who did one of these is judged by
+# the shell traps even after login, since it is no person chatting.
+_EVIDENCE = frozenset(("no-telnet-reply", "instant-line", "nul-line-end"))
+# A user name and password typed as one line: a credential attempt, not a name.
+GLUED = Detection("login-glued-credentials", "mirai", SURE)
 SIMPLE_COMMANDS = frozenset(("help", "who", "quit"))
 # Terminal types whose emulators understand SGR colour.
 _COLOUR_TERMS = ("xterm", "ansi", "screen", "tmux", "linux", "putty", "rxvt",
@@ -100,6 +106,7 @@ class Session(_Seat):
         "_limiter", "_flood_warned", "_idle_warned", "_prompted_at",
         "_keepalive_at", "_shown_prompt", "_closing", "_ttype_colour", "_login_tries",
         "_ask", "_attempt", "_chain", "_pending", "_secret_echo", "_told_echo", "_paces",
+        "_whole",
     )
 
     def __init__(self, bbs: "BBS") -> None:
@@ -143,6 +150,7 @@ class Session(_Seat):
         self._chain: Deferred | None = None  # runs pending commands in order, while there are any
         self._pending = 0
         self._paces: dict[str, TokenBucket] | None = None  # made at the first nick change or move
+        self._whole = False  # at login: the packet being fed began a line (see _line)
         self.editor = LineEditor(
             self._write, self._line, on_eof=self._eof, completer=self._complete,
             clock=bbs.clock, seat=self,
@@ -169,6 +177,8 @@ class Session(_Seat):
         self._prompted_at = self.bbs.clock.seconds()
 
     def telnet_data(self, data: bytes) -> None:
+        if self.state == LOGIN:
+            self._whole = self.editor.idle_input
         self.editor.feed(data)
 
     def telnet_window(self, width: int, height: int) -> None:
@@ -287,6 +297,10 @@ class Session(_Seat):
         """A finished input line, in the order typed."""
         if self.state == CLOSED or self._closing:
             return
+        if self.state == LOGIN and self._whole and self._ask is None and not self.trusted \
+                and self.bbs.clock.seconds() - self._prompted_at < INSTANT:
+            # A whole line in the packet that began it, this soon: nobody types so.
+            self._bot_score().add_signal("instant-line")
         if self._pending:
             self._enqueue(lambda: self._dispatch(text))
             return
@@ -340,8 +354,8 @@ class Session(_Seat):
         stripped = text.strip()
         if not stripped or not self._flood_ok():
             return None
-        if stripped.startswith("/"):
-            return self._command(stripped[1:])
+        if stripped.startswith("/") and "/" not in stripped.split(None, 1)[0][1:]:
+            return self._command(stripped[1:])  # not a path such as /bin/busybox: said
         if stripped.lower() in SIMPLE_COMMANDS:
             return self._command(stripped)
         self._say(fx.Say(text.rstrip()))
@@ -350,19 +364,33 @@ class Session(_Seat):
     # -- defences -------------------------------------------------------------
 
     def _trapped(self, line: str) -> bool:
-        """Judge a line against the bot traps; True if the bot was dealt with."""
+        """Judge a line against the bot traps; True if the bot was dealt with.
+
+        What is typed at C{login:} is judged; a person's lines in the chat
+        are not, unless the connection behaves as no person does (see
+        L{_EVIDENCE}).  A rule that is not sure (a common user name such as
+        C{user}) needs that evidence too: without it the name is just
+        refused, with the reason, by the login.
+        """
         traps = self.bbs.traps
         if self.state == LOGIN:
-            if self.bbs.clock.seconds() - self._prompted_at < INSTANT:
-                self._bot_score().add_signal("instant-line")
+            credential = unglue(line)
+            if credential is not None:
+                return self._caught(GLUED, line, credential)
             hit = traps.match_login(line) or traps.match_line(line)
-        elif self.account is None:
+            if hit is not None and hit.score < SURE and not self._behaves_like_a_bot():
+                return False
+        elif self.account is None and self._behaves_like_a_bot():
             hit = traps.match_line(line)
         else:
             hit = None
         return hit is not None and self._caught(hit, line)
 
-    def _caught(self, hit: Detection, line: str) -> bool:
+    def _behaves_like_a_bot(self) -> bool:
+        score = self.score
+        return score is not None and not _EVIDENCE.isdisjoint(score.signals)
+
+    def _caught(self, hit: Detection, line: str, credential: Credential | None = None) -> bool:
         behaviour = self._bot_score()
         family = hit.family if hit.family != "generic" or behaviour.family == "unknown" \
             else behaviour.family
@@ -372,19 +400,31 @@ class Session(_Seat):
         self.bbs.sightings.append(Sighting(self.bbs.clock.seconds(), self.ip, hit.rule,
                                            family, line[:60]))
         policy = self.bbs.config.bot_policy
-        if policy == "log":
-            return False
+        if credential is not None and policy == "ban":
+            self.event("cowrie.login.failed",
+                       f"login attempt [{credential.username}/{credential.password}] failed",
+                       username=credential.username, password=credential.password)
         if self.room is not None:
             self.bbs.hub.leave(self)
             self.room = None
-        if policy == "shell":
+        if policy != "ban":
+            # The fake shell; under "log" it is only a place to hold the bot
+            # (never the chat), and leaving it bans nobody.
             was_login = self.state == LOGIN
             self.state = SHELL
-            self.honeypot = Honeypot(self, line if was_login else "",
-                                     None if was_login else line)
+            ban = policy == "shell"
+            if credential is not None:
+                self.honeypot = Honeypot(self, credential.username, password=credential.password,
+                                         ban=ban)
+            else:
+                self.honeypot = Honeypot(self, line if was_login else "",
+                                         None if was_login else line, ban=ban)
             return True
-        self.bbs.ban_bot(self, f"bot: {hit.rule}")
-        self.close(None)
+        duration = self.bbs.ban_bot(self, f"bot: {hit.rule}")
+        banned = "" if duration is None else \
+            f"; this address is banned for {format_duration(duration)}"
+        self.close(f"Connection closed: that is what telnet bots type here "
+                   f"(trap {hit.rule}){banned}.")
         return True
 
     def _bot_score(self) -> BotScore:

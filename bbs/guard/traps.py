@@ -28,6 +28,7 @@ import attrs
 from bbs.text import fold
 
 WHERE = ("login", "any")
+SURE = 100  # a hit this sure is acted on alone; a lesser one needs bot-like behaviour too
 # Longer lines are not matched at all: no bot sends them, and it keeps the
 # cost of a regular expression on a pasted wall of text bounded.
 MAX_LINE = 2048
