@@ -25,6 +25,10 @@ import attrs
 BUILD_STAMP = "2015-08-13 10:46:37 CST"
 BUILD_TIME = float(calendar.timegm((2015, 8, 13, 2, 46, 37)))
 BUSYBOX = f"BusyBox v1.22.1 ({BUILD_STAMP})"
+# A static BusyBox 1.22.1 with a router's applets is a few hundred KB; bots
+# read it whole (Mirai's loader cats /bin/echo for its ELF header) over
+# many reads, and a small one makes them stall (see bbs.honeypot's pacing).
+BUSYBOX_SIZE = 239_476
 KERNEL_BUILD = "#1 SMP PREEMPT Thu Aug 13 10:46:37 CST 2015"
 
 DIR, FILE, LINK, DEV = "dir", "file", "link", "dev"
@@ -338,7 +342,8 @@ def build_image(arch: Arch, hostname: str, layout: tuple[tuple[str, str], ...]) 
             names = b"\0".join(posixpath.basename(p).encode()
                                 for p, prog in layout if prog == program)
             strings = banner.encode() + b"\0" + names
-            add(path, Node(FILE, 0o755, data=arch.executable(strings + b"\0"),
+            size = BUSYBOX_SIZE if program == "busybox" else 2048
+            add(path, Node(FILE, 0o755, data=arch.executable(strings + b"\0", size),
                            program=program))
         else:
             add(path, Node(LINK, 0o777, target=_relative_link(path, binaries[program])))

@@ -418,6 +418,17 @@ class LineEditor:
             return rendered + "\n"
         return _CLEAR_ROW + rendered + "\n" + self._image()
 
+    def prompt_anew(self) -> None:
+        """Output written past the editor ended the row: show the prompt again
+        on the row it left (the fake shell answers lines the bot typed while
+        a long answer was still going out, after it)."""
+        self._row_used = False
+        if self._character_mode:
+            self._repaint()
+        else:
+            self._show_line_prompt()
+        self._flush()
+
     def redraw(self) -> None:
         """Draw the input row again (character mode only)."""
         if self._character_mode:
