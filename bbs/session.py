@@ -106,7 +106,7 @@ class Session(_Seat):
         "_limiter", "_flood_warned", "_idle_warned", "_prompted_at",
         "_keepalive_at", "_shown_prompt", "_closing", "_ttype_colour", "_login_tries",
         "_ask", "_attempt", "_chain", "_pending", "_secret_echo", "_told_echo", "_paces",
-        "_whole",
+        "_whole", "_typed",
     )
 
     def __init__(self, bbs: "BBS") -> None:
@@ -150,7 +150,10 @@ class Session(_Seat):
         self._chain: Deferred | None = None  # runs pending commands in order, while there are any
         self._pending = 0
         self._paces: dict[str, TokenBucket] | None = None  # made at the first nick change or move
-        self._whole = False  # at login: the packet being fed began a line (see _line)
+        # At login: nothing was typed at this prompt before the packet being
+        # fed (so a line it ends came whole), and whether anything was.
+        self._whole = False
+        self._typed = False
         self.editor = LineEditor(
             self._write, self._line, on_eof=self._eof, completer=self._complete,
             clock=bbs.clock, seat=self,
@@ -178,7 +181,7 @@ class Session(_Seat):
 
     def telnet_data(self, data: bytes) -> None:
         if self.state == LOGIN:
-            self._whole = self.editor.idle_input
+            self._whole, self._typed = not self._typed, True
         self.editor.feed(data)
 
     def telnet_window(self, width: int, height: int) -> None:
@@ -526,6 +529,7 @@ class Session(_Seat):
 
     def _login(self, name: str) -> Deferred | None:
         self._prompted_at = self.bbs.clock.seconds()
+        self._typed = False
         self._login_tries += 1
         if self._login_tries > LOGIN_TRIES:
             self.close("Too many tries. Goodbye.")
