@@ -55,6 +55,11 @@ def test_the_loader_reaches_download_and_run_every_time_and_never_a_room(tmp_pat
             success = [e for e in mine if e["eventid"] == "cowrie.login.success"]
             assert [(e["username"], e["password"]) for e in success] == [("root", "xc3511")]
             assert any(e["eventid"] == "cowrie.session.file_download" for e in mine)
+            # Its handshake names the family, and its fixed window is logged.
+            detected = next(e for e in mine if e["eventid"] == "bbs.bot.detected")
+            assert (detected["rule"], detected["family"]) == ("login-root", "mirai")
+            assert any(e["eventid"] == "cowrie.client.size" and (e["width"], e["height"]) == (80, 24)
+                       for e in mine)
     finally:
         srv.stop()
 
