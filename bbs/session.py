@@ -65,8 +65,9 @@ _SIGNALS = {"no-negotiation": "no-telnet-reply", "nul-line-end": "nul-line-end",
             "protocol-error": "foreign-protocol", "input-flood": "line-burst",
             "mirai-negotiation": "mirai-negotiation"}
 # What people never do: a line of someone who did one of these is judged by
-# the shell traps even after login, since it is no person chatting.
-_EVIDENCE = frozenset(("no-telnet-reply", "instant-line", "nul-line-end"))
+# the shell traps even after login, since it is no person chatting.  Mirai's
+# handshake is one: no person's telnet client answers as its code does.
+_EVIDENCE = frozenset(("no-telnet-reply", "instant-line", "nul-line-end", "mirai-negotiation"))
 # A user name and password typed as one line: a credential attempt, not a name.
 GLUED = Detection("login-glued-credentials", "mirai", SURE)
 SIMPLE_COMMANDS = frozenset(("help", "who", "quit"))

@@ -162,3 +162,16 @@ def test_new_environ_is_logged_and_the_user_variable_logs_nobody_in():
     var = next(e for e in w.events.events if e["eventid"] == "cowrie.client.var")
     assert (var["name"], var["value"]) == ("USER", "-f root")
     assert s.nick.startswith("guest") and s.account is None
+
+
+def test_mirais_handshake_is_evidence_enough_for_a_common_name():
+    # Mirai tries tech/tech; its loader sends the name's line end a second later.
+    w = World()
+    bot, t = w.connect("203.0.113.27")
+    bot.telnet.dataReceived(MIRAI_ANSWERS)
+    bot.telnet_data(b"tech")
+    w.clock.advance(1)
+    bot.telnet_data(b"\r\n")
+    assert t.disconnecting
+    detected = next(e for e in w.events.events if e["eventid"] == "bbs.bot.detected")
+    assert (detected["rule"], detected["family"]) == ("login-tech", "mirai")
