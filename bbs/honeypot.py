@@ -3,11 +3,19 @@
 The bot is let in with any password, given a convincing BusyBox shell, and
 everything it types and is sent is logged and recorded as an asciicast.
 When it leaves, runs out of commands or time, its address is banned like
-under the C{ban} policy.  Nothing it types reaches a room or runs for real.
+under the C{ban} policy (under C{log} the shell only holds the bot, and
+nobody is banned).  Nothing it types reaches a room or runs for real.
+
+Output is paced like a device behind a slow link: a long answer (C{cat} of
+a binary) goes out in chunks a few milliseconds apart, and the next prompt
+and the answers to lines typed meanwhile only after it.  Bots read it so:
+Mirai's loader looks for the ELF header in one read and its end-of-command
+token in a later one, and stalls if both come at once.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 from bbs.shell.cast import CastRecorder
@@ -18,11 +26,16 @@ if TYPE_CHECKING:
 
 TIME_LIMIT = 300.0
 CASTS = "casts"
+CHUNK = 4096  # bytes sent at once of a long answer
+PACE = 0.004  # seconds between two chunks: about 1 MB/s
 
 
 class Honeypot:
-    def __init__(self, session: "Session", username: str, first_line: str | None = None) -> None:
+    def __init__(self, session: "Session", username: str, first_line: str | None = None, *,
+                 password: str | None = None, ban: bool = True) -> None:
         self.session = session
+        self.ban = ban
+        self._waiting: deque[str] | None = None  # lines typed while output is paced out
         bbs = session.bbs
         self.clock = bbs.clock
         self.started = self.clock.seconds()
@@ -32,7 +45,9 @@ class Honeypot:
         self.recorder: CastRecorder | None = None
         self._ended = False
         self._timer = self.clock.callLater(TIME_LIMIT, self.end, "time limit")
-        if first_line is None:
+        if password is not None:
+            self.line(password)  # typed on the login line, glued to the name
+        elif first_line is None:
             session.editor.ask_secret("Password: ")
         else:
             self._open_shell()
@@ -49,18 +64,52 @@ class Honeypot:
             self._open_shell()
             self._send(self.shell.banner_after_login())
             return
+        if self._waiting is not None:
+            self._waiting.append(text)  # answered once the output before it is out
+            return
         now = self.clock.seconds()
         self.recorder.input(now, text + "\r")
         result = self.shell.run(text)
         for e in result.events:
             self.session.event(e.eventid, e.message, **e.fields())
-        if result.data:
-            self.session.telnet.write(result.data)
+        data = result.data
+        if len(data) > CHUNK:
+            self._waiting = deque()
+            self.session.editor.set_prompt("")  # the prompt comes after the data
+            self.clock.callLater(0, self._pace, data, 0, result.exit)
+            return
+        if data:
+            self.session.telnet.write(data)
             self.recorder.output(now, result.output)
-        if result.exit:
+        self._answered(result.exit)
+
+    def _pace(self, data: bytes, sent: int, exit: bool) -> None:
+        """Send the next chunk of a long answer, and schedule the one after."""
+        if self._ended:
+            return
+        chunk = data[sent:sent + CHUNK]
+        self.session.telnet.write(chunk)
+        self.recorder.output(self.clock.seconds(), chunk.decode("utf-8", "surrogateescape"))
+        sent += len(chunk)
+        if sent < len(data):
+            self.clock.callLater(PACE, self._pace, data, sent, exit)
+            return
+        waiting, self._waiting = self._waiting, None
+        editor = self.session.editor
+        editor.set_prompt(self.shell.prompt)
+        self._answered(exit)
+        while waiting and self._waiting is None and not self._ended:
+            self.line(waiting.popleft())
+            if self._waiting is None and not self._ended:
+                editor.prompt_anew()
+        if waiting and self._waiting is not None:
+            self._waiting.extend(waiting)  # still behind the answer now going out
+
+    def _answered(self, exit: bool) -> None:
+        if exit:
             self.end("exit")
         else:
-            self.recorder.output(now, self.shell.prompt)
+            self.recorder.output(self.clock.seconds(), self.shell.prompt)
 
     def _open_shell(self) -> None:
         s = self.session
@@ -88,5 +137,6 @@ class Honeypot:
             duration = round(self.clock.seconds() - self.started, 3)
             s.event("cowrie.log.closed", f"Closing TTY Log: {self.recorder.path} after {duration} s",
                     ttylog=self.recorder.path, size=self.recorder.size, duration=duration)
-        s.bbs.ban_bot(s, f"bot shell session ended ({why})")
+        if self.ban:
+            s.bbs.ban_bot(s, f"bot shell session ended ({why})")
         s.close(None)

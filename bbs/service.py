@@ -278,8 +278,9 @@ class BBS(Service):
         own = fold(session.account) if session.sysop and session.account else None
         return next((ban for ban in bans if fold(ban.set_by) != own), None)
 
-    def ban_bot(self, session: Session, reason: str) -> None:
-        """Ban a trapped bot's address for a growing time (fail2ban style)."""
+    def ban_bot(self, session: Session, reason: str) -> float | None:
+        """Ban a trapped bot's address for a growing time (fail2ban style);
+        how long, or C{None} if it is not banned anew."""
         ip = ipaddress.ip_address(session.ip)
         prefix = self.config.ipv6_ban_prefix if ip.version == 6 else 32
         banned = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
@@ -287,7 +288,7 @@ class BBS(Service):
         # whole /64 escalates as one, as it is banned as one.
         duration = self.escalation.next_duration(banned.network_address)
         if duration is None:
-            return
+            return None
         network = str(banned)
         now = self.clock.seconds()
         record = BanRecord(None, "net", network, reason, BOT_BANNER, now, now + duration)
@@ -297,6 +298,7 @@ class BBS(Service):
         if self.store is not None:
             d = self.pool.run(self.store.add_ban, record)
             d.addErrback(lambda f: log.error("ban of {net} not saved: {e}", net=network, e=f.value))
+        return duration
 
     def poll_store(self) -> defer.Deferred:
         """Pick up bans and accounts changed from outside (hfnjbbs-admin) within seconds."""

@@ -28,12 +28,14 @@ from bbs.context import Context, HubView, Sighting
 from bbs.durations import format_duration
 from bbs.events import loggable, make_event
 from bbs.guard.bans import describe
+from bbs.guard.credentials import Credential, unglue
 from bbs.guard.limits import LoginAttempt, MessageLimiter, TokenBucket, Verdict
-from bbs.guard.traps import BotScore, Detection
+from bbs.guard.traps import SURE, BotScore, Detection
 from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Lines, Message, Room, notice
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
 from bbs.store import HistoryEntry, Refused, StoreError
+from bbs.telnet.environ import Variable
 from bbs.telnet.protocol import encode
 from bbs.terminal.editor import LineEditor
 from bbs.terminal.render import Span, Styled
@@ -60,7 +62,14 @@ INSTANT = 0.02  # a whole line this soon after the prompt is typed by no person
 # networks: (burst, then one per so many seconds).
 PACES = {"nick": (3, 10.0), "room": (5, 5.0)}
 _SIGNALS = {"no-negotiation": "no-telnet-reply", "nul-line-end": "nul-line-end",
-            "protocol-error": "foreign-protocol", "input-flood": "line-burst"}
+            "protocol-error": "foreign-protocol", "input-flood": "line-burst",
+            "mirai-negotiation": "mirai-negotiation"}
+# What people never do: a line of someone who did one of these is judged by
+# the shell traps even after login, since it is no person chatting.  Mirai's
+# handshake is one: no person's telnet client answers as its code does.
+_EVIDENCE = frozenset(("no-telnet-reply", "instant-line", "nul-line-end", "mirai-negotiation"))
+# A user name and password typed as one line: a credential attempt, not a name.
+GLUED = Detection("login-glued-credentials", "mirai", SURE)
 SIMPLE_COMMANDS = frozenset(("help", "who", "quit"))
 # Terminal types whose emulators understand SGR colour.
 _COLOUR_TERMS = ("xterm", "ansi", "screen", "tmux", "linux", "putty", "rxvt",
@@ -98,6 +107,7 @@ class Session(_Seat):
         "_limiter", "_flood_warned", "_idle_warned", "_prompted_at",
         "_keepalive_at", "_shown_prompt", "_closing", "_ttype_colour", "_login_tries",
         "_ask", "_attempt", "_chain", "_pending", "_secret_echo", "_told_echo", "_paces",
+        "_whole", "_typed",
     )
 
     def __init__(self, bbs: "BBS") -> None:
@@ -141,6 +151,10 @@ class Session(_Seat):
         self._chain: Deferred | None = None  # runs pending commands in order, while there are any
         self._pending = 0
         self._paces: dict[str, TokenBucket] | None = None  # made at the first nick change or move
+        # At login: nothing was typed at this prompt before the packet being
+        # fed (so a line it ends came whole), and whether anything was.
+        self._whole = False
+        self._typed = False
         self.editor = LineEditor(
             self._write, self._line, on_eof=self._eof, completer=self._complete,
             clock=bbs.clock, seat=self,
@@ -167,6 +181,8 @@ class Session(_Seat):
         self._prompted_at = self.bbs.clock.seconds()
 
     def telnet_data(self, data: bytes) -> None:
+        if self.state == LOGIN:
+            self._whole, self._typed = not self._typed, True
         self.editor.feed(data)
 
     def telnet_window(self, width: int, height: int) -> None:
@@ -178,6 +194,17 @@ class Session(_Seat):
         self._ttype_colour = any(t in name.lower() for t in _COLOUR_TERMS)
         self._update_colour()
         self.event("cowrie.client.var", f"request_env: TERM={name}", name="TERM", value=name)
+
+    def telnet_environ(self, variables: tuple[Variable, ...]) -> None:
+        """Log what the client sent by NEW-ENVIRON; none of it is ever used."""
+        for v in variables:
+            value = v.value or ""
+            self.event("cowrie.client.var", f"request_env: {v.name}={value}",
+                       name=v.name, value=value)
+            if v.exploit:
+                self.event("cowrie.telnet.exploit_attempt",
+                           f"telnetd authentication bypass tried: {v.name}={value}",
+                           cve="CVE-2026-24061", name=v.name, value=value)
 
     def telnet_echo(self, server_echoes: bool) -> None:
         if self._secret_echo or server_echoes == self.editor.character_mode:
@@ -274,6 +301,10 @@ class Session(_Seat):
         """A finished input line, in the order typed."""
         if self.state == CLOSED or self._closing:
             return
+        if self.state == LOGIN and self._whole and self._ask is None and not self.trusted \
+                and self.bbs.clock.seconds() - self._prompted_at < INSTANT:
+            # A whole line in the packet that began it, this soon: nobody types so.
+            self._bot_score().add_signal("instant-line")
         if self._pending:
             self._enqueue(lambda: self._dispatch(text))
             return
@@ -327,8 +358,8 @@ class Session(_Seat):
         stripped = text.strip()
         if not stripped or not self._flood_ok():
             return None
-        if stripped.startswith("/"):
-            return self._command(stripped[1:])
+        if stripped.startswith("/") and "/" not in stripped.split(None, 1)[0][1:]:
+            return self._command(stripped[1:])  # not a path such as /bin/busybox: said
         if stripped.lower() in SIMPLE_COMMANDS:
             return self._command(stripped)
         self._say(fx.Say(text.rstrip()))
@@ -337,19 +368,33 @@ class Session(_Seat):
     # -- defences -------------------------------------------------------------
 
     def _trapped(self, line: str) -> bool:
-        """Judge a line against the bot traps; True if the bot was dealt with."""
+        """Judge a line against the bot traps; True if the bot was dealt with.
+
+        What is typed at C{login:} is judged; a person's lines in the chat
+        are not, unless the connection behaves as no person does (see
+        L{_EVIDENCE}).  A rule that is not sure (a common user name such as
+        C{user}) needs that evidence too: without it the name is just
+        refused, with the reason, by the login.
+        """
         traps = self.bbs.traps
         if self.state == LOGIN:
-            if self.bbs.clock.seconds() - self._prompted_at < INSTANT:
-                self._bot_score().add_signal("instant-line")
+            credential = unglue(line)
+            if credential is not None:
+                return self._caught(GLUED, line, credential)
             hit = traps.match_login(line) or traps.match_line(line)
-        elif self.account is None:
+            if hit is not None and hit.score < SURE and not self._behaves_like_a_bot():
+                return False
+        elif self.account is None and self._behaves_like_a_bot():
             hit = traps.match_line(line)
         else:
             hit = None
         return hit is not None and self._caught(hit, line)
 
-    def _caught(self, hit: Detection, line: str) -> bool:
+    def _behaves_like_a_bot(self) -> bool:
+        score = self.score
+        return score is not None and not _EVIDENCE.isdisjoint(score.signals)
+
+    def _caught(self, hit: Detection, line: str, credential: Credential | None = None) -> bool:
         behaviour = self._bot_score()
         family = hit.family if hit.family != "generic" or behaviour.family == "unknown" \
             else behaviour.family
@@ -359,19 +404,31 @@ class Session(_Seat):
         self.bbs.sightings.append(Sighting(self.bbs.clock.seconds(), self.ip, hit.rule,
                                            family, line[:60]))
         policy = self.bbs.config.bot_policy
-        if policy == "log":
-            return False
+        if credential is not None and policy == "ban":
+            self.event("cowrie.login.failed",
+                       f"login attempt [{credential.username}/{credential.password}] failed",
+                       username=credential.username, password=credential.password)
         if self.room is not None:
             self.bbs.hub.leave(self)
             self.room = None
-        if policy == "shell":
+        if policy != "ban":
+            # The fake shell; under "log" it is only a place to hold the bot
+            # (never the chat), and leaving it bans nobody.
             was_login = self.state == LOGIN
             self.state = SHELL
-            self.honeypot = Honeypot(self, line if was_login else "",
-                                     None if was_login else line)
+            ban = policy == "shell"
+            if credential is not None:
+                self.honeypot = Honeypot(self, credential.username, password=credential.password,
+                                         ban=ban)
+            else:
+                self.honeypot = Honeypot(self, line if was_login else "",
+                                         None if was_login else line, ban=ban)
             return True
-        self.bbs.ban_bot(self, f"bot: {hit.rule}")
-        self.close(None)
+        duration = self.bbs.ban_bot(self, f"bot: {hit.rule}")
+        banned = "" if duration is None else \
+            f"; this address is banned for {format_duration(duration)}"
+        self.close(f"Connection closed: that is what telnet bots type here "
+                   f"(trap {hit.rule}){banned}.")
         return True
 
     def _bot_score(self) -> BotScore:
@@ -473,6 +530,7 @@ class Session(_Seat):
 
     def _login(self, name: str) -> Deferred | None:
         self._prompted_at = self.bbs.clock.seconds()
+        self._typed = False
         self._login_tries += 1
         if self._login_tries > LOGIN_TRIES:
             self.close("Too many tries. Goodbye.")

@@ -34,6 +34,9 @@ _RESERVED = frozenset((
     "support", "hfnjbbs", "bbs", "chanserv", "nickserv", "lobby",
 ))
 _RESERVED_PREFIXES = ("guest", "sysop", "admin")
+# Accounts of the devices bots attack, tried at every telnet login prompt:
+# refused as nicknames so that a person is never taken for a bot.
+_SYSTEM_NAMES = frozenset(("user", "tech", "service", "default", "daemon", "telnet", "mother"))
 
 
 def sanitize(text: str) -> str:
@@ -103,4 +106,7 @@ def nick_problem(nick: str) -> str | None:
     folded = fold(nick)
     if folded in _RESERVED or folded.startswith(_RESERVED_PREFIXES):
         return f"The nickname {nick} is reserved."
+    if folded in _SYSTEM_NAMES:
+        return (f"The nickname {nick} is a system account name that bots try at "
+                "login, so it cannot be used here.")
     return None

@@ -28,6 +28,7 @@ import attrs
 from bbs.text import fold
 
 WHERE = ("login", "any")
+SURE = 100  # a hit this sure is acted on alone; a lesser one needs bot-like behaviour too
 # Longer lines are not matched at all: no bot sends them, and it keeps the
 # cost of a regular expression on a pasted wall of text bounded.
 MAX_LINE = 2048
@@ -243,8 +244,9 @@ SIGNALS: dict[str, Signal] = {
     ),
     "mirai-negotiation": Signal(
         40, "mirai",
-        "refused every telnet option but sent a fixed 80x24 window, as Mirai's "
-        "scanner does",
+        "answered our options as Mirai's scanner and loader do, within milliseconds: "
+        "DO to every WILL, WONT to every DO but NAWS, WILL NAWS with a fixed 80x24 "
+        "window, WONT TTYPE",
     ),
 }
 

@@ -21,6 +21,11 @@ import attrs
 
 from bbs.shell.sensor import Sensor
 
+# A static BusyBox with a router's applets is a few hundred KB; bots read it
+# whole (Mirai's loader cats /bin/echo for its ELF header) over many reads,
+# and a small one makes them stall (see bbs.honeypot's pacing).
+BUSYBOX_SIZE = 239_476
+
 DIR, FILE, LINK, DEV = "dir", "file", "link", "dev"
 
 # Character devices a small embedded /dev has: name -> (major, minor).
@@ -333,7 +338,8 @@ def build_image(arch: Arch, sensor: Sensor, layout: tuple[tuple[str, str], ...])
             names = b"\0".join(posixpath.basename(p).encode()
                                 for p, prog in layout if prog == program)
             strings = banner.encode() + b"\0" + names
-            add(path, Node(FILE, 0o755, data=arch.executable(strings + b"\0"),
+            size = BUSYBOX_SIZE if program == "busybox" else 2048
+            add(path, Node(FILE, 0o755, data=arch.executable(strings + b"\0", size),
                            program=program))
         else:
             add(path, Node(LINK, 0o777, target=_relative_link(path, binaries[program])))

@@ -26,6 +26,7 @@ SGA = 3  # RFC 858, suppress go-ahead
 TTYPE = 24  # RFC 1091, terminal type
 NAWS = 31  # RFC 1073, window size
 LINEMODE = 34  # RFC 1184, refused: we edit lines ourselves
+NEW_ENVIRON = 39  # RFC 1572, heard to be logged (see bbs.telnet.environ)
 
 
 class Q(enum.Enum):

@@ -40,7 +40,9 @@ from zope.interface import implementer
 
 from bbs.events import RateLimit, loggable
 from bbs.guard.limits import TokenBucket
-from bbs.telnet.options import BINARY, ECHO, NAWS, SGA, TTYPE, Q, Side
+from bbs.telnet import environ
+from bbs.telnet.fingerprint import MiraiAnswers, Verdict
+from bbs.telnet.options import BINARY, ECHO, NAWS, NEW_ENVIRON, SGA, TTYPE, Q, Side
 
 log = Logger()
 
@@ -56,9 +58,11 @@ _KEYS = {IP: b"\x03", EC: b"\x7f", EL: b"\x15", EOF: b"\x04"}
 _AYT_REPLY = b"\r\n[yes]\r\n"
 
 # Options we agree to perform ourselves (DO x) and to let the client perform
-# (WILL x).  Everything else, LINEMODE included, is refused.
+# (WILL x).  Everything else, LINEMODE included, is refused.  NEW-ENVIRON is
+# let on to hear (and log) what the client sends, never to use it.
 _OURS = frozenset((ECHO, SGA, BINARY))
-_THEIRS = frozenset((BINARY, NAWS, TTYPE))
+_THEIRS = frozenset((BINARY, NAWS, TTYPE, NEW_ENVIRON))
+_ENVIRON_SEND = bytes((IAC, SB, NEW_ENVIRON, environ.SEND, IAC, SE))
 _OFF = Side()
 
 WIDTH_RANGE = (20, 500)
@@ -357,6 +361,9 @@ class TelnetApplication(typing.Protocol):
     def telnet_signal(self, name: str) -> None:
         """Behaviour worth telling bots by, such as C{"no-negotiation"}."""
 
+    def telnet_environ(self, variables: tuple[environ.Variable, ...]) -> None:
+        """Variables the client sent (NEW-ENVIRON), to log; never to act on."""
+
     def telnet_lost(self, reason: str) -> None:
         """The connection is gone; called exactly once."""
 
@@ -612,6 +619,7 @@ class TelnetConnection(_Output, Protocol):
 
     __slots__ = (
         "_aborted",
+        "_answers",
         "_ayt",
         "_commands",
         "_cr",
@@ -674,7 +682,7 @@ class TelnetConnection(_Output, Protocol):
         self._input = InputMeter(self.clock, limits.input_rate, limits.input_burst)
         self._unpause: IDelayedCall | None = None  # resumes reading a fast sender
         self._windows: TokenBucket | None = None  # made on the first size report
-        self._reported = self.window  # the size the app was last told
+        self._reported = (0, 0)  # the size the app was last told: none yet
         self._window_due: IDelayedCall | None = None
         self._ayt: TokenBucket | None = None  # made on the first AYT
         self._cr = False  # the last data byte was a CR: drop a following LF/NUL
@@ -683,6 +691,7 @@ class TelnetConnection(_Output, Protocol):
         self._commands = 0  # option commands received
         self._ttype_asked = False
         self._signalled: set[str] | None = None  # made at the first signal
+        self._answers: MiraiAnswers | None = None  # while the first answers are judged
         # While waiting for the first negotiation, the watch that waits.
         self._silent: _SilenceWatch | None = None
         self._linger: IDelayedCall | None = None
@@ -1166,6 +1175,10 @@ class TelnetConnection(_Output, Protocol):
         if self._silent is not None:
             self._spoke()
         self._commands += 1
+        if self._commands == 1:
+            self._answers = MiraiAnswers(self.clock.seconds())
+        if self._answers is not None:
+            self._judge_answer((verb, option))
         us = verb in (DO, DONT)
         table = self._us if us else self._him
         old = table.get(option, _OFF)
@@ -1183,15 +1196,33 @@ class TelnetConnection(_Output, Protocol):
         elif not us and option == TTYPE and new.enabled and not self._ttype_asked:
             self._ttype_asked = True
             self._send(bytes((IAC, SB, TTYPE, TTYPE_SEND, IAC, SE)))
+        elif not us and option == NEW_ENVIRON and new.enabled and not old.enabled:
+            self._send(_ENVIRON_SEND)  # RFC 1572: an empty SEND asks for every variable
+
+    def _judge_answer(self, answer: tuple[int, ...]) -> None:
+        """Hand one of the first answers to the Mirai fingerprint (L{MiraiAnswers})."""
+        verdict = self._answers.seen(answer, self.clock.seconds())
+        if verdict is not None:
+            self._answers = None
+            if verdict is Verdict.MIRAI:
+                self._signal("mirai-negotiation")
 
     def _subnegotiation(self, sub: bytes) -> None:
         if not sub:
             return
         option = sub[0]
         if option == NAWS and len(sub) == 5:
-            self._resize(int.from_bytes(sub[1:3]), int.from_bytes(sub[3:5]))
+            width, height = int.from_bytes(sub[1:3]), int.from_bytes(sub[3:5])
+            if self._answers is not None:
+                self._judge_answer((NAWS, width, height))
+            self._resize(width, height)
         elif option == TTYPE and len(sub) > 1 and sub[1] == TTYPE_IS:
             self._terminal_type(sub[2:])
+        elif option == NEW_ENVIRON:
+            # Parsed whether or not it was asked for: exploits send it unasked.
+            variables = environ.parse(sub[1:])
+            if variables:
+                self._notify(self.app.telnet_environ, variables)
         # Other subnegotiations are parsed and ignored.
 
     def _resize(self, width: int, height: int) -> None:
@@ -1201,8 +1232,8 @@ class TelnetConnection(_Output, Protocol):
             _clamp(width, WIDTH_RANGE) if width else old_width,
             _clamp(height, HEIGHT_RANGE) if height else old_height,
         )
-        if window != self.window:
-            self.window = window
+        if window != self.window or self._reported == (0, 0):
+            self.window = window  # the first report is passed on, the default size too
             self._report_window()
 
     def _report_window(self) -> None:

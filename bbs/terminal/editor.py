@@ -253,7 +253,12 @@ class LineEditor:
         self._overflow = False
         self._cursor = len(self._chars)
         if value:
-            if self._drawn:
+            # The row already shows the prompt as a line-mode client left it:
+            # drawn again only if something was typed on it, or it is not on
+            # the row any more.  A real telnetd never redraws an unchanged
+            # prompt, and Mirai's loader takes a second prompt character for
+            # the password prompt (its user name's line end is still to come).
+            if self._drawn and (self._chars or (self._prompt and not self._row_used)):
                 self._repaint()
         else:
             self._stale = None  # the client draws its own row from now on
@@ -412,6 +417,17 @@ class LineEditor:
         if not self._character_mode or not self._prompt:
             return rendered + "\n"
         return _CLEAR_ROW + rendered + "\n" + self._image()
+
+    def prompt_anew(self) -> None:
+        """Output written past the editor ended the row: show the prompt again
+        on the row it left (the fake shell answers lines the bot typed while
+        a long answer was still going out, after it)."""
+        self._row_used = False
+        if self._character_mode:
+            self._repaint()
+        else:
+            self._show_line_prompt()
+        self._flush()
 
     def redraw(self) -> None:
         """Draw the input row again (character mode only)."""

@@ -198,12 +198,15 @@ def test_people_chatting_about_sh_and_root_are_never_caught(line):
     assert "bbs.bot.detected" not in w.ids()
 
 
-def test_log_policy_only_logs():
+def test_log_policy_holds_the_bot_in_the_shell_and_bans_nobody():
     w = World(bot_policy="log")
     bot, t = w.connect("203.0.113.6")
     bot.telnet_data(b"root\r\n")
-    assert not t.disconnecting and "reserved" in text(t)
+    assert not t.disconnecting and text(t).endswith("Password: ")
+    bot.telnet_data(b"xc3511\r\nexit\r\n")
+    assert t.disconnecting and w.bbs.hub.find("root") is None
     assert "bbs.bot.detected" in w.ids() and "bbs.bot.banned" not in w.ids()
+    assert w.bbs.admit("203.0.113.6") is None
 
 
 def test_failed_logins_are_throttled_then_refused(store):

@@ -96,14 +96,23 @@ def test_shell_policy_keeps_the_bot_talking_and_records_everything(tmp_path):
         srv.stop()
 
 
-def test_log_policy_only_logs(tmp_path):
+def test_log_policy_holds_the_bot_in_the_shell_and_bans_nobody(tmp_path):
     srv = Server(tmp_path, "--bot-policy", "log").start()
     try:
         bot = mirai_login(srv, "127.0.1.3")
-        bot.expect(b"reserved")
-        assert not bot.closed(deadline=0.5)
+        bot.expect(b"assword: ")
+        bot.send(b"xc3511\r\nenable\r\nsh\r\n/bin/busybox MIRAI\r\n")
+        bot.expect(b"MIRAI: applet not found")
+        person = srv.login("watcher", source="127.0.1.9")
+        person.line("/who")
+        person.expect(b"1 user online")
+        bot.send(b"exit\r\n")
+        assert bot.closed()
         ids = [e["eventid"] for e in events_of(srv, "127.0.1.3")]
         assert "bbs.bot.detected" in ids and "bbs.bot.banned" not in ids
+        assert "bbs.user.login" not in ids
+        again = srv.connect(answer=False, source="127.0.1.3")
+        again.expect(b"login: ")
     finally:
         srv.stop()
 

@@ -52,6 +52,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                                    protocol="telnet"),
     "cowrie.client.size": dict(width=80, height=24),
     "cowrie.client.var": dict(name="TERM", value="xterm"),
+    "cowrie.telnet.exploit_attempt": dict(cve="CVE-2026-24061", name="USER", value="-f root"),
     "cowrie.login.success": dict(username="root", password="xc3511"),
     "cowrie.login.failed": dict(username="admin", password="admin"),
     "cowrie.command.input": dict(input="enable"),

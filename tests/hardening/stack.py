@@ -83,6 +83,9 @@ class Stack:
     def telnet_signal(self, name: str) -> None:
         self.events.append(("signal", name))
 
+    def telnet_environ(self, variables: tuple) -> None:
+        self.events.append(("environ", variables))
+
     def telnet_lost(self, reason: str) -> None:
         self.events.append(("lost", reason))
 

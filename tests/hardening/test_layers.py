@@ -252,14 +252,19 @@ def test_a_huge_terminal_type_is_cut_and_filtered():
     assert not stack.closed
 
 
-def test_new_environ_is_refused_and_its_values_never_reach_the_app():
+def test_new_environ_is_heard_only_to_be_logged_and_never_reaches_the_input():
     stack = Stack()
     stack.wire()
     stack.feed(cmd(WILL, NEW_ENVIRON))
-    assert stack.wire() == cmd(DONT, NEW_ENVIRON)
+    assert stack.wire() == cmd(DO, NEW_ENVIRON) + sub(NEW_ENVIRON, b"\x01")  # SEND: all
     stack.feed(sub(NEW_ENVIRON, b"\0\0USER\x01-f root\x00" + b"A" * 3000))
     assert not stack.closed
-    assert [e for e in stack.events if e[0] not in ("signal",)] == []
+    kept = [e for e in stack.events if e[0] != "signal"]
+    assert [e[0] for e in kept] == ["environ"]
+    user, other = kept[0][1]
+    assert (user.name, user.value, user.exploit) == ("USER", "-f root", True)
+    assert other.name == "A" * 64 and other.value is None  # cut to what a log line holds
+    assert stack.lines == []
 
 
 # -- lines, escapes, UTF-8, NUL, CR --------------------------------------------------

@@ -70,6 +70,9 @@ class RecordingApp:
     def telnet_signal(self, name: str) -> None:
         self.events.append(("signal", name))
 
+    def telnet_environ(self, variables: tuple) -> None:
+        self.events.append(("environ", variables))
+
     def telnet_lost(self, reason: str) -> None:
         self.events.append(("lost", reason))
 
@@ -576,10 +579,13 @@ def test_window_size_is_reported_once_per_change():
     assert c.app.calls("window") == [(100, 40), (132, 40)]
 
 
-def test_initial_size_is_not_reported():
+def test_a_first_report_of_the_default_size_is_passed_on_once():
+    # Mirai reports a fixed 80x24, our default: it is logged all the same.
     c = connect()
     c.feed(naws(80, 24))
-    assert c.app.calls("window") == []
+    assert c.app.calls("window") == [(80, 24)]
+    c.feed(naws(80, 24))
+    assert c.app.calls("window") == [(80, 24)]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,53 @@
+"""The fake shell's long answers are paced like a device on a slow link."""
+
+from __future__ import annotations
+
+from bbs.honeypot import CHUNK, PACE
+from bbs.shell.fs import BUSYBOX_SIZE
+from tests.core.test_defences import World
+
+
+def shell(w: World, ip: str = "203.0.113.40"):
+    bot, t = w.connect(ip)
+    bot.telnet_data(b"root\r\nxc3511\r\n")
+    t.clear()
+    return bot, t
+
+
+def test_busybox_is_as_big_as_a_real_one():
+    w = World(bot_policy="shell")
+    bot, t = shell(w)
+    bot.telnet_data(b"ls -l /bin/busybox\r\n")
+    assert f" {BUSYBOX_SIZE} " in t.value().decode()
+    assert 200_000 < BUSYBOX_SIZE < 1_000_000
+
+
+def test_a_binary_goes_out_in_chunks_and_the_next_answer_after_it():
+    w = World(bot_policy="shell")
+    bot, t = shell(w)
+    # Mirai's loader: the cat and its token in two lines, often one packet.
+    bot.telnet_data(b"/bin/busybox cat /bin/echo\r\n/bin/busybox ECCHI\r\n")
+    sizes = []
+    w.clock.advance(0)
+    while True:
+        sent = t.value()
+        t.clear()
+        sizes.append(len(sent))
+        if b"ECCHI: applet not found" in sent:
+            break
+        assert len(sizes) < 200
+        assert b"ECCHI" not in sent
+        w.clock.advance(PACE)
+    assert sizes[0] >= CHUNK and sizes[0] < 2 * CHUNK  # the ELF header comes first, alone
+    assert len(sizes) >= BUSYBOX_SIZE // CHUNK
+    assert sum(sizes) >= BUSYBOX_SIZE
+    # The prompt follows the data, and then the token's answer.
+    assert sent.index(b"# ") < sent.index(b"ECCHI: applet not found")
+    assert sent.endswith(b"ECCHI: applet not found\r\n# ")  # and a prompt after it too
+
+
+def test_short_answers_are_not_delayed():
+    w = World(bot_policy="shell")
+    bot, t = shell(w)
+    bot.telnet_data(b"echo hi\r\n")
+    assert b"hi" in t.value() and t.value().endswith(b"# ")
