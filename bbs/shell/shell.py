@@ -19,6 +19,7 @@ from bbs.shell import applets
 from bbs.shell.applets import BUILTINS, Handler, Io, ShellExit, Sink, dispatch
 from bbs.shell.fs import ARCHES, BUSYBOX, DIR, FILE, FileSystem, FsError, FsLimits, build_image
 from bbs.shell.parse import Command, Redirect, ShellSyntaxError, Word, expand, parse
+from bbs.shell.payloads import Payload, PayloadWatch
 
 _LAYOUT = applets.layout()
 _EVENT_IDS = {
@@ -86,6 +87,7 @@ class ShellResult:
     output: str
     events: tuple[ShellEvent, ...]
     exit: bool
+    payloads: tuple[Payload, ...] = ()
 
     @property
     def data(self) -> bytes:
@@ -109,9 +111,10 @@ class BusyBoxShell:
         self.hostname = hostname
         self.clock = clock
         self.limits = limits
+        self.payloads = PayloadWatch()
         self.fs = FileSystem(build_image(self.arch, hostname, _LAYOUT),
                              limits=FsLimits(limits.max_files, limits.max_bytes),
-                             now=clock.seconds, seed=seed)
+                             now=clock.seconds, seed=seed, watcher=self.payloads)
         self.cwd = "/root"
         self.env = {"HOME": "/root", "PATH": "/bin:/sbin:/usr/bin:/usr/sbin", "SHELL": "/bin/sh",
                     "USER": "root", "LOGNAME": "root", "PWD": "/root", "TERM": "vt102",
@@ -148,7 +151,11 @@ class BusyBoxShell:
         except (ShellExit, _CommandBudget):
             self._exited = True
         output = bytes(terminal.data).decode("utf-8", "surrogateescape")
-        return ShellResult(output, tuple(self._events), self._exited)
+        return ShellResult(output, tuple(self._events), self._exited, self.payloads.take())
+
+    def finish(self) -> tuple[Payload, ...]:
+        """The payloads still to keep when the session ends (see L{PayloadWatch})."""
+        return self.payloads.finish(self.fs.lookup)
 
     # -- what applets use ------------------------------------------------------
 
@@ -168,6 +175,8 @@ class BusyBoxShell:
     def download(self, url: str, outfile: str, protocol: str) -> None:
         self._events.append(ShellEvent("file_download", url=url, outfile=outfile,
                                        protocol=protocol))
+        if outfile != "-":
+            self.fs.download_to(outfile, url)
 
     def spawn(self) -> int:
         """A fresh process id, as each command a real shell runs gets one."""
