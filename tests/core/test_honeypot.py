@@ -34,7 +34,7 @@ def screen_bytes(wire: bytes) -> bytes:
 class Bot:
     """A raw line-mode bot: never negotiates, types whole lines."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, character_mode: bool = False) -> None:
         self.clock = Clock()
         self.clock.advance(1_795_777_200)
         self.events = MemoryEventSink()
@@ -44,14 +44,21 @@ class Bot:
         self.t = StringTransport(peerAddress=IPv4Address("TCP", "203.0.113.7", 5555),
                                  hostAddress=IPv4Address("TCP", "127.0.0.1", 2323))
         TelnetConnection(self.session, clock=self.clock).makeConnection(self.t)
+        self.character_mode = character_mode
+        if character_mode:
+            self.session.telnet.dataReceived(b"\xff\xfd\x01\xff\xfd\x03")  # DO ECHO, DO SGA
+            assert self.session.editor.character_mode
         self.t.clear()
         self.seen = b"login: "  # the prompt the bot answers first is on its screen
 
     def type(self, line: str) -> None:
         """Type a line, as its own terminal shows it, and read the answer."""
         self.clock.advance(0.25)
-        self.seen += line.encode() + b"\r\n"
-        self.session.telnet_data(line.encode() + b"\r\n")
+        if self.character_mode:  # the server echoes
+            self.session.telnet.dataReceived(line.encode() + b"\r\n")
+        else:
+            self.seen += line.encode() + b"\r\n"
+            self.session.telnet_data(line.encode() + b"\r\n")
         self.seen += screen_bytes(self.t.value())
         self.t.clear()
 
@@ -119,3 +126,13 @@ def test_the_recording_is_what_the_bots_terminal_showed(tmp_path: Path) -> None:
                                               "uname -a", "exit"]]
     times = [r[0] for r in records]
     assert times == sorted(times) and times[-1] >= 1.5
+
+
+def test_in_character_mode_the_recording_holds_the_servers_echo(tmp_path: Path) -> None:
+    bot = Bot(tmp_path, character_mode=True)
+    for line in ["root", "xc3511", "enable", "uname -a", "exit"]:
+        bot.type(line)
+    _, records = cast_of(bot)
+    shown = "".join(r[2] for r in records if r[1] == "o")
+    assert shown == bot.seen.decode("utf-8", "replace")
+    assert "# uname -a\r\nLinux router" in shown.replace("\x1b[K", "")
