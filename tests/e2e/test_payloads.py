@@ -8,9 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -154,5 +156,51 @@ def test_a_played_cast_shows_what_the_bot_saw(tmp_path: Path) -> None:
         live_rows = [row.rstrip() for row in live.display]
         assert any(row == "# uname -a" for row in live_rows)  # the screen has the commands
         assert played(cast, width, height) == live_rows
+    finally:
+        srv.stop()
+
+
+def wait_for_ban(srv: Server, deadline: float = 15.0) -> None:
+    """Until a new connection from 127.0.0.1 is refused as banned."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        c = srv.connect(answer=False)
+        if c.closed(deadline=1.0):
+            assert b"banned" in c.text
+            return
+        c.close()
+    raise AssertionError("the bot's address was never banned")
+
+
+def test_a_played_cast_shows_what_a_real_telnet_showed(tmp_path: Path) -> None:
+    """In character mode the server echoes: the cast holds that echo, so the
+    player draws the screen netkit telnet drew."""
+    from tests.e2e.tmux import TelnetWindow
+
+    require_asciinema()
+    srv = Server(tmp_path, "--bot-policy", "shell").start()
+    w = TelnetWindow(srv.port, 80, 24)
+    try:
+        w.wait(r"login:$")
+        w.type("root")
+        w.keys("Enter")
+        w.wait(r"Password:$")
+        w.type("xc3511")
+        w.keys("Enter")
+        w.wait(r"^#$")
+        for command in ["enable", "cat /proc/cpuinfo", "echo -e 'a\\tb'", "uname -a"]:
+            w.type(command)
+            w.wait(rf"^# {re.escape(command)}$")  # echoed by the server
+            w.keys("Enter")
+            w.wait(r"^#$(?![\s\S]*\S)")  # the next prompt, on the last row written
+        live = w.screen()
+    finally:
+        w.close()  # the bot leaves: its session ends, its cast is closed, it is banned
+    try:
+        wait_for_ban(srv)  # banned: its session ended and its cast is complete
+        (closed,) = [e for e in srv.events() if e["eventid"] == "cowrie.log.closed"]
+        cast = Path(closed["ttylog"])
+        assert played(cast, 80, 24) == live + [""] * (24 - len(live))
+        assert "# uname -a" in live
     finally:
         srv.stop()
