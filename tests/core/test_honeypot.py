@@ -84,7 +84,8 @@ def test_an_echo_loaded_dropper_is_saved_once_with_its_hash_and_machine(tmp_path
     digest = hashlib.sha256(dropper).hexdigest()
     assert saved["shasum"] == digest and saved["size"] == 2048
     assert (saved["elf_class"], saved["elf_endian"], saved["elf_machine"]) == (32, "little", "ARM")
-    assert (saved["filename"], saved["destfile"], saved["trigger"]) == ("/tmp/upnp",) * 2 + ("exec",)
+    assert (saved["filename"], saved["destfile"], saved["trigger"]) == \
+        ("/tmp/upnp", "/tmp/upnp", "exec")
     assert saved["outfile"] == str(tmp_path / "downloads" / digest) and not saved["duplicate"]
     assert Path(saved["outfile"]).read_bytes() == dropper
     assert stat.S_IMODE(os.stat(saved["outfile"]).st_mode) == 0o600
