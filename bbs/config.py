@@ -62,7 +62,7 @@ class Config:
     log_size: int = 1_000_000
     log_keep: int = 10
     shell_arch: str = "armv7l"
-    shell_host: str = "router"
+    shell_host: str | None = None  # None: the sensor's own (bbs.shell.sensor)
 
 
 def _number(kind: Callable[[str], Any], low: float, high: float) -> Callable[[str, str], Any]:

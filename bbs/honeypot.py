@@ -1,50 +1,104 @@
-"""A trapped bot's stay under the C{shell} policy.
+"""A trapped bot's stay in the fake shell.
 
 The bot is let in with any password, given a convincing BusyBox shell, and
 everything it types and is sent is logged and recorded as an asciicast.
-When it leaves, runs out of commands or time, its address is banned like
-under the C{ban} policy (under C{log} the shell only holds the bot, and
-nobody is banned).  Nothing it types reaches a room or runs for real.
+The files it leaves that it runs, makes executable or names as a download's
+target are kept under C{DATA/downloads/} (L{bbs.samples}).  When it leaves,
+runs out of commands or time, its address is banned like under the C{ban}
+policy (under C{log} the shell only holds the bot, and nobody is banned).
+Nothing it types reaches a room or runs for real.
 
 Output is paced like a device behind a slow link: a long answer (C{cat} of
-a binary) goes out in chunks a few milliseconds apart, and the next prompt
-and the answers to lines typed meanwhile only after it.  Bots read it so:
-Mirai's loader looks for the ELF header in one read and its end-of-command
-token in a later one, and stalls if both come at once.
+a binary) goes out in chunks a few milliseconds apart, a command that takes
+time on the device (C{sleep}, a network time-out) holds what follows it for
+that long, and the next prompt and the answers to lines typed meanwhile come
+only after.  Bots read it so: Mirai's loader looks for the ELF header in one
+read and its end-of-command token in a later one, and stalls if both come at
+once.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections import deque
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from bbs.samples import DOWNLOADS, SampleStore
 from bbs.shell.cast import CastRecorder
-from bbs.shell.shell import BusyBoxShell
+from bbs.shell.payloads import Payload
+from bbs.shell.shell import BusyBoxShell, ShellResult
+from bbs.telnet.protocol import encode
 
 if TYPE_CHECKING:
     from bbs.session import Session
 
 TIME_LIMIT = 300.0
 CASTS = "casts"
+LOGIN_PROMPT = "login: "
 CHUNK = 4096  # bytes sent at once of a long answer
 PACE = 0.004  # seconds between two chunks: about 1 MB/s
+SENSOR_FILE = "sensor-id"  # what makes this sensor's fake device its own
+
+# One store per downloads directory, so its count and size are shared by
+# every session of the server; one sensor id per data directory.
+_STORES: dict[str, SampleStore] = {}
+_SENSORS: dict[str, str] = {}
+
+
+def sample_store(session: "Session") -> SampleStore:
+    directory = session.bbs.config.data / DOWNLOADS
+    store = _STORES.get(str(directory))
+    if store is None:
+        store = _STORES[str(directory)] = SampleStore(directory)
+    return store
+
+
+def sensor_id(data: Path) -> str:
+    """The random id kept in the data directory, made at first use.
+
+    The fake device's hostname, build stamp, process ids, uptime and hashes
+    follow from it: every sensor tells its own story, and always the same.
+    """
+    known = _SENSORS.get(str(data))
+    if known is None:
+        path = data / SENSOR_FILE
+        try:
+            known = path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            known = ""
+        if not known:
+            known = secrets.token_hex(16)
+            try:
+                path.write_text(known + "\n", encoding="ascii")
+            except OSError:
+                pass  # the same story for this run, at least
+        _SENSORS[str(data)] = known
+    return known
 
 
 class Honeypot:
     def __init__(self, session: "Session", username: str, first_line: str | None = None, *,
                  password: str | None = None, ban: bool = True) -> None:
         self.session = session
+        session.honeypot = self  # what the session writes from now on is recorded
         self.ban = ban
-        self._waiting: deque[str] | None = None  # lines typed while output is paced out
         bbs = session.bbs
         self.clock = bbs.clock
         self.started = self.clock.seconds()
         self.username = username
         self.shell = BusyBoxShell(arch=bbs.config.shell_arch, hostname=bbs.config.shell_host,
-                                  clock=bbs.clock)
-        self.recorder: CastRecorder | None = None
+                                  clock=bbs.clock, sensor=sensor_id(bbs.config.data))
+        self.logged_in = False
         self._ended = False
+        self._waiting: deque[str] | None = None  # lines typed while output is paced out
         self._timer = self.clock.callLater(TIME_LIMIT, self.end, "time limit")
+        path = bbs.config.data / CASTS / f"{session.id}.cast"
+        self.recorder: CastRecorder | None = CastRecorder(
+            path, width=session.editor.width, height=session.editor.height,
+            started=self.started, title=f"hfnjbbs bot session {session.id} from {session.ip}")
+        # The row the bot's terminal shows: the prompt and the name it typed.
+        self.recorder.output(self.started, f"{LOGIN_PROMPT}{username}\r\n")
         if password is not None:
             self.line(password)  # typed on the login line, glued to the name
         elif first_line is None:
@@ -55,51 +109,59 @@ class Honeypot:
 
     def line(self, text: str) -> None:
         """A line the bot typed: the password first, then shell commands."""
-        if self.recorder is None:
+        now = self.clock.seconds()
+        if self.recorder is not None:
+            self.recorder.input(now, text + "\r")
+            if not self.session.editor.character_mode:
+                # A line-mode client's terminal showed what it typed itself.
+                self.recorder.output(now, text + "\r\n")
+        if not self.logged_in:
             self.session.event(
                 "cowrie.login.success",
                 f"login attempt [{self.username}/{text}] succeeded",
                 username=self.username, password=text,
             )
             self._open_shell()
-            self._send(self.shell.banner_after_login())
+            self._send(self.shell.banner_after_login().encode("utf-8"))
             return
         if self._waiting is not None:
             self._waiting.append(text)  # answered once the output before it is out
             return
-        now = self.clock.seconds()
-        self.recorder.input(now, text + "\r")
+        self._run(text)
+
+    def _run(self, text: str) -> None:
         result = self.shell.run(text)
         for e in result.events:
             self.session.event(e.eventid, e.message, **e.fields())
-        data = result.data
-        if len(data) > CHUNK:
-            self._waiting = deque()
-            self.session.editor.set_prompt("")  # the prompt comes after the data
-            self.clock.callLater(0, self._pace, data, 0, result.exit)
+        self._keep(result.payloads)
+        parts = _parts(result)
+        if len(parts) == 1 and parts[0][0] == 0 and len(parts[0][1]) <= CHUNK:
+            self._send(parts[0][1])  # the usual answer: short, at once
+            self._answered(result.exit)
             return
-        if data:
-            self.session.telnet.write(data)
-            self.recorder.output(now, result.output)
-        self._answered(result.exit)
+        self._waiting = deque()
+        self.session.editor.set_prompt("")  # the prompt comes after the data
+        self.clock.callLater(parts[0][0], self._stream, deque(parts), result.exit)
 
-    def _pace(self, data: bytes, sent: int, exit: bool) -> None:
-        """Send the next chunk of a long answer, and schedule the one after."""
+    def _stream(self, parts: deque[tuple[float, bytes]], exit: bool) -> None:
+        """Send the next chunk of a paced answer, and schedule the one after."""
         if self._ended:
             return
-        chunk = data[sent:sent + CHUNK]
-        self.session.telnet.write(chunk)
-        self.recorder.output(self.clock.seconds(), chunk.decode("utf-8", "surrogateescape"))
-        sent += len(chunk)
-        if sent < len(data):
-            self.clock.callLater(PACE, self._pace, data, sent, exit)
+        _, data = parts[0]
+        chunk, rest = data[:CHUNK], data[CHUNK:]
+        self._send(chunk)
+        if rest:
+            parts[0] = (0.0, rest)
+        else:
+            parts.popleft()
+        if parts:
+            self.clock.callLater(parts[0][0] or PACE, self._stream, parts, exit)
             return
         waiting, self._waiting = self._waiting, None
-        editor = self.session.editor
-        editor.set_prompt(self.shell.prompt)
         self._answered(exit)
+        editor = self.session.editor
         while waiting and self._waiting is None and not self._ended:
-            self.line(waiting.popleft())
+            self._run(waiting.popleft())
             if self._waiting is None and not self._ended:
                 editor.prompt_anew()
         if waiting and self._waiting is not None:
@@ -109,29 +171,61 @@ class Honeypot:
         if exit:
             self.end("exit")
         else:
-            self.recorder.output(self.clock.seconds(), self.shell.prompt)
+            self.session.editor.set_prompt(self.shell.prompt)  # "> " inside a script
+
+    def sent(self, data: bytes) -> None:
+        """The session wrote C{data} (application bytes) to the bot: the line
+        editor's prompt and echo."""
+        if self.recorder is not None:
+            self.recorder.sent(self.clock.seconds(), encode(data))
 
     def _open_shell(self) -> None:
-        s = self.session
-        path = s.bbs.config.data / CASTS / f"{s.id}.cast"
-        width, height = s.editor.width, s.editor.height
-        self.recorder = CastRecorder(path, width=width, height=height, started=self.started,
-                                     title=f"hfnjbbs bot session {s.id} from {s.ip}")
-        s.editor.set_prompt(self.shell.prompt)
+        self.logged_in = True
+        self.session.editor.set_prompt(self.shell.prompt)
 
-    def _send(self, text: str) -> None:
-        self.session.telnet.write(text.encode("utf-8"))
+    def _send(self, data: bytes) -> None:
+        if not data:
+            return
+        wire = encode(data)
+        self.session.telnet.write_wire(wire)
         if self.recorder is not None:
-            self.recorder.output(self.clock.seconds(), text)
+            self.recorder.sent(self.clock.seconds(), wire)
+
+    def _keep(self, payloads: tuple[Payload, ...]) -> None:
+        """Save each payload and log it in Cowrie's shape: a download's if a
+        download named the file, else an upload's (echo, printf, a here-document)."""
+        for p in payloads:
+            kept = sample_store(self.session).keep(p.sha256, p.data)
+            fields: dict[str, Any] = {"shasum": p.sha256, "size": p.size, "destfile": p.path,
+                                      "trigger": p.trigger, "duplicate": kept.duplicate}
+            if kept.path is not None:
+                fields["outfile"] = kept.path
+            if p.elf is not None:
+                fields.update(elf_class=p.elf.bits, elf_endian=p.elf.endian,
+                              elf_machine=p.elf.machine)
+            what = f"{p.size} bytes" + (f", ELF {p.elf.bits}-bit {p.elf.endian}-endian "
+                                        f"{p.elf.machine}" if p.elf is not None else "")
+            where = (f"saved as {kept.path}" if kept.path is not None
+                     else f"not saved: {kept.why}")
+            if p.url:
+                self.session.event("cowrie.session.file_download",
+                                   f"Downloaded URL ({p.url}) to {p.path} ({what}) with "
+                                   f"SHA-256 {p.sha256}, {where}", url=p.url, **fields)
+            else:
+                self.session.event("cowrie.session.file_upload",
+                                   f"Saved file {p.path} ({what}) with SHA-256 {p.sha256}, "
+                                   f"{where}", filename=p.path, **fields)
 
     def end(self, why: str) -> None:
-        """Close the recording, ban the address, drop the connection."""
+        """Keep what is left to keep, close the recording, ban the address
+        (unless only holding the bot), drop the connection."""
         if self._ended:
             return
         self._ended = True
         if self._timer.active():
             self._timer.cancel()
         s = self.session
+        self._keep(self.shell.finish())
         if self.recorder is not None and not self.recorder.closed:
             self.recorder.close()
             duration = round(self.clock.seconds() - self.started, 3)
@@ -140,3 +234,18 @@ class Honeypot:
         if self.ban:
             s.bbs.ban_bot(s, f"bot shell session ended ({why})")
         s.close(None)
+
+
+def _parts(result: ShellResult) -> list[tuple[float, bytes]]:
+    """The answer as (seconds to wait first, bytes) in order: split where the
+    device would have been busy (C{sleep}, a time-out)."""
+    data = result.data
+    parts: list[tuple[float, bytes]] = []
+    start, wait = 0, 0.0
+    for offset, seconds in result.pauses:
+        if offset > start:
+            parts.append((wait, data[start:offset]))
+            start, wait = offset, 0.0
+        wait += seconds
+    parts.append((wait, data[start:]))
+    return parts

@@ -39,6 +39,7 @@ DISTINCT_LIMIT = 10_000  # distinct values kept per ranking
 ADDRESS_LIMIT = 200_000  # distinct addresses kept: they are short, and many
 KEY_CHARS = 512  # characters of a value kept; longer ones are cut and end in "…"
 OUTFILES_KEPT = 3  # distinct file names remembered per download URL
+SIGHTINGS_KEPT = 10_000  # distinct sessions and addresses counted per sample
 
 _WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
 _SINCE_USAGE = ("Use YYYY-MM-DD, an ISO timestamp such as 2026-11-27T11:00:00Z, "
@@ -78,6 +79,24 @@ class Download:
     url: str
     count: int
     outfiles: tuple[str, ...]
+
+
+@attrs.frozen
+class Sample:
+    """A payload kept under C{DATA/downloads/}: its SHA-256, size, what its
+    ELF header says as file(1) puts it (C{elf} is e.g. C{"ELF 32-bit LSB
+    ARM"}, empty if it is no ELF file), when it was first kept, by how many sessions from how
+    many addresses (lower bounds past L{SIGHTINGS_KEPT}), the names it had on
+    the fake device and the URLs that named it."""
+
+    sha256: str
+    size: int
+    elf: str
+    first_seen: datetime
+    sessions: int
+    addresses: int
+    names: tuple[str, ...]
+    urls: tuple[str, ...]
 
 
 @attrs.frozen
@@ -127,6 +146,8 @@ class Report:
     recordings: int
     newest_recordings: tuple[Recording, ...]
     approximate: tuple[str, ...]
+    samples: int = 0
+    top_samples: tuple[Sample, ...] = ()
 
 
 # -- arguments -------------------------------------------------------------------
@@ -222,6 +243,37 @@ def _number(event: dict[str, Any], name: str) -> float:
     return number
 
 
+@attrs.define
+class _Seen:
+    """What the reader gathers about one sample."""
+
+    size: int
+    elf: str
+    first: datetime
+    sessions: set[str] = attrs.Factory(set)
+    addresses: set[str] = attrs.Factory(set)
+    names: list[str] = attrs.Factory(list)
+    urls: list[str] = attrs.Factory(list)
+
+    def add(self, session: str, address: str, name: str, url: str | None,
+            when: datetime) -> None:
+        self.first = min(self.first, when)
+        for kept, value in ((self.sessions, session), (self.addresses, address)):
+            if len(kept) < SIGHTINGS_KEPT:
+                kept.add(value)
+        for listed, value in ((self.names, name), (self.urls, url)):
+            if value is not None and value not in listed and len(listed) < OUTFILES_KEPT:
+                listed.append(value)
+
+
+def _elf(event: dict[str, Any]) -> str:
+    if "elf_machine" not in event:
+        return ""
+    bits = int(_number(event, "elf_class"))
+    order = "LSB" if _field(event, "elf_endian") == "little" else "MSB"
+    return f"ELF {bits}-bit {order} {_field(event, 'elf_machine')}"
+
+
 def _key(text: str) -> str:
     """C{text} short enough to keep in memory as a ranking key."""
     return text if len(text) <= KEY_CHARS else text[:KEY_CHARS] + "…"
@@ -294,6 +346,8 @@ class _Reader:
     bans: int = 0
     recordings: int = 0
     _newest: list[tuple[datetime, int, Recording]] = attrs.Factory(list)
+    samples: dict[str, _Seen] = attrs.Factory(dict)
+    samples_pruned: bool = False
 
     def feed(self, line: bytes | None) -> None:
         try:
@@ -334,10 +388,12 @@ class _Reader:
         elif eventid == "cowrie.command.input":
             self.commands.add(_key(_WHITESPACE.sub(" ", _field(event, "input")).strip()))
             self.command_count += 1
-        elif eventid == "cowrie.session.file_download":
+        elif eventid == "cowrie.session.file_download" and "shasum" not in event:
             url, outfile = _key(_field(event, "url")), _key(_field(event, "outfile"))
             self.downloads.add(url, outfile)
             self.download_count += 1
+        elif eventid in ("cowrie.session.file_download", "cowrie.session.file_upload"):
+            self._sample(event, when)
         elif eventid == "bbs.bot.detected":
             rule, family = _key(_field(event, "rule")), _key(_field(event, "family"))
             self.rules.add(rule)
@@ -353,6 +409,23 @@ class _Reader:
         self.events += 1
         self.first = when if self.first is None else min(self.first, when)
         self.last = when if self.last is None else max(self.last, when)
+
+    def _sample(self, event: dict[str, Any], when: datetime) -> None:
+        sha256 = _field(event, "shasum")
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+            raise _Malformed("shasum")
+        size, elf = int(_number(event, "size")), _key(_elf(event))
+        name = _key(_field(event, "filename" if "filename" in event else "destfile"))
+        url = _key(_field(event, "url")) if "url" in event else None
+        session, address = _key(_field(event, "session")), _key(_field(event, "src_ip"))
+        seen = self.samples.get(sha256)
+        if seen is None:
+            if len(self.samples) >= DISTINCT_LIMIT:  # keep the most seen half
+                ranked = sorted(self.samples.items(), key=lambda kv: -len(kv[1].sessions))
+                self.samples = dict(ranked[:DISTINCT_LIMIT // 2])
+                self.samples_pruned = True
+            seen = self.samples[sha256] = _Seen(size, elf, when)
+        seen.add(session, address, name, url, when)
 
     def _recorded(self, recording: Recording) -> None:
         self.recordings += 1
@@ -390,7 +463,15 @@ class _Reader:
             top_banned=counts(self.banned),
             recordings=self.recordings,
             newest_recordings=tuple(r for _, _, r in sorted(self._newest, reverse=True)),
-            approximate=tuple(name for name, tally in tallies.items() if tally.pruned),
+            approximate=tuple(name for name, tally in tallies.items() if tally.pruned)
+            + (("samples",) if self.samples_pruned else ()),
+            samples=len(self.samples),
+            top_samples=tuple(
+                Sample(sha256, seen.size, seen.elf, seen.first, len(seen.sessions),
+                       len(seen.addresses), tuple(seen.names), tuple(seen.urls))
+                for sha256, seen in heapq.nsmallest(
+                    self.top, self.samples.items(),
+                    key=lambda kv: (-len(kv[1].sessions), kv[1].first))),
         )
 
 
@@ -546,6 +627,22 @@ def _credential(text: str | None) -> str:
     return text or '""'
 
 
+def _samples(out: _Text, samples: Sequence[Sample]) -> None:
+    """Each sample on three lines: its SHA-256 whole (it names the file) and
+    size, what it is and who left it, and the names and URLs it had."""
+    if not samples:
+        out.lines.append(_INDENT + "(none)")
+        return
+    for sample in samples:
+        out.line(f"{_INDENT}{sample.sha256}  {_plural(sample.size, 'byte')}")
+        out.line(_INDENT * 2 + out.escape(
+            f"{sample.elf or 'not ELF'}, {_plural(sample.sessions, 'session')} from "
+            f"{_plural(sample.addresses, 'address', 'addresses')}, first "
+            f"{_time(sample.first_seen, seconds=False)}"))
+        url = f" from {', '.join(sample.urls)}" if sample.urls else ""
+        out.line(_INDENT * 2 + out.escape(f"as {', '.join(sample.names)}{url}"))
+
+
 def report_text(report: Report, *, width: int = WIDTH, encoding: str = "utf-8") -> str:
     """The report for a terminal of C{width} columns whose output encoding is
     C{encoding}.  Every value that came from the log is escaped."""
@@ -574,6 +671,7 @@ def report_text(report: Report, *, width: int = WIDTH, encoding: str = "utf-8") 
                  f"{report.logins_succeeded} succeeded")
         out.line(f"Commands:    {report.commands}")
         out.line(f"Downloads:   {report.downloads}")
+        out.line(f"Samples:     {report.samples}")
         out.line(f"Detections:  {report.detections}")
         more = "more than " if "bans" in report.approximate else ""
         out.line(f"Bans:        {report.bans} of {more}"
@@ -595,6 +693,8 @@ def report_text(report: Report, *, width: int = WIDTH, encoding: str = "utf-8") 
         out.table([count, _Column("URL")],
                   [(str(d.count), d.url) for d in report.top_downloads],
                   ["saved as " + ", ".join(d.outfiles) for d in report.top_downloads])
+        out.heading("Samples kept (DATA/downloads/SHA-256)")
+        _samples(out, report.top_samples)
         out.heading("Detections by rule")
         out.table([count, _Column("RULE")], [(str(c.count), c.value) for c in report.by_rule])
         out.heading("Detections by family")

@@ -251,7 +251,10 @@ class Session(_Seat):
     def _write(self, text: str) -> None:
         if self.telnet is not None:
             self._catch_up()
-            self.telnet.write(text.encode("utf-8"))
+            data = text.encode("utf-8")
+            if self.honeypot is not None:
+                self.honeypot.sent(data)  # the recording replays what the bot saw
+            self.telnet.write(data)
 
     def _catch_up(self) -> None:
         """Show what our room said earlier in this turn before anything newer."""

@@ -263,6 +263,7 @@ def run_file(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
         return not_found(sh, io, argv)
     if node.kind != FILE or not node.mode & 0o111:
         return denied(sh, io, argv)
+    sh.fs.executed(sh.path(argv[0]) if "/" in argv[0] else sh.which(argv[0]) or "")
     data = node.data
     if data.startswith(b"\x7fELF"):
         if sh.arch.runs(data):
@@ -337,6 +338,7 @@ def sh_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
         except FsError:
             io.err(f"sh: can't open '{rest[0]}': No such file or directory\n")
             return 2
+        sh.fs.executed(sh.path(rest[0]))
         return sh.run_script(data, io, rest[1:])
     data = io.stdin
     if data:

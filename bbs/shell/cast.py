@@ -1,5 +1,10 @@
 """Recording a bot session as an asciicast v2 file (C{asciinema play} plays it).
 
+What is recorded is what the bot's terminal would have shown: the bytes
+written to the connection (L{CastRecorder.sent}), with their CR LF line ends
+and the echo of what was typed, so a player draws the session as it was
+seen, not a stair-stepped transcript of the application's text.
+
 The recording is evidence, so it is written as it happens rather than kept
 in memory, and it is capped: a bot streaming megabytes cannot fill the disk.
 Past the cap the recording ends with a visible note and later events are
@@ -9,6 +14,7 @@ session: the constructor may raise C{OSError}, nothing after it does.
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -45,6 +51,8 @@ class CastRecorder:
         self.size = 0
         self.truncated = False
         self._last = 0.0
+        # Bytes written may end inside a UTF-8 character; its rest comes next.
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
         directory = os.path.dirname(self.path)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -59,8 +67,17 @@ class CastRecorder:
         return self._file is None
 
     def output(self, at: float, text: str) -> None:
-        """Record what the bot was sent."""
+        """Record text shown to the bot, as it is to appear on the screen."""
         self._event(at, "o", text)
+
+    def sent(self, at: float, wire: bytes) -> None:
+        """Record bytes written to the connection as telnet wire bytes: the
+        terminal gets them with the telnet escapes undone (C{IAC IAC} is one
+        0xFF byte, C{CR NUL} a CR) and decodes them as UTF-8."""
+        data = wire.replace(b"\xff\xff", b"\xff") if b"\xff" in wire else wire
+        if b"\r\0" in data:
+            data = data.replace(b"\r\0", b"\r")
+        self._event(at, "o", self._decoder.decode(data))
 
     def input(self, at: float, text: str) -> None:
         """Record what the bot typed."""

@@ -353,6 +353,22 @@ def build_image(arch: Arch, sensor: Sensor, layout: tuple[tuple[str, str], ...])
 
 
 @attrs.frozen
+class FileEvent:
+    """A moment a file may become a payload, told to the filesystem's watcher:
+    C{chmod} gave it an execute bit, C{exec} ran it, C{download} named it a
+    download's target (with C{url}), C{remove} is about to delete it.
+    C{node} is the file as it is then (C{None} if it does not exist yet)."""
+
+    trigger: str
+    path: str
+    node: Node | None
+    url: str = ""
+
+
+FileWatcher = Callable[[FileEvent], None]
+
+
+@attrs.frozen
 class FsLimits:
     """How much one session may change: overlay entries and bytes written."""
 
@@ -378,9 +394,12 @@ class FileSystem:
     """
 
     def __init__(self, image: Image, *, limits: FsLimits, now: Callable[[], float],
-                 seed: int = 0, dynamic: Dynamic | None = None) -> None:
+                 seed: int = 0, dynamic: Dynamic | None = None,
+                 watcher: FileWatcher | None = None) -> None:
         self.image = image
         self.dynamic = dynamic
+        self.watcher = watcher
+        self._program_data: frozenset[bytes] | None = None
         self.limits = limits
         self._now = now
         self._overlay: dict[str, Node | None] = {}
@@ -569,6 +588,7 @@ class FileSystem:
         self._check_writable(real)
         if node.kind == DIR and self.listdir(real):
             raise FsError(ENOTEMPTY)
+        self._tell("remove", real, node)
         self._put(real, None)
 
     def walk(self, path: str) -> list[str]:
@@ -634,7 +654,10 @@ class FileSystem:
         if node is None:
             raise FsError(ENOENT)
         self._check_writable(real)
-        self._put(real, attrs.evolve(node, mode=mode & 0o7777))
+        node = attrs.evolve(node, mode=mode & 0o7777)
+        self._put(real, node)
+        if node.mode & 0o111:
+            self._tell("chmod", real, node)
 
     def touch(self, path: str) -> None:
         real = self.resolve(path)
@@ -645,3 +668,37 @@ class FileSystem:
         self._check_writable(real)
         self._put(real, attrs.evolve(node, mtime=self._now()))
 
+    # -- what the watcher is told ---------------------------------------------
+
+    def executed(self, path: str) -> None:
+        """C{path} is being run (as a program or a script)."""
+        real = self.resolve(path)
+        self._tell("exec", real, self._get(real))
+
+    def download_to(self, path: str, url: str) -> None:
+        """A download of C{url} was to be saved at C{path}."""
+        try:
+            real = self.resolve(path)
+        except FsError:
+            return
+        self._tell("download", real, self._get(real), url)
+
+    def _tell(self, trigger: str, real: str, node: Node | None, url: str = "") -> None:
+        """Tell the watcher, about files whose content this session made only:
+        not the device's own programs or copies of them, nor a base file left
+        as it was."""
+        if self.watcher is None:
+            return
+        if node is not None:
+            base = self.image.nodes.get(real)
+            if node.kind != FILE or node.program or (base is not None and base.data == node.data) \
+                    or node.data in self._programs():
+                return
+        self.watcher(FileEvent(trigger, real, node, url))
+
+    def _programs(self) -> frozenset[bytes]:
+        """The content of every program file of the image."""
+        if self._program_data is None:
+            self._program_data = frozenset(n.data for n in self.image.nodes.values()
+                                           if n.program)
+        return self._program_data

@@ -26,6 +26,7 @@ from bbs.shell.parse import (
     AndOr, Case, Command, For, Group, If, Incomplete, Loop, Node, Part, Pipeline, Redirect,
     Script, ShellSyntaxError, Word, parse, template,
 )
+from bbs.shell.payloads import Payload, PayloadWatch
 from bbs.shell.procfs import Proc
 from bbs.shell.sensor import Sensor
 
@@ -92,6 +93,7 @@ class ShellResult:
     events: tuple[ShellEvent, ...]
     exit: bool
     pauses: tuple[tuple[int, float], ...] = ()
+    payloads: tuple[Payload, ...] = ()
 
     @property
     def data(self) -> bytes:
@@ -138,9 +140,10 @@ class BusyBoxShell:
         self.hostname = self.sensor.hostname
         self.clock = clock
         self.limits = limits
+        self.payloads = PayloadWatch()
         self.fs = FileSystem(build_image(self.arch, self.sensor, _LAYOUT),
                              limits=FsLimits(limits.max_files, limits.max_bytes),
-                             now=self.now, seed=seed, dynamic=Proc(self))
+                             now=self.now, seed=seed, dynamic=Proc(self), watcher=self.payloads)
         self.random = random.Random(f"{sensor}/{seed}")
         self.cwd = "/root"
         self.env = {"HOME": "/root", "PATH": "/bin:/sbin:/usr/bin:/usr/sbin", "SHELL": "/bin/sh",
@@ -204,7 +207,12 @@ class BusyBoxShell:
         except (ShellExit, _CommandBudget):
             self._exited = True
         output = bytes(terminal.data).decode("utf-8", "surrogateescape")
-        return ShellResult(output, tuple(self._events), self._exited, tuple(self._pauses))
+        return ShellResult(output, tuple(self._events), self._exited, tuple(self._pauses),
+                           self.payloads.take())
+
+    def finish(self) -> tuple[Payload, ...]:
+        """The payloads still to keep when the session ends (see L{PayloadWatch})."""
+        return self.payloads.finish(self.fs.lookup)
 
     # -- what applets use ------------------------------------------------------
 
@@ -236,6 +244,8 @@ class BusyBoxShell:
     def download(self, url: str, outfile: str, protocol: str) -> None:
         self._events.append(ShellEvent("file_download", url=url, outfile=outfile,
                                        protocol=protocol))
+        if outfile != "-":
+            self.fs.download_to(outfile, url)
 
     def spawn(self) -> int:
         """A fresh process id, as each command a real shell runs gets one."""

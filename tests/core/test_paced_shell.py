@@ -51,3 +51,42 @@ def test_short_answers_are_not_delayed():
     bot, t = shell(w)
     bot.telnet_data(b"echo hi\r\n")
     assert b"hi" in t.value() and t.value().endswith(b"# ")
+
+
+def test_a_command_that_takes_time_on_the_device_holds_what_follows():
+    w = World(bot_policy="shell")
+    bot, t = shell(w)
+    bot.telnet_data(b"echo before; sleep 3; echo after\r\nuname -s\r\n")
+    w.clock.advance(0)
+    assert b"before" in t.value() and b"after" not in t.value()
+    w.clock.advance(2.9)
+    assert b"after" not in t.value() and b"Linux" not in t.value()
+    w.clock.advance(0.2)
+    shown = t.value()
+    assert shown.index(b"after") < shown.index(b"Linux") and shown.endswith(b"Linux\r\n# ")
+
+
+def test_an_unfinished_script_shows_the_continuation_prompt():
+    w = World(bot_policy="shell")
+    bot, t = shell(w)
+    bot.telnet_data(b"for i in 1 2; do\r\n")
+    assert t.value().endswith(b"> ")
+    bot.telnet_data(b"echo n$i; done\r\n")
+    assert t.value().endswith(b"n1\r\nn2\r\n# ")
+
+
+def test_each_sensor_tells_its_own_story_and_always_the_same(tmp_path):
+    from bbs.honeypot import _SENSORS
+
+    def hostname(data):
+        data.mkdir(exist_ok=True)
+        w = World(bot_policy="shell", data=data)
+        bot, t = shell(w)
+        bot.telnet_data(b"hostname\r\n")
+        return t.value().split(b"\r\n")[0]
+
+    first = hostname(tmp_path / "a")
+    other = [hostname(tmp_path / f"s{n}") for n in range(6)]
+    _SENSORS.clear()  # as after a restart: read back from the data directory
+    assert hostname(tmp_path / "a") == first
+    assert len(set(other + [first])) > 1

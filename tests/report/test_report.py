@@ -319,3 +319,51 @@ def test_rankings_past_the_limit_are_approximate(
     out = run(capsys, tmp_path)[1]
     assert "Sessions:    20 from more than 6 addresses" in out
     assert "Approximate, too many distinct values to count exactly: addresses, commands." in out
+
+
+SHA_A, SHA_B = "a" * 64, "b" * 64
+
+
+def sample(eventid: str, when: float, ip: str, session: str, sha: str, **fields: Any) -> bytes:
+    fields = {"shasum": sha, "outfile": f"data/downloads/{sha}", "trigger": "exec",
+              "duplicate": False, **fields}
+    return encode(make_event(eventid, fields, session=session, src_ip=ip, message="m",
+                             sensor="node1", when=when))
+
+
+def test_samples_are_listed_with_hash_size_machine_and_who_left_them(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    elf = dict(elf_class=32, elf_endian="little", elf_machine="ARM")
+    write(tmp_path / "events.json",
+          sample("cowrie.session.file_upload", DAY1, ATTACKER, "s1", SHA_A, size=2048,
+                 filename="/tmp/upnp", destfile="/tmp/upnp", **elf),
+          sample("cowrie.session.file_upload", DAY2, OTHER, "s2", SHA_A, size=2048,
+                 filename="/var/run/upnp", destfile="/var/run/upnp", **elf),
+          sample("cowrie.session.file_upload", DAY2 + 1, OTHER, "s3", SHA_A, size=2048,
+                 filename="/tmp/upnp", destfile="/tmp/upnp", **elf),
+          sample("cowrie.session.file_download", DAY2 + 2, OTHER, "s3", SHA_B, size=10,
+                 url=URL, destfile="/tmp/x.sh", trigger="end"),
+          line("cowrie.session.file_download", DAY2 + 3, url=URL, outfile="/tmp/x.sh"))
+    code, out, _ = run(capsys, tmp_path)
+    assert code == 0
+    assert "Samples:     2" in out and "Downloads:   1" in out
+    lines = out.splitlines()
+    at = lines.index("Samples kept (DATA/downloads/SHA-256)")
+    assert lines[at + 1:at + 7] == [
+        f"  {SHA_A}  2048 bytes",
+        "    ELF 32-bit LSB ARM, 3 sessions from 2 addresses, first 2026-11-26 11:00",
+        "    as /tmp/upnp, /var/run/upnp",
+        f"  {SHA_B}  10 bytes",
+        "    not ELF, 1 session from 1 address, first 2026-11-27 11:00",
+        f"    as /tmp/x.sh from {URL}",
+    ]
+    assert max(visible_width(text) for text in lines) <= 80
+    code, out, _ = run(capsys, tmp_path, "--json")
+    got = json.loads(out)
+    assert got["samples"] == 2
+    assert got["top_samples"][0] == {
+        "sha256": SHA_A, "size": 2048, "elf": "ELF 32-bit LSB ARM",
+        "first_seen": "2026-11-26T11:00:00.000000Z", "sessions": 3, "addresses": 2,
+        "names": ["/tmp/upnp", "/var/run/upnp"], "urls": []}
+    assert got["top_samples"][1]["urls"] == [URL]
+    assert got["top_downloads"] == [{"url": URL, "count": 1, "outfiles": ["/tmp/x.sh"]}]
