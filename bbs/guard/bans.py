@@ -180,6 +180,40 @@ class BanList:
         return len(self._nets) + len(self._nicks)
 
 
+def reach(bans: Iterable[BanLike]) -> Callable[[str, str | None], bool]:
+    """A test of whether any of C{bans} covers a peer: C{(address, name)},
+    the name compared folded; an address that is not an IP matches no
+    network.  For enforcing a few new bans on the people online without
+    looking at every ban held.
+
+    @raise ValueError: if a record has a bad target.
+    """
+    nets: dict[int, list[tuple[int, int]]] = {}  # version -> [(prefix length, number)]
+    nicks = set()
+    for ban in bans:
+        if ban.kind == "net":
+            (version, prefixlen), number = network_key(ban.target)
+            nets.setdefault(version, []).append((prefixlen, number))
+        else:
+            nicks.add(fold(ban.target))
+
+    def reaches(address: str, name: str | None) -> bool:
+        if name is not None and fold(name) in nicks:
+            return True
+        if not nets:
+            return False
+        try:
+            ip = normalize_ip(address)
+        except ValueError:
+            return False
+        bits = ip.max_prefixlen
+        value = int(ip)
+        return any(value >> (bits - prefixlen) == number
+                   for prefixlen, number in nets.get(ip.version, ()))
+
+    return reaches
+
+
 def _span(seconds: float) -> str:
     """A duration rounded up to the minute, in its two largest units."""
     minutes = max(1, math.ceil(seconds / 60))

@@ -98,7 +98,8 @@ class HeldBan:
     def network(self) -> IPNetwork:
         version, prefixlen = self.where
         host_bits = _BITS[version] - prefixlen
-        return ipaddress.ip_network((self.number << host_bits, prefixlen))
+        kind = ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network
+        return kind((self.number << host_bits, prefixlen))
 
     @property
     def target(self) -> str:
