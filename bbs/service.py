@@ -44,7 +44,6 @@ from bbs.store import (
     PRUNE_BATCH,
     BanChanges,
     BanRecord,
-    BanRow,
     IStore,
     SQLiteStore,
 )
@@ -344,8 +343,7 @@ class BBS(Service):
 
     def _apply_ban_changes(self, changes: BanChanges) -> defer.Deferred | None:
         if not changes.complete:  # too far behind: the store pruned what we missed
-            now = self.clock.seconds()
-            d = self.pool.run(lambda: list(self.store.ban_rows(now)))
+            d = self.pool.run(_read_bans, self.store, self.clock)
             return d.addCallback(self._load_bans, changes.last)
         for kind, target in changes.lifted:
             self.bans.remove(kind, target)
@@ -385,8 +383,8 @@ class BBS(Service):
         d = self.pool.run(version_of).addCallback(check)
         return d.addErrback(lambda f: log.error("could not read {what}: {e}", what=what, e=f.value))
 
-    def _load_bans(self, records: list[BanRow], change: int) -> None:
-        self.bans.replace(records)
+    def _load_bans(self, bans: BanList, change: int) -> None:
+        self.bans.take(bans)
         self._ban_change = change
         log.info("Bans reloaded: {n} in force", n=len(self.bans))
         self.enforce_bans()
@@ -436,6 +434,14 @@ class BBS(Service):
         self._shutdown = LoopingCall(tick)
         self._shutdown.clock = self.clock
         self._shutdown.start(1.0, now=True)
+
+
+def _read_bans(store: IStore, clock: Any) -> BanList:
+    """Every ban in force, filed in a list of its own (in a worker: a hundred
+    thousand bans take a second to file, which the reactor does not wait for)."""
+    bans = BanList(clock)
+    bans.replace(store.ban_rows(clock.seconds()))
+    return bans
 
 
 def _prune_bans(store: IStore) -> int:
