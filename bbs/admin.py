@@ -1,8 +1,8 @@
 """C{hfnjbbs-admin}: manage accounts, sysops and bans, and print the bot report from the shell.
 
 It opens the same database as the server and may run while the server does:
-SQLite's WAL mode and busy timeout let both write, and the server notices ban
-changes through L{bbs.store.IStore.bans_version}.
+SQLite's WAL mode and busy timeout let both write, and the server takes up ban
+changes within a poll through L{bbs.store.IStore.ban_changes}.
 
 Exit status: 0 done, 1 refused or failed (one line on stderr), 2 bad usage.
 """

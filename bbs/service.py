@@ -31,14 +31,22 @@ from bbs.context import Policy, Sighting
 from bbs.durations import format_duration
 from bbs.events import IEventSink, JsonEventLog
 from bbs.guard.addresses import NetworkSet, normalize_ip
-from bbs.guard.bans import BanLike, BanList, Escalation, describe
+from bbs.guard.bans import BanLike, BanList, Escalation, describe, reach
+from bbs.guard.bantable import Held, HeldBan
 from bbs.guard.limits import ConnectionLimiter, LoginThrottle
 from bbs.guard.traps import TrapRules
 from bbs.history import HistoryWriter
 from bbs.hub import LOBBY, Hub, Lines, Message
 from bbs.pool import WorkerPool
 from bbs.session import Session
-from bbs.store import DATABASE_NAME, BanRecord, IStore, SQLiteStore
+from bbs.store import (
+    DATABASE_NAME,
+    PRUNE_BATCH,
+    BanChanges,
+    BanRecord,
+    IStore,
+    SQLiteStore,
+)
 from bbs.telnet.protocol import TelnetConnection, TelnetLimits, at_turn_end, tune_listener
 from bbs.terminal.render import Span
 from bbs.text import fold
@@ -50,6 +58,9 @@ log = Logger()
 SHUTDOWN_GRACE = 3.0  # then connections that have not taken their goodbye are dropped
 SWEEP_EVERY = 10.0
 STORE_POLL = 3.0  # seconds between looks for bans and accounts changed from outside
+PRUNE_EVERY = 60.0  # seconds between deletions of expired bans from the store
+PRUNE_BATCHES = 20  # at most this many batches of store.PRUNE_BATCH at a time
+ENFORCE_EACH = 64  # up to this many new bans are matched against the sessions one by one
 SIGHTINGS = 50
 BOT_BANNER = "traps"  # who set a bot's ban, as /bans and the store say
 GC_YOUNG = 20_000  # allocations between young-generation collections (CPython: 700)
@@ -167,7 +178,7 @@ class BBS(Service):
         self.motd = Lines((Message((Span(motd),)),)) if motd else None
         self.policy = Policy(config.ban_duration, config.ipv6_ban_prefix)
         self.trusted = NetworkSet(config.trust)
-        self.bans = BanList(clock)
+        self.bans = BanList(clock, ended=self._ban_ended)
         self.escalation = Escalation(clock, ignore=self.trusted, banned=self.bans.covers)
         self.limiter = ConnectionLimiter(
             clock, per_address=config.per_address, total=config.max_connections,
@@ -182,9 +193,11 @@ class BBS(Service):
         # nickname at login: from a free one needs no trip to the store.
         self.registered: frozenset[str] = frozenset()
         self.sysops: frozenset[str] = frozenset()  # folded, as the store last said
-        # The store's version of what was last loaded from it ("bans", "accounts").
+        # The store's version of what was last loaded from it ("accounts").
         self._versions: dict[str, int] = {}
-        self._loops = [LoopingCall(self.sweep), LoopingCall(self.poll_store)]
+        self._ban_change = 0  # the store's last change to the bans seen here
+        self._loops = [LoopingCall(self.sweep), LoopingCall(self.poll_store),
+                       LoopingCall(self.prune_store)]
         for loop in self._loops:
             loop.clock = clock
         self._shutdown: Any = None
@@ -194,23 +207,27 @@ class BBS(Service):
     def startService(self) -> None:
         if self.store is not None:
             self.hub.seed(LOBBY, self.store.recent_history(LOBBY))
-            self._versions["bans"] = self.store.bans_version()
-            self.bans.replace(self.store.list_bans(self.clock.seconds()))
-            self._recall_bot_bans(self.bans)
+            self._ban_change = self.store.last_ban_change()
+            self.bans.replace(self.store.ban_rows(self.clock.seconds()))
+            log.info("Bans loaded: {n} in force", n=len(self.bans))
             self._versions["accounts"] = self.store.accounts_version()
             self.registered = self.store.account_keys()
             self.sysops = self.store.sysop_keys()
         self._loops[0].start(SWEEP_EVERY, now=False)
         if self.store is not None:
             self._loops[1].start(STORE_POLL, now=False)
+            self._loops[2].start(PRUNE_EVERY, now=False)
         super().startService()
 
-    def _recall_bot_bans(self, bans: Iterable[BanRecord]) -> None:
-        """Let the escalation know the bot bans in force from before a restart,
-        so that a bot serving one is a repeat offender when it comes back."""
-        for ban in bans:
-            if ban.set_by == BOT_BANNER and ban.kind == "net" and ban.expires is not None:
-                self.escalation.recall(ban.target.split("/")[0], ban.created, ban.expires)
+    def _ban_ended(self, ban: Held) -> None:
+        """A bot's ban that ends (expired, or lifted) is remembered by the
+        escalation, so the bot is a repeat offender if it comes back soon.
+
+        Told when the ban ends rather than when it is read at start-up: a bot
+        cannot offend while its ban holds (it is refused at the door), and a
+        hundred thousand bans need not be remembered twice."""
+        if isinstance(ban, HeldBan) and ban.set_by == BOT_BANNER and ban.expires is not None:
+            self.escalation.recall(ban.network.network_address, ban.created, ban.expires)
 
     def stopService(self) -> defer.Deferred:
         super().stopService()
@@ -252,12 +269,22 @@ class BBS(Service):
                 return describe(ban, self.clock.seconds())
         return self.limiter.admit(host)
 
-    def enforce_bans(self) -> None:
-        """Disconnect everyone a ban in force now matches."""
+    def enforce_bans(self, added: Iterable[BanLike] | None = None) -> None:
+        """Disconnect everyone a ban in force now matches.
+
+        Given the bans just C{added}, only they are matched against the
+        people online (the bans held are not looked at); then each one caught
+        is told of the longest-lived ban on them.
+        """
         now = self.clock.seconds()
-        for s in list(self.sessions):
-            if s.trusted:
-                continue
+        sessions = [s for s in self.sessions if not s.trusted]
+        if added is not None:
+            added = list(added)
+            if len(added) <= ENFORCE_EACH:
+                reaches = reach(added)
+                sessions = [s for s in sessions
+                            if reaches(s.ip, (s.account or s.nick) if s.nick else None)]
+        for s in sessions:
             ban = self._ban_on(s)
             if ban is not None:
                 s.quit_message = "banned"
@@ -304,11 +331,39 @@ class BBS(Service):
         """Pick up bans and accounts changed from outside (hfnjbbs-admin) within seconds."""
         store = self.store
         return defer.gatherResults([
-            self._reload("bans", store.bans_version, self._load_bans,
-                         store.list_bans, self.clock.seconds()),
+            self._poll_bans(),
             self._reload("accounts", store.accounts_version, self._load_accounts,
                          _accounts, store),
         ])
+
+    def _poll_bans(self) -> defer.Deferred:
+        """Apply the changes to the bans since the last one seen: each costs
+        the work of that ban, whatever the number held."""
+        d = self.pool.run(self.store.ban_changes, self._ban_change)
+        d.addCallback(self._apply_ban_changes)
+        return d.addErrback(lambda f: log.error("could not read bans: {e}", e=f.value))
+
+    def _apply_ban_changes(self, changes: BanChanges) -> defer.Deferred | None:
+        if not changes.complete:  # too far behind: the store pruned what we missed
+            d = self.pool.run(_read_bans, self.store, self.clock)
+            return d.addCallback(self._load_bans, changes.last)
+        for kind, target in changes.lifted:
+            self.bans.remove(kind, target)
+        for row in changes.bans:
+            self.bans.add(row)
+        if changes.bans or changes.lifted:
+            log.info("Bans updated: {a} added, {l} lifted, {n} in force",
+                     a=len(changes.bans), l=len(changes.lifted), n=len(self.bans))
+        self._ban_change = changes.last
+        if changes.bans:
+            self.enforce_bans(changes.bans)
+        return None
+
+    def prune_store(self) -> defer.Deferred:
+        """Delete expired bans from the store, in a worker, a batch at a time;
+        the change feed then tells this server they are gone."""
+        d = self.pool.run(_prune_bans, self.store)
+        return d.addErrback(lambda f: log.error("could not prune bans: {e}", e=f.value))
 
     def _reload(self, what: str, version_of: Callable[[], int], load: Callable[[Any], None],
                 read: Callable[..., Any], *args: Any) -> defer.Deferred:
@@ -330,9 +385,10 @@ class BBS(Service):
         d = self.pool.run(version_of).addCallback(check)
         return d.addErrback(lambda f: log.error("could not read {what}: {e}", what=what, e=f.value))
 
-    def _load_bans(self, records: list[BanRecord]) -> None:
-        self.bans.replace(records)
-        log.info("Bans reloaded: {n} in force", n=len(records))
+    def _load_bans(self, bans: BanList, change: int) -> None:
+        self.bans.take(bans)
+        self._ban_change = change
+        log.info("Bans reloaded: {n} in force", n=len(self.bans))
         self.enforce_bans()
 
     def _load_accounts(self, accounts: tuple[frozenset[str], frozenset[str]]) -> None:
@@ -380,6 +436,25 @@ class BBS(Service):
         self._shutdown = LoopingCall(tick)
         self._shutdown.clock = self.clock
         self._shutdown.start(1.0, now=True)
+
+
+def _read_bans(store: IStore, clock: Any) -> BanList:
+    """Every ban in force, filed in a list of its own (in a worker: a hundred
+    thousand bans take a second to file, which the reactor does not wait for)."""
+    bans = BanList(clock)
+    bans.replace(store.ban_rows(clock.seconds()))
+    return bans
+
+
+def _prune_bans(store: IStore) -> int:
+    """Delete expired bans batch by batch, each its own short transaction (in a worker)."""
+    pruned = 0
+    for _ in range(PRUNE_BATCHES):
+        batch = store.prune_bans()
+        pruned += batch
+        if batch < PRUNE_BATCH:
+            break
+    return pruned
 
 
 def _accounts(store: IStore) -> tuple[frozenset[str], frozenset[str]]:

@@ -911,7 +911,7 @@ class Session(_Seat):
         for record in e.records:
             self.bbs.bans.add(record)
             self._sysop_event("ban", record.target, record.reason)
-        self.bbs.enforce_bans()
+        self.bbs.enforce_bans(e.records)
 
     def _unbanned(self, e: fx.Unbanned) -> None:
         self.bbs.bans.remove(e.kind, e.target)

@@ -38,7 +38,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, Literal, NamedTuple, ParamSpec, TypeVar
 
 import attrs
 from twisted.internet.defer import Deferred
@@ -54,6 +54,9 @@ DATABASE_NAME = "bbs.sqlite3"
 # Bounds on what one user can make the server keep.
 MAILBOX_LIMIT = 100
 HISTORY_KEEP = 200
+BAN_CHANGES_KEEP = 10_000  # a reader further behind than this reads every ban again
+BAN_CHANGES_READ = 10_000  # changes read in one go
+PRUNE_BATCH = 1_000  # expired bans deleted in one transaction
 
 
 class StoreError(Exception):
@@ -206,6 +209,36 @@ class BanRecord:
         return fold(self.target) if self.kind == "nick" else self.target
 
 
+class BanRow(NamedTuple):
+    """A ban as read in bulk: the fields of L{BanRecord}, without its checks
+    (a hundred thousand of them are read at start-up)."""
+
+    id: int
+    kind: str
+    target: str
+    reason: str
+    set_by: str
+    created: float
+    expires: float | None
+
+
+@attrs.frozen
+class BanChanges:
+    """The bans changed after a change number, as they are now.
+
+    C{bans} are in force (added or replaced), C{lifted} are gone (lifted or
+    expired), as C{(kind, target)} with the target as L{ban_target} spells it.
+    C{complete} is false when changes after C{since} were already pruned:
+    the reader must read every ban again.  C{last} is the change to ask
+    after next time.
+    """
+
+    last: int
+    bans: tuple[BanRow, ...] = ()
+    lifted: tuple[tuple[str, str], ...] = ()
+    complete: bool = True
+
+
 class IStore(Interface):
     """Blocking, thread-safe persistence for the BBS.
 
@@ -291,6 +324,18 @@ class IStore(Interface):
 
     def bans_version() -> int:
         """A number that changes whenever the bans change, cheap to poll."""
+
+    def ban_rows(now: float) -> Iterator[BanRow]:
+        """The bans still in force at C{now}, unchecked and in bulk (start-up)."""
+
+    def last_ban_change() -> int:
+        """The number of the latest change to the bans (0 if none)."""
+
+    def ban_changes(since: int, limit: int = ...) -> BanChanges:
+        """What changed in the bans after change number C{since}."""
+
+    def prune_bans(now: float | None = None, batch: int = ...) -> int:
+        """Delete up to C{batch} bans that ended by C{now}; how many went."""
 
     def account_keys() -> frozenset[str]:
         """The folded nickname of every account: what the server keeps in memory."""
@@ -398,6 +443,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             UPDATE counters SET value = value + 1 WHERE name = 'accounts';
         END""",
     ),
+    (
+        # Every change to a ban, by target, so the server reads what changed
+        # since it last looked instead of every ban (see ban_changes).
+        """CREATE TABLE ban_changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            target_key TEXT NOT NULL
+        )""",
+        """CREATE TRIGGER ban_changes_inserted AFTER INSERT ON bans BEGIN
+            INSERT INTO ban_changes (kind, target_key) VALUES (new.kind, new.target_key);
+        END""",
+        """CREATE TRIGGER ban_changes_updated AFTER UPDATE ON bans BEGIN
+            INSERT INTO ban_changes (kind, target_key) SELECT old.kind, old.target_key
+                WHERE old.kind IS NOT new.kind OR old.target_key IS NOT new.target_key;
+            INSERT INTO ban_changes (kind, target_key) VALUES (new.kind, new.target_key);
+        END""",
+        """CREATE TRIGGER ban_changes_deleted AFTER DELETE ON bans BEGIN
+            INSERT INTO ban_changes (kind, target_key) VALUES (old.kind, old.target_key);
+        END""",
+        # Expired bans are pruned in batches, oldest first.
+        "CREATE INDEX bans_by_expiry ON bans (expires) WHERE expires IS NOT NULL",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -427,6 +494,10 @@ _BOARD = """
     FROM boards AS b LEFT JOIN posts AS p ON p.board_id = b.id
 """
 _BAN = "SELECT id, kind, target, reason, set_by, created, expires FROM bans"
+# Kept by AUTOINCREMENT even when the rows are pruned.
+_LAST_BAN_CHANGE = (
+    "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'ban_changes'), 0)"
+)
 
 
 def _account(row: tuple[Any, ...]) -> Account:
@@ -812,11 +883,6 @@ class SQLiteStore:
     @_surfaced("save the ban")
     def add_ban(self, record: BanRecord) -> BanRecord:
         with self._writing() as db:
-            # Expired bans are dropped here so the table stays small.
-            db.execute(
-                "DELETE FROM bans WHERE expires IS NOT NULL AND expires <= ?",
-                (self._clock(),),
-            )
             ((id,),) = db.execute(
                 "INSERT INTO bans"
                 " (kind, target, target_key, reason, set_by, created, expires)"
@@ -857,6 +923,80 @@ class SQLiteStore:
     def bans_version(self) -> int:
         (row,) = self._read("SELECT value FROM counters WHERE name = 'bans'")
         return int(row[0])
+
+    @_surfaced("read the bans")
+    def ban_rows(self, now: float) -> Iterator[BanRow]:
+        """Read as they are used, a thousand at a time: the server files each
+        as it comes instead of holding every row at once."""
+        rows = self._reader().execute(
+            _BAN + " WHERE expires IS NULL OR expires > ? ORDER BY id", (now,)
+        )
+
+        def read() -> Iterator[BanRow]:
+            try:
+                while batch := rows.fetchmany(1000):
+                    yield from map(BanRow._make, batch)
+            except sqlite3.Error as e:
+                raise StoreError(f"Could not read the bans: {e}") from e
+            finally:
+                rows.close()
+
+        return read()
+
+    @_surfaced("read the last change to the bans")
+    def last_ban_change(self) -> int:
+        ((last,),) = self._read(_LAST_BAN_CHANGE)
+        return int(last)
+
+    @_surfaced("read the changes to the bans")
+    def ban_changes(self, since: int, limit: int = BAN_CHANGES_READ) -> BanChanges:
+        db = self._reader()
+        db.execute("BEGIN")  # one snapshot for both reads
+        try:
+            ((first,),) = db.execute("SELECT MIN(id) FROM ban_changes").fetchall()
+            rows = db.execute(
+                "SELECT c.id, c.kind, c.target_key, b.id, b.target, b.reason,"
+                " b.set_by, b.created, b.expires FROM ban_changes AS c"
+                " LEFT JOIN bans AS b ON b.kind = c.kind AND b.target_key = c.target_key"
+                " WHERE c.id > ? ORDER BY c.id LIMIT ?",
+                (since, limit),
+            ).fetchall()
+        finally:
+            db.execute("COMMIT")
+        if first is not None and first > since + 1:
+            ((last,),) = self._read(_LAST_BAN_CHANGE)
+            return BanChanges(int(last), complete=False)
+        # A target changed twice is read once, as it is now.
+        now: dict[tuple[str, str], BanRow | None] = {}
+        for change, kind, key, id, target, reason, set_by, created, expires in rows:
+            now.pop((kind, key), None)
+            now[(kind, key)] = None if id is None else BanRow(
+                id, kind, target, reason, set_by, created, expires)
+        return BanChanges(
+            last=rows[-1][0] if rows else since,
+            bans=tuple(row for row in now.values() if row is not None),
+            lifted=tuple(key for key, row in now.items() if row is None),
+        )
+
+    @_surfaced("prune the bans")
+    def prune_bans(self, now: float | None = None, batch: int = PRUNE_BATCH) -> int:
+        """Delete up to C{batch} bans that ended by C{now} (the store's clock
+        by default), and the record of changes older than the last
+        L{BAN_CHANGES_KEEP}; one short transaction, so a caller deletes a
+        backlog batch by batch without holding the writer long."""
+        when = self._clock() if now is None else now
+        with self._writing() as db:
+            gone = db.execute(
+                "DELETE FROM bans WHERE id IN (SELECT id FROM bans"
+                " WHERE expires IS NOT NULL AND expires <= ? ORDER BY expires LIMIT ?)",
+                (when, batch),
+            ).rowcount
+            db.execute(
+                "DELETE FROM ban_changes WHERE id IN (SELECT id FROM ban_changes"
+                " WHERE id <= (SELECT MAX(id) FROM ban_changes) - ? ORDER BY id LIMIT ?)",
+                (BAN_CHANGES_KEEP, batch + batch),
+            )
+        return gone
 
     @_surfaced("list the accounts")
     def account_keys(self) -> frozenset[str]:

@@ -408,6 +408,21 @@ def big_room(h: Harness, port: int, options: list[str], clients: int) -> None:
         f"p99 {g(d, 'latency_ms.p99')} ms")
 
 
+def held_bans(work: Path) -> None:
+    """bench/bans.py, in full runs, after the anchors' table: start-up, RSS per
+    ban and CPU per added ban with 100,000 bans held (about a minute and a half,
+    outside the anchors' budget: it needs no reference and no load generator)."""
+    print()
+    try:
+        r = subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "bans.py"),
+                            "--json", str(work / "bans.json")],
+                           capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        say("! bench/bans.py did not finish in 5 minutes")
+        return
+    print(r.stdout.rstrip() if r.returncode == 0 else f"! bench/bans.py failed:\n{r.stderr}")
+
+
 def logins(data: Path) -> list[str]:
     """When each login happened, from the event log in the data directory C{data}."""
     stamps = []
@@ -812,6 +827,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{time.monotonic() - started:.0f} s; server CPU 0, loadgen CPU 1)")
     print(table(Results(rows), refs))
     print(f"\nraw results: {out}")
+    if not a.quick:
+        held_bans(work)
     for junk in [*work.glob("data-*"), *work.glob("srv-*"), work / "bench-ngircd.log"]:
         if junk.is_dir():
             shutil.rmtree(junk, ignore_errors=True)

@@ -8,24 +8,22 @@ should be.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Protocol
 
-import attrs
-
 from bbs.guard import Clock
-from bbs.guard.addresses import (
-    IPAddress,
-    IPNetwork,
-    NetworkSet,
-    NetworkTable,
-    normalize_ip,
-    parse_network,
+from bbs.guard.addresses import IPAddress, NetworkSet, normalize_ip
+from bbs.guard.bantable import (
+    ExpiryQueue,
+    Held,
+    HeldBan,
+    HeldNickBan,
+    NetworkBans,
+    hold,
+    network_key,
 )
 from bbs.text import fold, sanitize
 
@@ -55,83 +53,62 @@ def _lifetime(ban: BanLike) -> float:
     return math.inf if ban.expires is None else ban.expires
 
 
-@attrs.frozen
-class _Entry:
-    """A ban filed under its parsed key."""
-
-    kind: str
-    key: IPNetwork | str
-    ban: BanLike
-
-
 class BanList:
     """The active bans, matched against peers on the reactor thread.
 
     There is one ban per target: adding a ban for a target that is already
     banned replaces the old one, as the store does.  Expired bans never match;
-    they are dropped lazily, in expiry order, whenever the list is consulted.
+    they are dropped in expiry order whenever the list is consulted.  Adding,
+    lifting or expiring one ban costs work for that ban only, and each is held
+    in the compact form of L{bbs.guard.bantable}: what is returned are those
+    held bans, shaped like the records that were added.
+
+    C{ended} is told of every ban that leaves before being replaced: expired,
+    or lifted.
     """
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, ended: Callable[[Held], None] | None = None) -> None:
         self._clock = clock
-        self._nets: NetworkTable[BanLike] = NetworkTable()
-        self._nicks: dict[str, BanLike] = {}
-        # (expires, tie-breaker, entry); an entry whose ban was replaced or
-        # removed is skipped when it comes up.
-        self._expiry: list[tuple[float, int, _Entry]] = []
-        self._order = itertools.count()
+        self._ended = ended
+        self._nets = NetworkBans()
+        self._nicks: dict[str, HeldNickBan] = {}
+        self._expiry = ExpiryQueue()
 
-    @staticmethod
-    def _entry(ban: BanLike) -> _Entry:
-        if ban.kind == "net":
-            try:
-                return _Entry("net", parse_network(ban.target), ban)
-            except ValueError as e:
-                raise ValueError(f"ban {ban.id}: {e}") from None
-        if ban.kind == "nick":
-            return _Entry("nick", fold(ban.target), ban)
-        raise ValueError(f"ban {ban.id}: unknown kind {ban.kind!r}")
+    def _current(self, ban: Held) -> Held | None:
+        if isinstance(ban, HeldBan):
+            return self._nets.get(ban.where, ban.number)
+        return self._nicks.get(ban.key)
 
-    def _current(self, kind: str, key: IPNetwork | str) -> BanLike | None:
-        if kind == "net":
-            assert not isinstance(key, str)
-            return self._nets.get(key)
-        assert isinstance(key, str)
-        return self._nicks.get(key)
-
-    def _drop(self, kind: str, key: IPNetwork | str) -> BanLike | None:
-        if kind == "net":
-            assert not isinstance(key, str)
-            return self._nets.pop(key)
-        assert isinstance(key, str)
-        return self._nicks.pop(key, None)
-
-    def _file(self, entry: _Entry) -> None:
-        if entry.kind == "net":
-            assert not isinstance(entry.key, str)
-            self._nets[entry.key] = entry.ban
+    def _file(self, ban: Held) -> Held | None:
+        """Hold C{ban}; return the ban it replaces."""
+        if isinstance(ban, HeldBan):
+            old: Held | None = self._nets.put(ban)
         else:
-            assert isinstance(entry.key, str)
-            self._nicks[entry.key] = entry.ban
-        if entry.ban.expires is not None:
-            heapq.heappush(
-                self._expiry, (entry.ban.expires, next(self._order), entry)
-            )
-        # Replaced bans leave stale heap entries behind; keep them bounded.
-        if len(self._expiry) > 2 * len(self) + 64:
-            self._expiry = [
-                item
-                for item in self._expiry
-                if self._current(item[2].kind, item[2].key) is item[2].ban
-            ]
-            heapq.heapify(self._expiry)
+            old = self._nicks.get(ban.key)
+            self._nicks[ban.key] = ban
+        if ban.expires is not None:
+            self._expiry.push(ban)
+            # Replaced and lifted bans leave entries behind; keep them bounded.
+            if len(self._expiry) > 2 * len(self) + 64:
+                self._expiry.rebuild(self._held())
+        return old
+
+    def _unfile(self, ban: Held) -> None:
+        if isinstance(ban, HeldBan):
+            self._nets.pop(ban.where, ban.number)
+        else:
+            self._nicks.pop(ban.key, None)
+        if self._ended is not None:
+            self._ended(ban)
 
     def _prune(self) -> None:
-        now = self._clock.seconds()
-        while self._expiry and self._expiry[0][0] <= now:
-            _, _, entry = heapq.heappop(self._expiry)
-            if self._current(entry.kind, entry.key) is entry.ban:
-                self._drop(entry.kind, entry.key)
+        for ban in self._expiry.pop_due(self._clock.seconds()):
+            if self._current(ban) is ban:
+                self._unfile(ban)
+
+    def _held(self) -> Iterator[Held]:
+        yield from self._nets
+        yield from self._nicks.values()
 
     def replace(self, bans: Iterable[BanLike]) -> None:
         """Hold exactly C{bans} (the store's list at start-up).
@@ -140,57 +117,107 @@ class BanList:
 
         @raise ValueError: if a record has an unknown kind or a bad target.
         """
-        entries = [self._entry(ban) for ban in bans]
-        self._nets = NetworkTable()
+        held = [hold(ban) for ban in bans]
+        self._nets = NetworkBans()
         self._nicks = {}
-        self._expiry = []
-        for entry in entries:
-            self._file(entry)
+        self._expiry = ExpiryQueue()
+        now = self._clock.seconds()
+        for ban in held:
+            if ban.expires is None or ban.expires > now:
+                self._file(ban)
 
-    def add(self, ban: BanLike) -> None:
-        """Hold C{ban}, replacing any ban of the same target.
+    def take(self, other: BanList) -> None:
+        """Hold what C{other} holds, in place of all this list held: a list
+        filled by L{replace} in a worker is swapped in on the reactor thread
+        at the cost of three assignments."""
+        self._nets, self._nicks, self._expiry = other._nets, other._nicks, other._expiry
+
+    def add(self, ban: BanLike) -> Held:
+        """Hold C{ban}, replacing any ban of the same target; return it as held.
 
         @raise ValueError: if the record has an unknown kind or a bad target.
         """
-        self._file(self._entry(ban))
+        held = hold(ban)
+        self._file(held)
+        return held
 
-    def remove(self, kind: str, target: str) -> BanLike | None:
+    def remove(self, kind: str, target: str) -> Held | None:
         """Lift the ban of C{target}; return it, or C{None} if there was none.
 
         C{target} may be given in any form L{parse_network} or L{fold} accept.
         """
         if kind == "net":
-            return self._drop("net", parse_network(target))
-        return self._drop("nick", fold(target))
+            where, number = network_key(target)
+            ban: Held | None = self._nets.get(where, number)
+        else:
+            ban = self._nicks.get(fold(target))
+        if ban is not None:
+            self._unfile(ban)
+        return ban
 
-    def match_address(self, address: str | IPAddress) -> BanLike | None:
+    def match_address(self, address: str | IPAddress) -> Held | None:
         """The longest-lived ban covering C{address}, or C{None}."""
         self._prune()
-        found = self._nets.matches(normalize_ip(address))
-        return max(found, key=_lifetime, default=None)
+        found = self._nets.covering(normalize_ip(address))
+        if not found:
+            return None
+        return found[0] if len(found) == 1 else max(found, key=_lifetime)
 
-    def matches(self, address: str | IPAddress) -> list[BanLike]:
+    def matches(self, address: str | IPAddress) -> list[Held]:
         """Every ban in force covering C{address}, the longest-lived first."""
         self._prune()
-        found = self._nets.matches(normalize_ip(address))
+        found: list[Held] = list(self._nets.covering(normalize_ip(address)))
         return sorted(found, key=_lifetime, reverse=True)
 
     def covers(self, address: str | IPAddress) -> bool:
         """Whether any ban in force now covers C{address}."""
         return self.match_address(address) is not None
 
-    def match_nick(self, nick: str) -> BanLike | None:
+    def match_nick(self, nick: str) -> Held | None:
         """The ban of nickname C{nick} (compared folded), or C{None}."""
         self._prune()
         return self._nicks.get(fold(nick))
 
-    def __iter__(self) -> Iterator[BanLike]:
+    def __iter__(self) -> Iterator[Held]:
         self._prune()
-        yield from [ban for _, ban in self._nets.items()]
-        yield from list(self._nicks.values())
+        yield from list(self._held())
 
     def __len__(self) -> int:
         return len(self._nets) + len(self._nicks)
+
+
+def reach(bans: Iterable[BanLike]) -> Callable[[str, str | None], bool]:
+    """A test of whether any of C{bans} covers a peer: C{(address, name)},
+    the name compared folded; an address that is not an IP matches no
+    network.  For enforcing a few new bans on the people online without
+    looking at every ban held.
+
+    @raise ValueError: if a record has a bad target.
+    """
+    nets: dict[int, list[tuple[int, int]]] = {}  # version -> [(prefix length, number)]
+    nicks = set()
+    for ban in bans:
+        if ban.kind == "net":
+            (version, prefixlen), number = network_key(ban.target)
+            nets.setdefault(version, []).append((prefixlen, number))
+        else:
+            nicks.add(fold(ban.target))
+
+    def reaches(address: str, name: str | None) -> bool:
+        if name is not None and fold(name) in nicks:
+            return True
+        if not nets:
+            return False
+        try:
+            ip = normalize_ip(address)
+        except ValueError:
+            return False
+        bits = ip.max_prefixlen
+        value = int(ip)
+        return any(value >> (bits - prefixlen) == number
+                   for prefixlen, number in nets.get(ip.version, ()))
+
+    return reaches
 
 
 def _span(seconds: float) -> str:

@@ -271,11 +271,11 @@ def test_a_failed_reload_of_bans_is_tried_again_at_the_next_poll(store):
     w.bbs = BBS(Config(), pool=InlinePool(), events=w.events, clock=w.clock, store=store)
     w.bbs.startService()
     store.add_ban(BanRecord(None, "net", "192.0.2.0/24", "spam", "op", 0.0, None))  # hfnjbbs-admin
-    real = store.list_bans
-    store.list_bans = lambda now: (_ for _ in ()).throw(StoreError("database is locked"))
+    real = store.ban_changes
+    store.ban_changes = lambda since: (_ for _ in ()).throw(StoreError("database is locked"))
     w.clock.advance(STORE_POLL)
     assert w.bbs.admit("192.0.2.9") is None  # not read yet
-    store.list_bans = real
+    store.ban_changes = real
     w.clock.advance(STORE_POLL)
     assert "banned" in w.bbs.admit("192.0.2.9")
     w.bbs.stopService()

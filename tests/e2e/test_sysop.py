@@ -44,7 +44,7 @@ def test_kick_ban_refuse_restart_unban(boss_server, tmp_path):
         # A ban set from the command line reaches the running server.
         added = srv.admin("ban", "add", "127.0.0.5", "--reason", "from the shell")
         assert added.returncode == 0, added.stderr
-        srv.wait_for_log("Bans reloaded")
+        srv.wait_for_log("Bans updated")
         shut_out = srv.connect(source="127.0.0.5")
         assert shut_out.closed() and b"from the shell" in shut_out.text
     finally:

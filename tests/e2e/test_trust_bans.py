@@ -47,7 +47,7 @@ def test_a_ban_from_the_shell_lasts_a_day_unless_told_otherwise(boss_server):
     listed = srv.admin("ban", "list").stdout
     assert re.search(r"127\.0\.0\.7/32\s+(1d|23h 59m) left", listed)
     assert re.search(r"127\.0\.0\.8/32\s+permanent", listed)
-    srv.wait_for_log("Bans reloaded")
+    srv.wait_for_log("Bans updated")
     shut_out = srv.connect(source="127.0.0.7")
     assert shut_out.closed()
     assert re.search(rb"You are banned: from the shell \(until .* UTC, in (1d|23h 59m)\)",

@@ -16,7 +16,7 @@ def trap(srv: Server) -> float:
     bot.expect(b"login: ")
     bot.line("root")
     assert bot.closed()
-    srv.wait_for_log("Bans reloaded")  # our own ban, read back from the store
+    srv.wait_for_log("Bans updated")  # our own ban, read back from the store
     banned = [e for e in srv.events() if e["eventid"] == "bbs.bot.banned"]
     return banned[-1]["duration"]
 
@@ -25,7 +25,7 @@ def lift(srv: Server) -> None:
     """The sysop lifts the bot's ban from the shell; the server takes it up."""
     done = srv.admin("ban", "del", BOT)
     assert done.returncode == 0, done.stderr
-    srv.wait_for_log("Bans reloaded")
+    srv.wait_for_log("Bans updated")
     again = srv.connect(answer=False, source=BOT)
     again.expect(b"login: ")
     again.close()

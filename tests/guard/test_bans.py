@@ -28,6 +28,13 @@ class Ban:
     created: float = 0.0
 
 
+def same(held: object, ban: Ban) -> bool:
+    """Whether the ban list holds C{ban} as C{held}: it keeps its own compact
+    form of each record, with the same fields."""
+    fields = ("kind", "target", "reason", "set_by", "expires")
+    return held is not None and all(getattr(held, f) == getattr(ban, f) for f in fields)
+
+
 def clock_at(when: float = 0.0) -> Clock:
     clock = Clock()
     clock.advance(when)
@@ -39,7 +46,7 @@ class TestMatchAddress:
         bans = BanList(Clock())
         ban = Ban("net", "1.2.3.4/32")
         bans.add(ban)
-        assert bans.match_address("1.2.3.4") is ban
+        assert same(bans.match_address("1.2.3.4"), ban)
         assert bans.match_address("1.2.3.5") is None
 
     def test_ipv6_host_and_network(self) -> None:
@@ -47,39 +54,39 @@ class TestMatchAddress:
         host = Ban("net", "2001:db8::1/128")
         net = Ban("net", "2001:db8:1::/64")
         bans.replace([host, net])
-        assert bans.match_address("2001:db8::1") is host
+        assert same(bans.match_address("2001:db8::1"), host)
         assert bans.match_address("2001:db8::2") is None
-        assert bans.match_address("2001:db8:1::abcd") is net
+        assert same(bans.match_address("2001:db8:1::abcd"), net)
         assert bans.match_address("2001:db8:1:1::1") is None
 
     def test_cidr(self) -> None:
         bans = BanList(Clock())
         ban = Ban("net", "10.0.0.0/8")
         bans.add(ban)
-        assert bans.match_address("10.255.1.2") is ban
+        assert same(bans.match_address("10.255.1.2"), ban)
         assert bans.match_address("11.0.0.1") is None
 
     def test_mapped_peer_matches_ipv4_ban(self) -> None:
         bans = BanList(Clock())
         ban = Ban("net", "1.2.3.4/32")
         bans.add(ban)
-        assert bans.match_address("::ffff:1.2.3.4") is ban
+        assert same(bans.match_address("::ffff:1.2.3.4"), ban)
 
     def test_zone_id_peer(self) -> None:
         bans = BanList(Clock())
         ban = Ban("net", "fe80::/64")
         bans.add(ban)
-        assert bans.match_address("fe80::1%eth0") is ban
+        assert same(bans.match_address("fe80::1%eth0"), ban)
 
     def test_longest_lived_match_wins(self) -> None:
         bans = BanList(Clock())
         short = Ban("net", "1.2.3.4/32", expires=100)
         longer = Ban("net", "1.2.3.0/24", expires=1000)
         bans.replace([short, longer])
-        assert bans.match_address("1.2.3.4") is longer
+        assert same(bans.match_address("1.2.3.4"), longer)
         permanent = Ban("net", "1.0.0.0/8", expires=None)
         bans.add(permanent)
-        assert bans.match_address("1.2.3.4") is permanent
+        assert same(bans.match_address("1.2.3.4"), permanent)
 
     def test_expired_bans_never_match(self) -> None:
         clock = Clock()
@@ -128,13 +135,13 @@ class TestEditing:
         bans.add(first)
         bans.add(second)
         assert len(bans) == 1
-        assert bans.match_address("1.2.3.4") is second
+        assert same(bans.match_address("1.2.3.4"), second)
 
     def test_remove_net(self) -> None:
         bans = BanList(Clock())
         ban = Ban("net", "10.0.0.0/8")
         bans.add(ban)
-        assert bans.remove("net", "10.0.0.0/8") is ban
+        assert same(bans.remove("net", "10.0.0.0/8"), ban)
         assert bans.match_address("10.0.0.1") is None
         assert bans.remove("net", "10.0.0.0/8") is None
 
@@ -150,8 +157,8 @@ class TestEditing:
         bans = BanList(Clock())
         ban = Ban("nick", "alice")
         bans.add(ban)
-        assert bans.match_nick("Alice") is ban
-        assert bans.match_nick("\uff41lice") is ban  # full-width a
+        assert same(bans.match_nick("Alice"), ban)
+        assert same(bans.match_nick("\uff41lice"), ban)  # full-width a
         assert bans.match_nick("bob") is None
 
     def test_nick_ban_does_not_match_addresses(self) -> None:
@@ -188,6 +195,7 @@ class TestEditing:
             bans.add(Ban("net", "1.2.3.4/32", expires=1e9 + n))
         assert len(bans) == 1
         assert len(bans._expiry) <= 2 * len(bans) + 64
+        assert bans.match_address("1.2.3.4").expires == 1e9 + 1999
 
 
 class TestDescribe:

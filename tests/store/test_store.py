@@ -280,10 +280,11 @@ def test_remove_ban(store: SQLiteStore) -> None:
     assert store.list_bans(0) == []
 
 
-def test_expired_bans_are_dropped(store: SQLiteStore, clock: FakeClock) -> None:
+def test_expired_bans_are_dropped_by_the_prune(store: SQLiteStore, clock: FakeClock) -> None:
     store.add_ban(_ban("192.0.2.1/32", expires=1100.0))
     clock.now = 1200.0
     store.add_ban(_ban("192.0.2.2/32"))
+    assert store.prune_bans() == 1
     # Asking as of long ago shows only what is still stored.
     assert [b.target for b in store.list_bans(0)] == ["192.0.2.2/32"]
 
