@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 
+from bbs.names import Registered
+
 
 @attrs.frozen
 class UserView:
@@ -76,8 +78,9 @@ class Context:
     now: float
     hub: HubView
     store: Any = None
-    # Folded nicknames of the accounts the server knows of (refreshed from the
-    # store every few seconds): enough to tell a free nickname from a taken one.
-    registered: frozenset[str] = frozenset()
+    # The accounts the server knows of (refreshed from the store every few
+    # seconds): enough to tell a free nickname from a taken one or its
+    # look-alike.  A set of folded names is indexed on the way in.
+    registered: Registered = attrs.field(default=Registered(), converter=Registered.of)
     policy: Policy = Policy()
     bots: tuple[Sighting, ...] = ()

@@ -35,6 +35,7 @@ from bbs.guard.limits import ConnectionLimiter, LoginThrottle
 from bbs.guard.traps import TrapRules
 from bbs.history import HistoryWriter
 from bbs.hub import LOBBY, Hub, Lines, Message
+from bbs.names import Registered
 from bbs.pool import WorkerPool
 from bbs.session import Session
 from bbs.store import DATABASE_NAME, BanRecord, IStore, SQLiteStore
@@ -122,6 +123,11 @@ class StoreService(Service):
         self.store.close()
 
 
+def registered_names(store: IStore) -> Registered:
+    """The store's accounts indexed by look-alike key (blocks: run it in a worker)."""
+    return Registered.of(account.nick for account in store.list_accounts())
+
+
 class BBS(Service):
     """The server's shared state: hub, sessions, guard, command registry, events.
 
@@ -160,9 +166,10 @@ class BBS(Service):
         self.traps = TrapRules.load(config.traps)
         self.sightings: deque[Sighting] = deque(maxlen=SIGHTINGS)
         self.mutes: dict[str, float | None] = {}
-        # The folded nickname of every account, so that telling a registered
-        # nickname at login: from a free one needs no trip to the store.
-        self.registered: frozenset[str] = frozenset()
+        # Every account's nickname, folded and by look-alike key, so that telling
+        # a registered nickname (or a double of one) at login: from a free one
+        # needs no trip to the store.
+        self.registered: Registered = Registered()
         # The store's version of what was last loaded from it ("bans", "accounts").
         self._versions: dict[str, int] = {}
         self._loops = [LoopingCall(self.sweep), LoopingCall(self.poll_store)]
@@ -178,7 +185,7 @@ class BBS(Service):
             self._versions["bans"] = self.store.bans_version()
             self.bans.replace(self.store.list_bans(self.clock.seconds()))
             self._versions["accounts"] = self.store.accounts_version()
-            self.registered = self.store.account_keys()
+            self.registered = registered_names(self.store)
         self._loops[0].start(SWEEP_EVERY, now=False)
         if self.store is not None:
             self._loops[1].start(STORE_POLL, now=False)
@@ -261,7 +268,7 @@ class BBS(Service):
             self._reload("bans", store.bans_version, self._load_bans,
                          store.list_bans, self.clock.seconds()),
             self._reload("accounts", store.accounts_version, self._load_accounts,
-                         store.account_keys),
+                         registered_names, store),  # indexed in the worker
         ])
 
     def _reload(self, what: str, version_of: Callable[[], int], load: Callable[[Any], None],
@@ -289,8 +296,9 @@ class BBS(Service):
         log.info("Bans reloaded: {n} in force", n=len(records))
         self.enforce_bans()
 
-    def _load_accounts(self, keys: frozenset[str]) -> None:
-        self.registered = keys
+    def _load_accounts(self, registered: Registered) -> None:
+        self.registered = registered
+        log.info("Accounts reloaded: {n} registered", n=len(registered))
 
     # -- housekeeping ---------------------------------------------------------
 

@@ -1,8 +1,8 @@
-"""Text rules shared by every layer: sanitising user text and nickname identity.
+"""Text rules shared by every layer: sanitising user text and name shapes.
 
 Anything a user typed is untrusted: it must never carry escape sequences,
-control or bidi-override characters onto another user's screen, and two
-nicknames that look alike must collide.
+control or bidi-override characters onto another user's screen.  Whose a
+nickname is (look-alikes, reserved names) is L{bbs.names}'s business.
 """
 
 from __future__ import annotations
@@ -27,12 +27,6 @@ _ESCAPE = re.compile(
 NICK_MIN = 2
 NICK_MAX = 16
 _NICK_SHAPE = re.compile(r"[^\W\d_][\w-]*\Z")
-_RESERVED = frozenset((
-    "sysop", "admin", "administrator", "root", "server", "system", "operator",
-    "op", "moderator", "mod", "nobody", "everyone", "all", "here", "staff",
-    "support", "hfnjbbs", "bbs", "chanserv", "nickserv", "lobby",
-))
-_RESERVED_PREFIXES = ("guest", "sysop", "admin")
 
 
 def sanitize(text: str) -> str:
@@ -66,15 +60,4 @@ def name_problem(name: str, what: str = "Nickname") -> str | None:
             f"{what} must start with a letter and contain only letters, "
             "digits, '_' and '-'."
         )
-    return None
-
-
-def nick_problem(nick: str) -> str | None:
-    """Why C{nick} cannot be chosen as a nickname, or C{None} if it can."""
-    problem = name_problem(nick)
-    if problem:
-        return problem
-    folded = fold(nick)
-    if folded in _RESERVED or folded.startswith(_RESERVED_PREFIXES):
-        return f"The nickname {nick} is reserved."
     return None

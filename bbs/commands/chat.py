@@ -12,7 +12,8 @@ from bbs.effects import (
     SetColour, SetTopic, ToggleIgnore,
 )
 from bbs.terminal.render import Span, visible_width
-from bbs.text import fold, name_problem, nick_problem
+from bbs.names import nick_problem
+from bbs.text import fold, name_problem
 
 LOBBY = "lobby"
 TOPIC_MAX = 200
@@ -71,14 +72,17 @@ def nick(ctx: Context, args: str) -> Sequence[Effect]:
     new, _ = split_first(args)
     if not new:
         raise CommandError("Usage: /nick NAME")
-    problem = name_problem(new) if ctx.account and fold(ctx.account) == fold(new) else nick_problem(new)
+    owned = ctx.account is not None and fold(ctx.account) == fold(new)
+    problem = name_problem(new)
     if problem:
         raise CommandError(problem)
     if new == ctx.nick:
         raise CommandError(f"You are already {new}.")
-    owned = ctx.account is not None and fold(ctx.account) == fold(new)
     if not owned and fold(new) in ctx.registered:
         raise CommandError(f"{new} is a registered nickname; /login {new} if it is yours.")
+    problem = None if owned else nick_problem(new, ctx.registered)
+    if problem:
+        raise CommandError(problem)
     return [ChangeNick(new)]
 
 
