@@ -88,13 +88,13 @@ def nick(ctx: Context, args: str) -> Sequence[Effect]:
 
 @registry.command("join", "/join ROOM", "Go to a room (created if new).")
 def join(ctx: Context, args: str) -> Sequence[Effect]:
-    room, _ = split_first(args)
+    room = args.strip()
     if not room:
         raise CommandError("Usage: /join ROOM")
     room = room.lstrip("#")
     problem = name_problem(room, "A room name")
-    if problem:
-        raise CommandError(problem)
+    if problem:  # the whole argument: "bad room!" is no room called "bad"
+        raise CommandError(f"{problem} You are still in {ctx.room}.")
     if fold(room) == fold(ctx.room):
         raise CommandError(f"You are already in {ctx.room}.")
     return [_join(ctx, room)]
