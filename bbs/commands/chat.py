@@ -40,6 +40,12 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(1, width - visible_width(text))
 
 
+def _column(heading: str, entries: Sequence[str], least: int = 18) -> int:
+    """The width of a column that fits C{heading} and its widest entry in
+    terminal cells (a CJK character takes two), with two cells to spare."""
+    return max(least, visible_width(heading) + 2, *(visible_width(e) + 2 for e in entries))
+
+
 @registry.command("who", "/who [ROOM]", "Who is on, where, idle and online times.")
 def who(ctx: Context, args: str) -> Sequence[Effect]:
     room = args.strip()
@@ -48,15 +54,17 @@ def who(ctx: Context, args: str) -> Sequence[Effect]:
         users = [u for u in users if fold(u.room) == fold(room)]
         if not users:
             raise CommandError(f"No one is in {room}.")
-    rows = [Reply(
-        (Span(_pad("Nick", 18) + _pad("Room", 18) + _pad("Idle", 9) + "Online", "bold"),)
-    )]
-    for u in users:
-        flags = " (sysop)" if u.sysop else ""
+    names = [u.nick + (" (sysop)" if u.sysop else "") for u in users]
+    nick_width = _column("Nick", names)
+    room_width = _column("Room", [u.room for u in users])
+    rows = [Reply((Span(
+        _pad("Nick", nick_width) + _pad("Room", room_width) + _pad("Idle", 9) + "Online", "bold"
+    ),))]
+    for u, name in zip(users, names):
         away = f"  [away: {u.away}]" if u.away is not None else ""
         rows.append(Reply(
-            _pad(u.nick + flags, 18)
-            + _pad(u.room, 18)
+            _pad(name, nick_width)
+            + _pad(u.room, room_width)
             + _pad(format_duration(ctx.now - u.last_active), 9)
             + format_duration(ctx.now - u.connected)
             + away
@@ -120,9 +128,11 @@ def part(ctx: Context, args: str) -> Sequence[Effect]:
 
 @registry.command("rooms", "/rooms", "List rooms with their members and topics.")
 def rooms(ctx: Context, args: str) -> Sequence[Effect]:
-    out: list[Effect] = [Reply((Span(_pad("Room", 18) + _pad("Users", 7) + "Topic", "bold"),))]
-    for view in sorted(ctx.hub.rooms.values(), key=lambda r: fold(r.name)):
-        out.append(Reply(_pad(view.name, 18) + _pad(str(view.size), 7) + view.topic))
+    views = sorted(ctx.hub.rooms.values(), key=lambda r: fold(r.name))
+    width = _column("Room", [v.name for v in views])
+    out: list[Effect] = [Reply((Span(_pad("Room", width) + _pad("Users", 7) + "Topic", "bold"),))]
+    for view in views:
+        out.append(Reply(_pad(view.name, width) + _pad(str(view.size), 7) + view.topic))
     return out
 
 
