@@ -16,7 +16,7 @@ before anyone joins or leaves the room.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Set as AbstractSet
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Set as AbstractSet
 from types import MappingProxyType
 from typing import Protocol, TypeVar
 
@@ -200,8 +200,10 @@ class Hub:
         self.closing = False
         self.users: dict[str, Member] = {}
         # Who holds each look-alike key (L{bbs.names.keys}) of a name online,
-        # so that a claim finds its double with a lookup, not a walk.
+        # so that a claim finds its double with a lookup, not a walk; and
+        # each member's keys, to let go of them without working them out again.
         self._alike: dict[str, Member] = {}
+        self._keys: dict[Member, Collection[str]] = {}
         self.rooms: dict[str, Room] = {LOBBY: Room(LOBBY)}
         self._history: OrderedDict[str, deque[Message]] = OrderedDict()
         self._replays: dict[str, Lines] = {}  # each room's history as one Lines
@@ -252,6 +254,7 @@ class Hub:
             self._forget(member)
             self._stale_users.add(member.key)
         self.users[key] = member
+        self._keys[member] = alike
         for look in alike:
             self._alike[look] = member
         old, member.nick, member.key = member.nick, nick, key
@@ -262,13 +265,15 @@ class Hub:
 
     def _forget(self, member: Member) -> None:
         """Drop C{member}'s name from the look-alike index."""
-        for look in keys(member.nick):
+        for look in self._keys.pop(member, ()):
             if self._alike.get(look) is member:
                 del self._alike[look]
 
     def guest_name(self) -> str:
+        """The first guestN that neither is nor looks like a name online
+        (the sysop may have made an account such as "guestl")."""
         n = 1
-        while f"guest{n}" in self.users:
+        while self.holder(f"guest{n}") is not None:
             n += 1
         return f"guest{n}"
 

@@ -23,7 +23,7 @@ import functools
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from types import MappingProxyType
 
 import attrs
@@ -85,46 +85,87 @@ def _icu_keys(name: str) -> frozenset[str]:
     )
 
 
-def _ascii_table(fold_first: bool, one: str) -> dict[int, str]:
-    """Each ASCII character's settled form, for C{str.translate}."""
+def _ascii_table(fold_first: bool) -> dict[str, str]:
+    """Each ASCII character's settled form."""
     table = {}
     for code in range(128):
-        char = one if code == ord("1") else chr(code)
-        settled = _settle(char, fold_first)
+        settled = _settle(chr(code), fold_first)
         if not settled.isascii():
-            raise RuntimeError(f"ICU maps ASCII {char!r} outside ASCII; the fast path is wrong")
-        table[code] = settled
+            raise RuntimeError(f"ICU maps ASCII {chr(code)!r} outside ASCII; the fast path is wrong")
+        table[chr(code)] = settled
     return table
 
 
-# The same settling for ASCII names, a character at a time: for ASCII, NFKC is
-# the identity and the skeleton maps each character to ASCII on its own.
-_TABLES = tuple(
-    _ascii_table(first, one) for one in ("1", "i") for first in (True, False)
+def _ascii_rules() -> tuple[bytes, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """ASCII settling as a byte table (case and one-for-one look-alikes: "0"
+    is "o"), the few characters that look like two ("m" is "rn"), and what
+    the skeleton reads differently before case folding (a capital "I" is "l").
+
+    For ASCII, NFKC is the identity and the skeleton maps each character on
+    its own, so a name settles character by character.
+    """
+    early, late = _ascii_table(True), _ascii_table(False)
+    table = bytearray(range(256))
+    multi = []
+    for char, settled in early.items():
+        if len(settled) == 1:
+            table[ord(char)] = ord(settled)
+        else:
+            table[ord(char)] = ord(char.lower())
+            if char == char.lower():
+                multi.append((char, settled))
+            elif early[char.lower()] != settled:
+                raise RuntimeError(f"ICU settles {char!r} apart from its lower case")
+    if any(old in new for _, new in multi for old, _ in multi) or any(
+        old in early.values() for old, _ in multi
+    ):
+        raise RuntimeError("ASCII look-alikes would chain; the fast path is wrong")
+    before_folding = tuple((c, s) for c, s in late.items() if s != early[c])
+    return bytes(table), tuple(multi), before_folding
+
+
+_EARLY, _MULTI, _BEFORE_FOLDING = _ascii_rules()
+_MULTI_CHARS = frozenset(c for c, _ in _MULTI)
+_VARIANT_CHARS = frozenset("1" + "".join(c for c, _ in _BEFORE_FOLDING))  # read two ways
+_ASCII_ODD = frozenset(  # the characters that settle to more than their lower case
+    {c for c in map(chr, range(128)) if _EARLY[ord(c)] != ord(c.lower())}
+    | _MULTI_CHARS | {c.upper() for c in _MULTI_CHARS} | _VARIANT_CHARS
 )
 
-# The ASCII characters whose settled forms are not just their lower case.
-_ASCII_ODD = re.compile("[" + re.escape("".join(sorted({
-    chr(code) for table in _TABLES for code, settled in table.items()
-    if settled != chr(code).lower()
-}))) + "]")
+
+def _settle_ascii(name: str) -> str:
+    text = name.encode("ascii").translate(_EARLY).decode("ascii")
+    if _MULTI_CHARS.isdisjoint(text):
+        return text
+    for old, new in _MULTI:
+        text = text.replace(old, new)
+    return text
 
 
-@functools.lru_cache(maxsize=4096)
-def keys(name: str) -> frozenset[str]:
-    """The skeletons under which C{name} collides with its look-alikes.
+def _ascii_keys(name: str) -> Collection[str]:
+    """L{_icu_keys} for an ASCII name, without ICU."""
+    if _VARIANT_CHARS.isdisjoint(name):
+        return (_settle_ascii(name),)
+    spellings = [name]
+    for old, new in _BEFORE_FOLDING:
+        if old in name:
+            spellings.append(name.replace(old, new))
+    if "1" in name:
+        spellings += [spelling.replace("1", "i") for spelling in spellings]
+    return frozenset(map(_settle_ascii, spellings))
 
-    Remembered for the latest few thousand names: a login asks for one name's
-    keys at the prompt, in the hub's claim and again when the user leaves.
+
+@functools.lru_cache(maxsize=256)
+def keys(name: str) -> Collection[str]:
+    """The skeletons under which C{name} collides with its look-alikes (no two alike).
+
+    The latest few are remembered: a login asks at the prompt, then the hub.
     """
     if not name.isascii():
         return _icu_keys(name)
-    if _ASCII_ODD.search(name) is None:
-        return frozenset((name.lower(),))  # most names: no ASCII character looks like another
-    plain, late = name.translate(_TABLES[0]), name.translate(_TABLES[1])
-    if "1" not in name:
-        return frozenset((plain, late))
-    return frozenset((plain, late, name.translate(_TABLES[2]), name.translate(_TABLES[3])))
+    if _ASCII_ODD.isdisjoint(name):
+        return (name.lower(),)  # most names: no ASCII character looks like another
+    return _ascii_keys(name)
 
 
 def _scripts(name: str) -> list[str]:
@@ -164,7 +205,7 @@ def reserved_like(name: str, own: bool = False) -> tuple[str, bool] | None:
     return _reserved(name, keys(name), own)
 
 
-def _reserved(name: str, found: frozenset[str], own: bool) -> tuple[str, bool] | None:
+def _reserved(name: str, found: Collection[str], own: bool) -> tuple[str, bool] | None:
     for key in found:
         word = _RESERVED_KEYS.get(key)
         if word is not None and not (own and fold(name) == word):
@@ -212,7 +253,7 @@ class Registered:
     def __len__(self) -> int:
         return len(self.folded)
 
-    def like(self, nick: str, found: frozenset[str] | None = None) -> str | None:
+    def like(self, nick: str, found: Collection[str] | None = None) -> str | None:
         """The registered name other than C{nick} itself that C{nick} looks like.
 
         C{found}: C{nick}'s keys, if the caller has them.

@@ -46,6 +46,13 @@ def test_one_may_change_to_a_look_alike_of_ones_own_name():
     assert alice.seen[-1] == "-- ALICE is now known as a1ice"
 
 
+def test_a_guest_name_skips_one_that_looks_like_a_name_online():
+    hub, (odd,) = make("guestl")  # an account the sysop made
+    assert hub.guest_name() == "guest2"
+    guest = FakeMember(hub, hub.guest_name())
+    assert guest.nick == "guest2"
+
+
 # -- handlers -----------------------------------------------------------------
 
 
