@@ -27,6 +27,7 @@ from bbs.store import (
     StoreError,
     ban_target,
 )
+from bbs.names import Registered, identity_problem
 from bbs.text import escape, name_problem
 
 PROG = "hfnjbbs-admin"
@@ -84,12 +85,16 @@ def read_password() -> str:
 
 
 def user_add(store: SQLiteStore, args: argparse.Namespace) -> str:
-    # Shape only: the sysop may take reserved names such as "sysop".
     problem = name_problem(args.name)
     if problem:
         raise AdminError(problem)
     if store.get_account(args.name) is not None:
         raise AdminError(f"The nickname {args.name} is already registered.")
+    # The sysop may name an account "sysop" or "guest7", but not a disguise
+    # of a reserved or registered name.
+    problem = identity_problem(args.name, Registered.of(a.nick for a in store.list_accounts()), own=True)
+    if problem:
+        raise AdminError(problem)
     password_hash = passwords.hash_password(read_password())
     store.create_account(args.name, password_hash, sysop=args.sysop)
     return f"Created {'sysop ' if args.sysop else ''}account {args.name}."

@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from bbs.durations import DEFAULT_BAN, parse_duration
+from bbs.names import Registered
 
 
 @attrs.frozen
@@ -78,9 +79,10 @@ class Context:
     now: float
     hub: HubView
     store: Any = None
-    # Folded nicknames of the accounts the server knows of (refreshed from the
-    # store every few seconds): enough to tell a free nickname from a taken one.
-    registered: frozenset[str] = frozenset()
+    # The accounts the server knows of (refreshed from the store every few
+    # seconds): enough to tell a free nickname from a taken one or its
+    # look-alike.  A set of folded names is indexed on the way in.
+    registered: Registered = attrs.field(default=Registered(), converter=Registered.of)
     policy: Policy = Policy()
     bots: tuple[Sighting, ...] = ()
     # The columns of the user's window, for the few replies laid out as tables.

@@ -16,7 +16,7 @@ before anyone joins or leaves the room.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Set as AbstractSet
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Set as AbstractSet
 from types import MappingProxyType
 from typing import Protocol, TypeVar
 
@@ -24,6 +24,7 @@ import attrs
 from twisted.logger import Logger
 
 from bbs.context import HubView, RoomView, UserView
+from bbs.names import keys
 from bbs.store import HistoryEntry
 from bbs.terminal.render import Span, Styled, render
 from bbs.text import fold
@@ -198,6 +199,11 @@ class Hub:
         # telling each of N people about the other N-1 would take O(N^2).
         self.closing = False
         self.users: dict[str, Member] = {}
+        # Who holds each look-alike key (L{bbs.names.keys}) of a name online,
+        # so that a claim finds its double with a lookup, not a walk; and
+        # each member's keys, to let go of them without working them out again.
+        self._alike: dict[str, Member] = {}
+        self._keys: dict[Member, Collection[str]] = {}
         self.rooms: dict[str, Room] = {LOBBY: Room(LOBBY)}
         self._history: OrderedDict[str, deque[Message]] = OrderedDict()
         self._replays: dict[str, Lines] = {}  # each room's history as one Lines
@@ -222,25 +228,52 @@ class Hub:
     def find(self, nick: str) -> Member | None:
         return self.users.get(fold(nick))
 
+    def holder(self, nick: str) -> Member | None:
+        """Who online has C{nick} or a name that looks like it."""
+        member = self.users.get(fold(nick))
+        if member is None:
+            for key in keys(nick):
+                member = self._alike.get(key)
+                if member is not None:
+                    break
+        return member
+
     def claim(self, member: Member, nick: str) -> str | None:
         """Give C{member} the nickname C{nick}; returns why not, or None."""
         key = fold(nick)
         holder = self.users.get(key)
         if holder is not None and holder is not member:
             return f"The nickname {nick} is in use."
+        alike = keys(nick)
+        for look in alike:
+            holder = self._alike.get(look)
+            if holder is not None and holder is not member:
+                return f"The nickname {nick} looks like {holder.nick}, who is online."
         if member.nick:
             self.users.pop(member.key, None)
+            self._forget(member)
             self._stale_users.add(member.key)
         self.users[key] = member
+        self._keys[member] = alike
+        for look in alike:
+            self._alike[look] = member
         old, member.nick, member.key = member.nick, nick, key
         self.changed(member)
         if old and member.room is not None:
             self.broadcast(member.room, Message(notice(f"-- {old} is now known as {nick}")))
         return None
 
+    def _forget(self, member: Member) -> None:
+        """Drop C{member}'s name from the look-alike index."""
+        for look in self._keys.pop(member, ()):
+            if self._alike.get(look) is member:
+                del self._alike[look]
+
     def guest_name(self) -> str:
+        """The first guestN that neither is nor looks like a name online
+        (the sysop may have made an account such as "guestl")."""
         n = 1
-        while f"guest{n}" in self.users:
+        while self.holder(f"guest{n}") is not None:
             n += 1
         return f"guest{n}"
 
@@ -324,6 +357,7 @@ class Hub:
         key = member.key
         if self.users.get(key) is member:
             del self.users[key]
+            self._forget(member)
         self.changed(member)
 
     def set_topic(self, member: Member, topic: str) -> None:

@@ -37,6 +37,7 @@ from bbs.guard.limits import ConnectionLimiter, LoginThrottle
 from bbs.guard.traps import TrapRules
 from bbs.history import HistoryWriter
 from bbs.hub import LOBBY, Hub, Lines, Message
+from bbs.names import Registered
 from bbs.pool import WorkerPool
 from bbs.session import Session
 from bbs.store import (
@@ -189,10 +190,11 @@ class BBS(Service):
         self.traps = TrapRules.load(config.traps)
         self.sightings: deque[Sighting] = deque(maxlen=SIGHTINGS)
         self.mutes: dict[str, float | None] = {}
-        # The folded nickname of every account, so that telling a registered
-        # nickname at login: from a free one needs no trip to the store.
-        self.registered: frozenset[str] = frozenset()
-        self.sysops: frozenset[str] = frozenset()  # folded, as the store last said
+        # Every account's nickname, folded and by look-alike key, so that telling
+        # a registered nickname (or a double of one) at login: from a free one
+        # needs no trip to the store; and which of them are sysops (folded).
+        self.registered: Registered = Registered()
+        self.sysops: frozenset[str] = frozenset()
         # The store's version of what was last loaded from it ("accounts").
         self._versions: dict[str, int] = {}
         self._ban_change = 0  # the store's last change to the bans seen here
@@ -211,8 +213,7 @@ class BBS(Service):
             self.bans.replace(self.store.ban_rows(self.clock.seconds()))
             log.info("Bans loaded: {n} in force", n=len(self.bans))
             self._versions["accounts"] = self.store.accounts_version()
-            self.registered = self.store.account_keys()
-            self.sysops = self.store.sysop_keys()
+            self.registered, self.sysops = _accounts(self.store)
         self._loops[0].start(SWEEP_EVERY, now=False)
         if self.store is not None:
             self._loops[1].start(STORE_POLL, now=False)
@@ -333,7 +334,7 @@ class BBS(Service):
         return defer.gatherResults([
             self._poll_bans(),
             self._reload("accounts", store.accounts_version, self._load_accounts,
-                         _accounts, store),
+                         _accounts, store),  # indexed in the worker
         ])
 
     def _poll_bans(self) -> defer.Deferred:
@@ -391,12 +392,12 @@ class BBS(Service):
         log.info("Bans reloaded: {n} in force", n=len(self.bans))
         self.enforce_bans()
 
-    def _load_accounts(self, accounts: tuple[frozenset[str], frozenset[str]]) -> None:
+    def _load_accounts(self, accounts: tuple[Registered, frozenset[str]]) -> None:
         """New accounts and sysops from outside; a role taken away or an
         account deleted reaches the sessions using it now, not at their next
         login."""
         self.registered, self.sysops = accounts
-        log.info("Accounts reloaded: {n} accounts, {s} sysops",
+        log.info("Accounts reloaded: {n} registered, {s} sysops",
                  n=len(self.registered), s=len(self.sysops))
         for s in list(self.sessions):
             if s.account is None:
@@ -457,9 +458,12 @@ def _prune_bans(store: IStore) -> int:
     return pruned
 
 
-def _accounts(store: IStore) -> tuple[frozenset[str], frozenset[str]]:
-    """Every account's folded name, and the sysops' (in a worker)."""
-    return store.account_keys(), store.sysop_keys()
+def _accounts(store: IStore) -> tuple[Registered, frozenset[str]]:
+    """Every account indexed by look-alike key, and the sysops' folded names
+    (blocks: run it in a worker)."""
+    accounts = store.list_accounts()
+    return (Registered.of(a.nick for a in accounts),
+            frozenset(fold(a.nick) for a in accounts if a.is_sysop))
 
 
 def _exit_zero_on_sigterm(reactor: Any) -> None:

@@ -33,6 +33,7 @@ from bbs.guard.limits import LoginAttempt, MessageLimiter, TokenBucket, Verdict
 from bbs.guard.traps import SURE, BotScore, Detection
 from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Lines, Message, Room, notice
+from bbs.names import Registered
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
 from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.telnet.environ import Variable
@@ -854,16 +855,18 @@ class Session(_Seat):
             target.print(notice(e.text))
 
     def _logged_in(self, e: fx.LoggedIn) -> None:
-        holder = self.bbs.hub.find(e.nick)
+        holder = self.bbs.hub.holder(e.nick)
         if holder is not None and holder is not self:
             if holder.account is not None:
                 self.print(error(f"{holder.nick} is already logged in elsewhere."))
                 return
-            # Someone is using the name unregistered: the owner takes it back.
+            # Someone is using the name, or a look-alike, unregistered: the owner takes it back.
+            taken = holder.nick
             self.bbs.hub.claim(holder, self.bbs.hub.guest_name())
             holder.guest = True
             self.bbs.hub.changed(holder)
-            holder.print(notice(f"{e.nick} is a registered nickname; you are now {holder.nick}."))
+            why = "is" if fold(taken) == fold(e.nick) else f"looks like {e.nick}, which is"
+            holder.print(notice(f"{taken} {why} a registered nickname; you are now {holder.nick}."))
         ban = None if self.trusted else self.bbs.bans.match_nick(e.nick)
         if ban is not None:
             self.close(describe(ban, self.bbs.clock.seconds()))
@@ -871,7 +874,7 @@ class Session(_Seat):
         self.account = e.nick
         self.sysop = e.sysop
         if fold(e.nick) not in self.bbs.registered:  # registered just now
-            self.bbs.registered |= {fold(e.nick)}
+            self.bbs.registered = Registered.of(self.bbs.registered).adding(e.nick)
         if self.state == LOGIN:
             self._enter(e.nick, guest=False)
         else:

@@ -340,9 +340,6 @@ class IStore(Interface):
     def account_keys() -> frozenset[str]:
         """The folded nickname of every account: what the server keeps in memory."""
 
-    def sysop_keys() -> frozenset[str]:
-        """The folded nickname of every sysop account."""
-
     def accounts_version() -> int:
         """A number that changes whenever an account is added or removed, or
         a sysop's role is given or taken away; cheap to poll."""
@@ -1001,12 +998,6 @@ class SQLiteStore:
     @_surfaced("list the accounts")
     def account_keys(self) -> frozenset[str]:
         return frozenset(key for (key,) in self._read("SELECT nick_key FROM accounts"))
-
-    @_surfaced("list the sysops")
-    def sysop_keys(self) -> frozenset[str]:
-        return frozenset(
-            key for (key,) in self._read("SELECT nick_key FROM accounts WHERE is_sysop = 1")
-        )
 
     @_surfaced("read the accounts version")
     def accounts_version(self) -> int:

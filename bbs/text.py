@@ -1,14 +1,17 @@
-"""Text rules shared by every layer: sanitising user text and nickname identity.
+"""Text rules shared by every layer: sanitising user text and name shapes.
 
 Anything a user typed is untrusted: it must never carry escape sequences,
-control or bidi-override characters onto another user's screen, and two
-nicknames that look alike must collide.
+control or bidi-override characters onto another user's screen, nor pile
+combining marks into a tower over everyone's lines.  Whose a nickname is
+(look-alikes, reserved names) is L{bbs.names}'s business.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+import icu
 
 # Characters removed from user text: C0/C1 controls and DEL (the server emits
 # its own control sequences; users never do), bidi embeddings/overrides and
@@ -24,32 +27,40 @@ _ESCAPE = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[ -/]*[0-~]?"
     r"|\x9b[0-?]*[ -/]*[@-~]?|\x9d[^\x07\x9c]*[\x07\x9c]?"
 )
+# At most this many combining marks stay on one base character: enough for
+# any script's accents (Vietnamese stacks two, Hebrew points three), not for
+# "Zalgo" text, whose dozens of stacked marks spill over other people's lines.
+MARKS_MAX = 3
+_MARK_RANGES = icu.UnicodeSet("[:M:]")  # Unicode's marks (Mn, Mc, Me), from ICU's tables
+_MARK = "[" + "".join(
+    re.escape(first) + ("-" + re.escape(last) if last != first else "")
+    for first, last in (
+        (_MARK_RANGES.getRangeStart(i), _MARK_RANGES.getRangeEnd(i))
+        for i in range(_MARK_RANGES.getRangeCount())
+    )
+) + "]"
+_TOWER = re.compile(f"({_MARK}{{{MARKS_MAX}}}){_MARK}+")
 
 NICK_MIN = 2
 NICK_MAX = 16
 _NICK_SHAPE = re.compile(r"[^\W\d_][\w-]*\Z")
-_RESERVED = frozenset((
-    "sysop", "admin", "administrator", "root", "server", "system", "operator",
-    "op", "moderator", "mod", "nobody", "everyone", "all", "here", "staff",
-    "support", "hfnjbbs", "bbs", "chanserv", "nickserv", "lobby",
-))
-_RESERVED_PREFIXES = ("guest", "sysop", "admin")
-# Accounts of the devices bots attack, tried at every telnet login prompt:
-# refused as nicknames so that a person is never taken for a bot.
-_SYSTEM_NAMES = frozenset(("user", "tech", "service", "default", "daemon", "telnet", "mother"))
 
 
 def sanitize(text: str) -> str:
-    """Return C{text} with escape sequences and unsafe characters removed.
+    """Return C{text} with escape sequences and unsafe characters removed,
+    and towers of combining marks cut to L{MARKS_MAX} on each character.
 
     Tabs become a space so that columns stay predictable for the wrapper.
     """
-    if text.isascii() and text.isprintable():
+    plain = text.isascii()
+    if plain and text.isprintable():
         return text  # the usual line: nothing to remove, nothing to look for
     text = text.replace("\t", " ")
     if "\x1b" in text or "\x9b" in text or "\x9d" in text:
         text = _ESCAPE.sub("", text)
-    return _STRIP.sub("", text)
+    text = _STRIP.sub("", text)
+    # Last: what was stripped may have stood between the marks of a tower.
+    return text if plain else _TOWER.sub(r"\1", text)
 
 
 def sanitize_lines(text: str) -> str:
@@ -95,18 +106,4 @@ def name_problem(name: str, what: str = "Nickname") -> str | None:
             f"{what} must start with a letter and contain only letters, "
             "digits, '_' and '-'."
         )
-    return None
-
-
-def nick_problem(nick: str) -> str | None:
-    """Why C{nick} cannot be chosen as a nickname, or C{None} if it can."""
-    problem = name_problem(nick)
-    if problem:
-        return problem
-    folded = fold(nick)
-    if folded in _RESERVED or folded.startswith(_RESERVED_PREFIXES):
-        return f"The nickname {nick} is reserved."
-    if folded in _SYSTEM_NAMES:
-        return (f"The nickname {nick} is a system account name that bots try at "
-                "login, so it cannot be used here.")
     return None

@@ -18,7 +18,8 @@ from bbs.context import Context
 from bbs.effects import Ask, ChangeNick, Effect, LoggedIn, LoginFailed, Notify, Reply
 from bbs.store import IStore
 from bbs.terminal.render import Span
-from bbs.text import fold, nick_problem
+from bbs.names import nick_problem
+from bbs.text import fold
 
 MAIL_MAX = 1000
 SUBJECT_MAX = 80
@@ -55,7 +56,7 @@ def identify(ctx: Context, nick: str) -> Sequence[Effect]:
     """At C{login:}: a registered nickname is asked for its password."""
     if fold(nick) in ctx.registered:
         return [password_prompt(nick)]
-    problem = nick_problem(nick)
+    problem = nick_problem(nick, ctx.registered)
     if problem:
         raise CommandError(problem + " Try another, or press Enter to be a guest.")
     return [ChangeNick(nick)]
@@ -97,6 +98,11 @@ def register(ctx: Context, args: str) -> Sequence[Effect]:
         raise CommandError("Choose a nickname first with /nick NAME, then /register.")
     if store.get_account(ctx.nick) is not None:
         raise CommandError(f"{ctx.nick} is registered already; /login {ctx.nick} to use it.")
+    # The name was free when taken, but an account that looks like it may
+    # have been made since (from the shell): the same rule as for /nick.
+    problem = nick_problem(ctx.nick, ctx.registered)
+    if problem:
+        raise CommandError(f"{problem} Take another with /nick NAME, then /register.")
     return [_new_password("Password: ", "Nothing was registered; /register to try again.",
                           _register_done)]
 

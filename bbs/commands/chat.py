@@ -13,7 +13,8 @@ from bbs.effects import (
     SetColour, SetTopic, ToggleIgnore,
 )
 from bbs.terminal.render import Span, visible_width
-from bbs.text import fold, name_problem, nick_problem
+from bbs.names import nick_problem
+from bbs.text import fold, name_problem
 
 LOBBY = "lobby"
 TOPIC_MAX = 200
@@ -71,6 +72,12 @@ def _pad(text: str, width: int) -> str:
     return text + " " * max(1, width - visible_width(text))
 
 
+def _column(heading: str, entries: Sequence[str], least: int = 18) -> int:
+    """The width of a column that fits C{heading} and its widest entry in
+    terminal cells (a CJK character takes two), with two cells to spare."""
+    return max(least, visible_width(heading) + 2, *(visible_width(e) + 2 for e in entries))
+
+
 @registry.command("who", "/who [ROOM]", "Who is on, where, idle and online times.")
 def who(ctx: Context, args: str) -> Sequence[Effect]:
     room = args.strip()
@@ -79,15 +86,17 @@ def who(ctx: Context, args: str) -> Sequence[Effect]:
         users = [u for u in users if fold(u.room) == fold(room)]
         if not users:
             raise CommandError(f"No one is in {room}.")
-    rows = [Reply(
-        (Span(_pad("Nick", 18) + _pad("Room", 18) + _pad("Idle", 9) + "Online", "bold"),)
-    )]
-    for u in users:
-        flags = " (sysop)" if u.sysop else ""
+    names = [u.nick + (" (sysop)" if u.sysop else "") for u in users]
+    nick_width = _column("Nick", names)
+    room_width = _column("Room", [u.room for u in users])
+    rows = [Reply((Span(
+        _pad("Nick", nick_width) + _pad("Room", room_width) + _pad("Idle", 9) + "Online", "bold"
+    ),))]
+    for u, name in zip(users, names):
         away = f"  [away: {u.away}]" if u.away is not None else ""
         rows.append(Reply(
-            _pad(u.nick + flags, 18)
-            + _pad(u.room, 18)
+            _pad(name, nick_width)
+            + _pad(u.room, room_width)
             + _pad(format_duration(ctx.now - u.last_active), 9)
             + format_duration(ctx.now - u.connected)
             + away
@@ -103,26 +112,29 @@ def nick(ctx: Context, args: str) -> Sequence[Effect]:
     new, _ = split_first(args)
     if not new:
         raise CommandError("Usage: /nick NAME")
-    problem = name_problem(new) if ctx.account and fold(ctx.account) == fold(new) else nick_problem(new)
+    owned = ctx.account is not None and fold(ctx.account) == fold(new)
+    problem = name_problem(new)
     if problem:
         raise CommandError(problem)
     if new == ctx.nick:
         raise CommandError(f"You are already {new}.")
-    owned = ctx.account is not None and fold(ctx.account) == fold(new)
     if not owned and fold(new) in ctx.registered:
         raise CommandError(f"{new} is a registered nickname; /login {new} if it is yours.")
+    problem = None if owned else nick_problem(new, ctx.registered)
+    if problem:
+        raise CommandError(problem)
     return [ChangeNick(new)]
 
 
 @registry.command("join", "/join ROOM", "Go to a room (created if new).", heard=True)
 def join(ctx: Context, args: str) -> Sequence[Effect]:
-    room, _ = split_first(args)
+    room = args.strip()
     if not room:
         raise CommandError("Usage: /join ROOM")
     room = room.lstrip("#")
     problem = name_problem(room, "A room name")
-    if problem:
-        raise CommandError(problem)
+    if problem:  # the whole argument: "bad room!" is no room called "bad"
+        raise CommandError(f"{problem} You are still in {ctx.room}.")
     if fold(room) == fold(ctx.room):
         raise CommandError(f"You are already in {ctx.room}.")
     return [_join(ctx, room)]
@@ -148,9 +160,11 @@ def part(ctx: Context, args: str) -> Sequence[Effect]:
 
 @registry.command("rooms", "/rooms", "List rooms with their members and topics.")
 def rooms(ctx: Context, args: str) -> Sequence[Effect]:
-    out: list[Effect] = [Reply((Span(_pad("Room", 18) + _pad("Users", 7) + "Topic", "bold"),))]
-    for view in sorted(ctx.hub.rooms.values(), key=lambda r: fold(r.name)):
-        out.append(Reply(_pad(view.name, 18) + _pad(str(view.size), 7) + view.topic))
+    views = sorted(ctx.hub.rooms.values(), key=lambda r: fold(r.name))
+    width = _column("Room", [v.name for v in views])
+    out: list[Effect] = [Reply((Span(_pad("Room", width) + _pad("Users", 7) + "Topic", "bold"),))]
+    for view in views:
+        out.append(Reply(_pad(view.name, width) + _pad(str(view.size), 7) + view.topic))
     return out
 
 

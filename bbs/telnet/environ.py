@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import attrs
 
-from bbs.telnet.options import NEW_ENVIRON
 
 IS, SEND, INFO = 0, 1, 2
 VAR, VALUE, ESC, USERVAR = 0, 1, 2, 3
