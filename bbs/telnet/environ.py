@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import attrs
 
-
 IS, SEND, INFO = 0, 1, 2
 VAR, VALUE, ESC, USERVAR = 0, 1, 2, 3
 MAX_VARIABLES = 32  # per subnegotiation; the subnegotiation's size bounds the rest
