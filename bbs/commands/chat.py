@@ -109,13 +109,13 @@ def who(ctx: Context, args: str) -> Sequence[Effect]:
 
 @registry.command("nick", "/nick NAME", "Change your nickname.", heard=True)
 def nick(ctx: Context, args: str) -> Sequence[Effect]:
-    new, _ = split_first(args)
+    new = args.strip()
     if not new:
         raise CommandError("Usage: /nick NAME")
     owned = ctx.account is not None and fold(ctx.account) == fold(new)
     problem = name_problem(new)
-    if problem:
-        raise CommandError(problem)
+    if problem:  # the whole argument: "foo bar" is no nickname "foo"
+        raise CommandError(f"{problem} You are still {ctx.nick}.")
     if new == ctx.nick:
         raise CommandError(f"You are already {new}.")
     if not owned and fold(new) in ctx.registered:

@@ -78,6 +78,7 @@ def test_who_room_filters_and_refuses_an_empty_room():
     ("/nick", "Usage: /nick NAME"),
     ("/nick x", "2 to 16 characters"),
     ("/nick 9lives", "start with a letter"),
+    ("/nick foo bar", "start with a letter and contain only .* You are still alice"),
     ("/nick root", "reserved"),
     ("/nick guest7", "reserved"),
     ("/nick alice", "already alice"),

@@ -33,6 +33,12 @@ def test_a_room_name_with_a_space_is_refused_and_nobody_moves(server):
     alice.line("/rooms")
     alice.expect(rb"den\s+1")
     assert not re.search(rb"(?m)^bad\s", alice.text)
+    # The same for a nickname: "/nick foo bar" is no "/nick foo".
+    alice.line("/nick foo bar")
+    alice.expect(rb"(?s)Nickname must start with a letter.*You are still alice\.")
+    alice.line("/who")
+    alice.expect(b"users online")
+    assert b"foo" not in alice.text.split(b"You are still alice.")[1]
 
 
 def test_who_stays_aligned_for_a_sixteen_character_cjk_nick(server):
