@@ -34,6 +34,7 @@ PROG = "hfnjbbs-admin"
 DEFAULT_DATA = "hfnjbbs-data"
 # Who set a ban from the command line, as the chat's /bans shows it.
 CONSOLE = "console"
+BANS_LISTED = 100  # a honeypot's list runs to tens of thousands
 
 
 class AdminError(Exception):
@@ -158,9 +159,14 @@ def ban_del(store: SQLiteStore, args: argparse.Namespace) -> str:
 
 def ban_list(store: SQLiteStore, args: argparse.Namespace) -> str | list[str]:
     now = time.time()
-    bans = store.list_bans(now)
+    if args.all:
+        bans = store.list_bans(now)
+        total = len(bans)
+    else:
+        total, bans = store.find_bans(now, args.match or "", args.limit)
+        bans.reverse()  # oldest first, as the whole list is
     if not bans:
-        return "No bans."
+        return f"No ban mentions {args.match}." if args.match else "No bans."
     lines = []
     for ban in bans:
         if ban.expires is None:
@@ -169,6 +175,9 @@ def ban_list(store: SQLiteStore, args: argparse.Namespace) -> str | list[str]:
             lasting = f"{format_duration(ban.expires - now)} left"
         reason = f": {ban.reason}" if ban.reason else ""
         lines.append(f"{ban.kind:<4}  {ban.target:<24}  {lasting:<12}  by {ban.set_by}{reason}")
+    if total > len(bans):
+        lines.append(f"(the newest {len(bans)} of {total} bans; --all lists every one, "
+                     "--match TEXT finds by target, reason or who set it)")
     return lines
 
 
@@ -182,6 +191,12 @@ def _duration(text: str) -> float | None:
         return parse_duration(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _count(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 1_000_000):
+        raise argparse.ArgumentTypeError(f"Not a number of bans: {text!r}. Give 1 to 1000000.")
+    return int(text)
 
 
 def _since(text: str) -> datetime:
@@ -262,7 +277,12 @@ def make_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--reason", default="", help="shown to the banned user")
     command(bans, "del", ban_del, "lift a ban").add_argument("target")
-    command(bans, "list", ban_list, "list the bans in force")
+    sub = command(bans, "list", ban_list, "list the newest bans in force")
+    sub.add_argument("--match", metavar="TEXT", help="only bans whose target, reason or "
+                     "setter mention TEXT")
+    sub.add_argument("--limit", type=_count, default=BANS_LISTED, metavar="N",
+                     help=f"list the newest N (default {BANS_LISTED})")
+    sub.add_argument("--all", action="store_true", help="list every ban, oldest first")
 
     command(topics, "backup", backup, "copy the database safely, even while the server runs")
     topics.choices["backup"].add_argument("file", help="the new file to write")

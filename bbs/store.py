@@ -322,6 +322,10 @@ class IStore(Interface):
     def list_bans(now: float) -> list[BanRecord]:
         """The bans still in force at C{now}."""
 
+    def find_bans(now: float, match: str = "", limit: int = 50) -> tuple[int, list[BanRecord]]:
+        """How many bans in force at C{now} mention C{match} (in the target,
+        reason or who set it; any ban if empty), and the newest C{limit} of them."""
+
     def bans_version() -> int:
         """A number that changes whenever the bans change, cheap to poll."""
 
@@ -915,6 +919,18 @@ class SQLiteStore:
             _BAN + " WHERE expires IS NULL OR expires > ? ORDER BY id", now
         )
         return [BanRecord(*row) for row in rows]
+
+    @_surfaced("list the bans")
+    def find_bans(self, now: float, match: str = "", limit: int = 50) -> tuple[int, list[BanRecord]]:
+        where, parameters = " WHERE (expires IS NULL OR expires > ?)", [now]
+        if match:
+            like = "%" + match.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            where += (" AND (target LIKE ? ESCAPE '\\' OR reason LIKE ? ESCAPE '\\'"
+                      " OR set_by LIKE ? ESCAPE '\\')")
+            parameters += [like, like, like]
+        ((total,),) = self._read("SELECT COUNT(*) FROM bans" + where, *parameters)
+        rows = self._read(_BAN + where + " ORDER BY id DESC LIMIT ?", *parameters, limit)
+        return total, [BanRecord(*row) for row in rows]
 
     @_surfaced("read the bans version")
     def bans_version(self) -> int:

@@ -22,6 +22,7 @@ from bbs.terminal.render import Span
 from bbs.text import fold
 
 REASON_MAX = 200
+BANS_SHOWN = 50  # a honeypot holds tens of thousands: /bans shows the newest
 SHUTDOWN_MAX = 3600.0
 COVERED_SHOWN = 10  # names listed when a ban would cover other people
 
@@ -189,17 +190,23 @@ def unban(ctx: Context, args: str) -> Sequence[Effect]:
     return [Unbanned(kind, normal), Reply(f"Unbanned {normal}.")]
 
 
-@registry.command("bans", "/bans", "List the bans in force.", sysop=True)
+@registry.command("bans", "/bans [TEXT]",
+                  "The newest bans in force, or those that mention TEXT.", sysop=True)
 def bans(ctx: Context, args: str) -> Sequence[Effect]:
     _sysop(ctx, "bans")
-    records = _store(ctx).list_bans(ctx.now)
+    match = args.strip()
+    total, records = _store(ctx).find_bans(ctx.now, match, BANS_SHOWN)
     if not records:
-        return [Reply("No bans are in force.")]
+        return [Reply(f"No ban in force mentions {match}." if match else "No bans are in force.")]
     out: list[Effect] = [Reply((Span(
         f"{'Target':<22}{'By':<12}{'Set':<18}{'Expires':<18}Reason", "bold"),))]
     for r in records:
         expires = "never" if r.expires is None else _stamp(r.expires)
         out.append(Reply(f"{r.target:<22}{r.set_by:<12}{_stamp(r.created):<18}{expires:<18}{r.reason}"))
+    if total > len(records):
+        which = f"that mention {match}" if match else "in force"
+        out.append(Reply((Span(f"The newest {len(records)} of {total:,} bans {which}; "
+                               "/bans TEXT finds by address, nickname, reason or sysop.", "dim"),)))
     return out
 
 

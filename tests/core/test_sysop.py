@@ -133,3 +133,19 @@ def test_a_role_taken_away_or_an_account_deleted_counts_at_once(store, name):
 def test_a_sysop_in_the_store_keeps_the_role(store):
     store.create_account("boss", "h", sysop=True)
     assert run("/wall tea", boss(store, account="boss")) == [fx.Wall("tea")]
+
+
+def test_bans_shows_the_newest_and_finds_by_text(store):
+    from bbs.store import BanRecord
+
+    for n in range(60):
+        store.add_ban(BanRecord(None, "net", f"192.0.2.{n}/32", "scanning" if n < 55 else "rude",
+                                "boss", 900.0, None))
+    out = [text_of(r) for r in run("/bans", boss(store))]
+    assert len(out) == 1 + 50 + 1
+    assert out[1].startswith("192.0.2.59/32") and out[-1] == (
+        "The newest 50 of 60 bans in force; /bans TEXT finds by address, nickname, reason or sysop.")
+    rude = [text_of(r) for r in run("/bans rude", boss(store))]
+    assert len(rude) == 1 + 5 and all("rude" in row for row in rude[1:])
+    (none,) = run("/bans nothing-like-it", boss(store))
+    assert text_of(none) == "No ban in force mentions nothing-like-it."

@@ -264,3 +264,17 @@ def test_rows_from_elsewhere_are_shown_escaped_never_obeyed(admin: Admin) -> Non
     assert "\x1b" not in out and "\u202e" not in out
     assert out.count("\n") == 1  # the reason's line end does not start a forged line
     assert "spam\\x1b[2J\\u202eevil\\nsecond" in out
+
+
+def test_ban_list_shows_the_newest_and_finds_by_text(admin: Admin) -> None:
+    for n in range(120):
+        admin("ban", "add", f"192.0.2.{n}", "--reason", "scan" if n % 3 else "bot")
+    lines = admin("ban", "list")[1].splitlines()
+    assert len(lines) == 101 and "192.0.2.20/32" in lines[0] and "192.0.2.119/32" in lines[99]
+    assert lines[-1].startswith("(the newest 100 of 120 bans; --all lists every one")
+    assert len(admin("ban", "list", "--all")[1].splitlines()) == 120
+    found = admin("ban", "list", "--match", "bot", "--limit", "5")[1].splitlines()
+    assert len(found) == 6 and all(": bot" in line for line in found[:5])
+    assert admin("ban", "list", "--match", "nope")[1] == "No ban mentions nope.\n"
+    code, _, err = admin("ban", "list", "--limit", "0")
+    assert code == 2 and "Not a number of bans" in err

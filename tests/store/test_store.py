@@ -498,3 +498,19 @@ def test_deferred_store_runs_in_a_real_pool(store: SQLiteStore) -> None:
 
 def test_sqlite_store_provides_the_interface(store: SQLiteStore) -> None:
     assert verifyObject(IStore, store)
+
+
+def test_find_bans_counts_all_and_returns_the_newest_that_match(store: SQLiteStore) -> None:
+    for n in range(120):
+        store.add_ban(BanRecord(None, "net", f"192.0.2.{n}/32", "bot: login-root" if n % 2 else "spam",
+                                "traps" if n % 2 else "boss", 1000.0, None))
+    store.add_ban(BanRecord(None, "net", "198.51.100.7/32", "100%_sure", "boss", 1000.0, 1500.0))
+    total, newest = store.find_bans(1000.0, limit=5)
+    assert total == 121 and [b.target for b in newest] == [
+        "198.51.100.7/32", "192.0.2.119/32", "192.0.2.118/32", "192.0.2.117/32", "192.0.2.116/32"]
+    total, bots = store.find_bans(1000.0, "LOGIN-ROOT", limit=3)  # any case
+    assert total == 60 and all(b.reason == "bot: login-root" for b in bots)
+    assert store.find_bans(1000.0, "boss", limit=200)[0] == 61
+    # LIKE's own wildcards are plain characters here.
+    assert store.find_bans(1000.0, "%_", limit=5)[0] == 1
+    assert store.find_bans(2000.0, "100%")[0] == 0  # expired by then
