@@ -25,7 +25,8 @@ from twisted.logger import ILogObserver, Logger
 from twisted.python.components import Componentized
 from zope.interface import implementer
 
-from bbs import commands, twistd_log
+from bbs import twistd_log
+from bbs.commands import catalog
 from bbs.config import Config, Options
 from bbs.context import Policy, Sighting
 from bbs.durations import format_duration
@@ -171,7 +172,7 @@ class BBS(Service):
         self.store = store
         self.history = HistoryWriter(store, pool, clock) if store is not None else None
         self.hub = Hub(clock, self.history, at_turn_end=partial(at_turn_end, clock))
-        self.commands = commands.load()
+        self.commands = catalog.load()
         self.sessions: set[Session] = set()
         self._all_ended: defer.Deferred | None = None  # fired when stopping and the last one ended
         motd = config.motd.read_text(encoding="utf-8").rstrip("\n")
