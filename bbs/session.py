@@ -43,7 +43,7 @@ from bbs.terminal.render import Span, Styled
 from bbs.text import fold, sanitize
 
 if TYPE_CHECKING:
-    from bbs.service import BBS
+    from bbs.seat import Seat
     from bbs.telnet.protocol import TelnetConnection
 
 log = Logger()
@@ -111,7 +111,7 @@ class Session(_Seat):
         "_whole", "_typed",
     )
 
-    def __init__(self, bbs: "BBS") -> None:
+    def __init__(self, bbs: Seat[Session]) -> None:
         self.bbs = bbs
         self.id = f"{_IDS.getrandbits(48):012x}"
         self.telnet: TelnetConnection | None = None

@@ -1,0 +1,66 @@
+"""What a session may use of the server it sits in: the narrow interface.
+
+A session is handed its server as a L{Seat}, never the server class
+(L{bbs.server.BBS}), so the session depends on this list and not on the
+server or the twistd glue, and no import cycle runs through them.  It is
+generic in the session type, so this module needs no session either.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, MutableSet
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from bbs.commands import Registry
+    from bbs.config import Config
+    from bbs.context import Policy, Sighting
+    from bbs.guard.addresses import NetworkSet
+    from bbs.guard.bans import BanLike, BanList
+    from bbs.guard.limits import ConnectionLimiter, LoginThrottle
+    from bbs.guard.traps import TrapRules
+    from bbs.hub import Hub, Lines
+    from bbs.names import Registered
+    from bbs.pool import WorkerPool
+    from bbs.store import IStore
+
+__all__ = ["Seat"]
+
+S = TypeVar("S")
+
+
+class Seat(Protocol[S]):
+    """The server as its sessions (of type C{S}) see it, on the reactor thread."""
+
+    config: Config
+    clock: Any
+    hub: Hub
+    store: IStore | None
+    pool: WorkerPool
+    commands: Registry
+    motd: Lines | None
+    policy: Policy
+    traps: TrapRules
+    trusted: NetworkSet
+    bans: BanList
+    limiter: ConnectionLimiter
+    throttle: LoginThrottle
+    # Shared state a session changes: who is on, muted addresses, the bots
+    # seen lately (for /bots), and the nicknames registered (a new account).
+    sessions: MutableSet[S]
+    mutes: dict[str, float | None]
+    sightings: deque[Sighting]
+    registered: Registered
+
+    def ended(self, session: S) -> None:
+        """C{session} has done all it does when its connection is lost."""
+
+    def ban_bot(self, session: S, reason: str) -> float | None:
+        """Ban a trapped bot's network; for how long, or None if not anew."""
+
+    def enforce_bans(self, added: Iterable[BanLike] | None = None) -> None:
+        """Disconnect everyone the bans (just C{added}, or all) match."""
+
+    def shutdown_in(self, delay: float, message: str, by: str) -> None:
+        """Count down to everyone, then stop the server."""
