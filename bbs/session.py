@@ -30,6 +30,7 @@ from bbs.events import loggable, make_event
 from bbs.guard.bans import describe
 from bbs.guard.credentials import Credential, unglue
 from bbs.guard.limits import LoginAttempt, MessageLimiter, TokenBucket, Verdict
+from bbs.guard.policy import outcome
 from bbs.guard.traps import SURE, BotScore, Detection
 from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Lines, Message, Room, notice
@@ -407,20 +408,20 @@ class Session(_Seat):
                    rule=hit.rule, family=family, score=score, input=line[:1000])
         self.bbs.sightings.append(Sighting(self.bbs.clock.seconds(), self.ip, hit.rule,
                                            family, line[:60]))
-        policy = self.bbs.config.bot_policy
-        if credential is not None and policy == "ban":
+        then = outcome(self.bbs.config.bot_policy)
+        if credential is not None and then.log_glued_login:
             self.event("cowrie.login.failed",
                        f"login attempt [{credential.username}/{credential.password}] failed",
                        username=credential.username, password=credential.password)
         if self.room is not None:
             self.bbs.hub.leave(self)
             self.room = None
-        if policy != "ban":
+        if then.shell:
             # The fake shell; under "log" it is only a place to hold the bot
             # (never the chat), and leaving it bans nobody.
             was_login = self.state == LOGIN
             self.state = SHELL
-            ban = policy == "shell"
+            ban = then.ban_on_leaving
             if credential is not None:
                 self.honeypot = Honeypot(self, credential.username, password=credential.password,
                                          ban=ban)
