@@ -9,7 +9,6 @@ that builds it is L{bbs.service}.
 
 from __future__ import annotations
 
-import ipaddress
 from collections import deque
 from collections.abc import Callable, Iterable
 from functools import partial
@@ -25,7 +24,7 @@ from bbs.config import Config
 from bbs.context import Policy, Sighting
 from bbs.durations import format_duration
 from bbs.events import IEventSink
-from bbs.guard.addresses import NetworkSet, normalize_ip
+from bbs.guard.addresses import NetworkSet, ban_network, normalize_ip
 from bbs.guard.bans import BanLike, BanList, Escalation, describe, reach
 from bbs.guard.bantable import Held, HeldBan
 from bbs.guard.limits import ConnectionLimiter, LoginThrottle
@@ -209,9 +208,7 @@ class BBS(Service):
     def ban_bot(self, session: Session, reason: str) -> float | None:
         """Ban a trapped bot's address for a growing time (fail2ban style);
         how long, or C{None} if it is not banned anew."""
-        ip = ipaddress.ip_address(session.ip)
-        prefix = self.config.ipv6_ban_prefix if ip.version == 6 else 32
-        banned = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+        banned = ban_network(session.ip, self.config.ipv6_ban_prefix)
         # The offender is what the ban covers: with --ipv6-ban-prefix 64 a
         # whole /64 escalates as one, as it is banned as one.
         duration = self.escalation.next_duration(banned.network_address)
