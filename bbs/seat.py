@@ -8,8 +8,7 @@ generic in the session type, so this module needs no session either.
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable, MutableSet
+from collections.abc import Iterable, Mapping, MutableSet, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -46,12 +45,19 @@ class Seat(Protocol[S]):
     bans: BanList
     limiter: ConnectionLimiter
     throttle: LoginThrottle
-    # Shared state a session changes: who is on, muted addresses, the bots
-    # seen lately (for /bots), and the nicknames registered (a new account).
+    # Who is on: a session adds itself when it starts and takes itself away
+    # when it ends, a set operation rather than a call, once per connection.
     sessions: MutableSet[S]
-    mutes: dict[str, float | None]
-    sightings: deque[Sighting]
-    registered: Registered
+
+    # Read here, changed through the methods below.
+    @property
+    def mutes(self) -> Mapping[str, float | None]: ...
+
+    @property
+    def sightings(self) -> Sequence[Sighting]: ...
+
+    @property
+    def registered(self) -> Registered: ...
 
     def ended(self, session: S) -> None:
         """C{session} has done all it does when its connection is lost."""
@@ -64,3 +70,15 @@ class Seat(Protocol[S]):
 
     def shutdown_in(self, delay: float, message: str, by: str) -> None:
         """Count down to everyone, then stop the server."""
+
+    def mute_address(self, ip: str, until: float | None) -> None:
+        """Keep C{ip} muted until then, C{None} for until a sysop unmutes it."""
+
+    def unmute_address(self, ip: str) -> None:
+        """C{ip} is no longer muted."""
+
+    def sighted(self, sighting: Sighting) -> None:
+        """A bot was trapped: remember it for /bots."""
+
+    def note_account(self, nick: str) -> None:
+        """C{nick} is an account (maybe registered just now)."""

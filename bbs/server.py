@@ -305,6 +305,26 @@ class BBS(Service):
             elif s.sysop != (key in self.sysops):
                 s.role_changed(key in self.sysops)
 
+    # -- what sessions change -------------------------------------------------
+
+    def mute_address(self, ip: str, until: float | None) -> None:
+        """Keep C{ip} muted until then (C{None}: until a sysop unmutes it), so
+        that reconnecting does not unmute it."""
+        self.mutes[ip] = until
+
+    def unmute_address(self, ip: str) -> None:
+        self.mutes.pop(ip, None)
+
+    def sighted(self, sighting: Sighting) -> None:
+        """Remember a trapped bot for /bots (the latest L{SIGHTINGS})."""
+        self.sightings.append(sighting)
+
+    def note_account(self, nick: str) -> None:
+        """C{nick} is an account (one registered just now, maybe), so that
+        login: tells it from a free name before the next poll of the store."""
+        if fold(nick) not in self.registered:
+            self.registered = Registered.of(self.registered).adding(nick)
+
     # -- housekeeping ---------------------------------------------------------
 
     def sweep(self) -> None:

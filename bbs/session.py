@@ -34,7 +34,6 @@ from bbs.guard.policy import outcome
 from bbs.guard.traps import SURE, BotScore, Detection
 from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Lines, Message, Room, notice
-from bbs.names import Registered
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
 from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.telnet.environ import Variable
@@ -406,8 +405,7 @@ class Session(_Seat):
         score = hit.score + behaviour.score
         self.event("bbs.bot.detected", f"bot detected by rule {hit.rule}: {line[:80]}",
                    rule=hit.rule, family=family, score=score, input=line[:1000])
-        self.bbs.sightings.append(Sighting(self.bbs.clock.seconds(), self.ip, hit.rule,
-                                           family, line[:60]))
+        self.bbs.sighted(Sighting(self.bbs.clock.seconds(), self.ip, hit.rule, family, line[:60]))
         then = outcome(self.bbs.config.bot_policy)
         if credential is not None and then.log_glued_login:
             self.event("cowrie.login.failed",
@@ -465,12 +463,12 @@ class Session(_Seat):
 
     def mute(self, until: float | None, why: str) -> None:
         self.muted, self.muted_until = True, until
-        self.bbs.mutes[self.ip] = until
+        self.bbs.mute_address(self.ip, until)
         self.print(error(f"You are muted ({why}) {self._until(until)}."))
 
     def unmute(self) -> None:
         self.muted, self.muted_until = False, None
-        self.bbs.mutes.pop(self.ip, None)
+        self.bbs.unmute_address(self.ip)
         self.print(notice("You are no longer muted."))
 
     def role_changed(self, sysop: bool) -> None:
@@ -497,7 +495,7 @@ class Session(_Seat):
         if self.muted and self.muted_until is not None \
                 and self.muted_until <= self.bbs.clock.seconds():
             self.muted, self.muted_until = False, None
-            self.bbs.mutes.pop(self.ip, None)
+            self.bbs.unmute_address(self.ip)
         return self.muted
 
     def sweep(self, now: float) -> None:
@@ -874,8 +872,7 @@ class Session(_Seat):
             return
         self.account = e.nick
         self.sysop = e.sysop
-        if fold(e.nick) not in self.bbs.registered:  # registered just now
-            self.bbs.registered = Registered.of(self.bbs.registered).adding(e.nick)
+        self.bbs.note_account(e.nick)  # it may have been registered just now
         if self.state == LOGIN:
             self._enter(e.nick, guest=False)
         else:
