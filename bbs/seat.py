@@ -9,9 +9,11 @@ generic in the session type, so this module needs no session either.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, MutableSet, Sequence
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
+    from twisted.internet.interfaces import IReactorTime
+
     from bbs.commands import Registry
     from bbs.config import Config
     from bbs.context import Policy, Sighting
@@ -33,7 +35,7 @@ class Seat(Protocol[S]):
     """The server as its sessions (of type C{S}) see it, on the reactor thread."""
 
     config: Config
-    clock: Any
+    clock: IReactorTime
     hub: Hub
     store: IStore | None
     pool: WorkerPool

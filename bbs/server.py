@@ -56,6 +56,7 @@ BOT_BANNER = "traps"  # who set a bot's ban, as /bans and the store say
 class BBS(Service):
     """The server's shared state: hub, sessions, guard, command registry, events.
 
+    Each session is handed it as a L{bbs.seat.Seat}, and uses no more of it.
     Stopping it tells everyone and closes every connection, so SIGTERM is a
     clean goodbye rather than a dropped socket.
     """
