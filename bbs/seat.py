@@ -8,7 +8,7 @@ generic in the session type, so this module needs no session either.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableSet, Sequence
+from collections.abc import Mapping, MutableSet, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -18,13 +18,13 @@ if TYPE_CHECKING:
     from bbs.config import Config
     from bbs.context import Policy, Sighting
     from bbs.guard.addresses import NetworkSet
-    from bbs.guard.bans import BanLike, BanList
+    from bbs.guard.bans import BanList
     from bbs.guard.limits import ConnectionLimiter, LoginThrottle
     from bbs.guard.traps import TrapRules
     from bbs.hub import Hub, Lines
     from bbs.names import Registered
     from bbs.pool import WorkerPool
-    from bbs.store import IStore
+    from bbs.store import BanRecord, IStore
 
 __all__ = ["Seat"]
 
@@ -44,7 +44,7 @@ class Seat(Protocol[S]):
     policy: Policy
     traps: TrapRules
     trusted: NetworkSet
-    bans: BanList
+    bans: BanList  # matched at login; changed through add_bans and lift_ban
     limiter: ConnectionLimiter
     throttle: LoginThrottle
     # Who is on: a session adds itself when it starts and takes itself away
@@ -67,8 +67,11 @@ class Seat(Protocol[S]):
     def ban_bot(self, session: S, reason: str) -> float | None:
         """Ban a trapped bot's network; for how long, or None if not anew."""
 
-    def enforce_bans(self, added: Iterable[BanLike] | None = None) -> None:
-        """Disconnect everyone the bans (just C{added}, or all) match."""
+    def add_bans(self, records: Sequence[BanRecord]) -> None:
+        """Hold the bans a sysop just set and disconnect everyone they match."""
+
+    def lift_ban(self, kind: str, target: str) -> None:
+        """Stop holding a ban a sysop just lifted."""
 
     def shutdown_in(self, delay: float, message: str, by: str) -> None:
         """Count down to everyone, then stop the server."""

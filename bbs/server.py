@@ -10,7 +10,7 @@ that builds it is L{bbs.service}.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -190,6 +190,17 @@ class BBS(Service):
             if ban is not None:
                 s.quit_message = "banned"
                 s.close(describe(ban, now))
+
+    def add_bans(self, records: Sequence[BanRecord]) -> None:
+        """Hold the bans a sysop just set (the store has them already) and
+        disconnect everyone they match."""
+        for record in records:
+            self.bans.add(record)
+        self.enforce_bans(records)
+
+    def lift_ban(self, kind: str, target: str) -> None:
+        """Stop holding the ban a sysop just lifted (in the store already)."""
+        self.bans.remove(kind, target)
 
     def _ban_on(self, session: Session) -> BanLike | None:
         """The ban that cuts C{session} off, if any.

@@ -910,12 +910,11 @@ class Session(_Seat):
 
     def _banned(self, e: fx.Banned) -> None:
         for record in e.records:
-            self.bbs.bans.add(record)
             self._sysop_event("ban", record.target, record.reason)
-        self.bbs.enforce_bans(e.records)
+        self.bbs.add_bans(e.records)
 
     def _unbanned(self, e: fx.Unbanned) -> None:
-        self.bbs.bans.remove(e.kind, e.target)
+        self.bbs.lift_ban(e.kind, e.target)
         self._sysop_event("unban", e.target)
 
     def _mute_effect(self, e: fx.Mute) -> None:

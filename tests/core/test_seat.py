@@ -19,7 +19,7 @@ def test_the_server_has_every_member_of_the_seat() -> None:
     bbs = World().bbs
     missing = sorted(n for n in _members() if not hasattr(bbs, n))
     assert not missing, f"the server lacks what sessions use: {missing}"
-    assert {"ban_bot", "enforce_bans", "mute_address", "sighted", "ended", "shutdown_in"} \
+    assert {"ban_bot", "add_bans", "lift_ban", "mute_address", "sighted", "ended", "shutdown_in"} \
         <= _members()
 
 
