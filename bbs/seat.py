@@ -86,4 +86,4 @@ class Seat(Protocol[S]):
         """A bot was trapped: remember it for /bots."""
 
     def note_account(self, nick: str) -> None:
-        """C{nick} is an account (maybe registered just now)."""
+        """C{nick} is an account registered just now (not yet in C{registered})."""

@@ -332,10 +332,9 @@ class BBS(Service):
         self.sightings.append(sighting)
 
     def note_account(self, nick: str) -> None:
-        """C{nick} is an account (one registered just now, maybe), so that
-        login: tells it from a free name before the next poll of the store."""
-        if fold(nick) not in self.registered:
-            self.registered = Registered.of(self.registered).adding(nick)
+        """C{nick} is an account registered just now, so that login: tells it
+        from a free name before the next poll of the store."""
+        self.registered = Registered.of(self.registered).adding(nick)
 
     # -- housekeeping ---------------------------------------------------------
 

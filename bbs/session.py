@@ -872,7 +872,8 @@ class Session(_Seat):
             return
         self.account = e.nick
         self.sysop = e.sysop
-        self.bbs.note_account(e.nick)  # it may have been registered just now
+        if fold(e.nick) not in self.bbs.registered:  # registered just now
+            self.bbs.note_account(e.nick)
         if self.state == LOGIN:
             self._enter(e.nick, guest=False)
         else:
