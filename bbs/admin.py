@@ -19,13 +19,13 @@ from pathlib import Path
 
 from bbs import passwords, report
 from bbs.durations import DEFAULT_BAN, format_duration, parse_duration
+from bbs.guard.addresses import ban_target
 from bbs.store import (
     DATABASE_NAME,
     BanRecord,
     Refused,
     SQLiteStore,
     StoreError,
-    ban_target,
 )
 from bbs.names import Registered, identity_problem
 from bbs.text import escape, name_problem

@@ -19,6 +19,7 @@ from twisted.python import usage
 
 from bbs.durations import DEFAULT_BAN, format_duration, parse_duration
 from bbs.guard.addresses import parse_network
+from bbs.guard.policy import BotPolicy
 from bbs.guard.traps import RulesError, TrapRules
 from bbs.shell.fs import ARCHES
 from bbs.twistd_log import log_path
@@ -26,7 +27,6 @@ from bbs.twistd_log import log_path
 # A backlog of 511 (Twisted's default is 50) so that a burst of bots does not
 # overflow the accept queue and make people's connections wait for a retry.
 DEFAULT_PORT = "tcp:2323:backlog=511"
-POLICIES = ("ban", "shell", "log")
 
 
 def default_motd() -> Path:
@@ -41,7 +41,7 @@ class Config:
     workers: int = 4
     sensor: str = "hfnjbbs"
     trust: tuple[str, ...] = ()
-    bot_policy: str = "ban"
+    bot_policy: BotPolicy = attrs.field(default=BotPolicy.BAN, converter=BotPolicy)
     traps: Path | None = None
     log_chat: bool = False
     per_address: int = 5
@@ -220,12 +220,11 @@ class Options(usage.Options):
             raise usage.UsageError(f"--motd {str(motd)!r}: cannot read it ({e})")
         return motd
 
-    def _policy(self) -> str:
-        if self["bot-policy"] not in POLICIES:
-            raise usage.UsageError(
-                f"--bot-policy {self['bot-policy']!r}: choose one of {', '.join(POLICIES)}"
-            )
-        return self["bot-policy"]
+    def _policy(self) -> BotPolicy:
+        try:
+            return BotPolicy.parse(self["bot-policy"])
+        except ValueError as e:
+            raise usage.UsageError(f"--bot-policy {e}")
 
     def _traps(self) -> Path | None:
         if self["traps"] is None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import secrets
 from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bbs.samples import DOWNLOADS, SampleStore
 from bbs.shell.cast import CastRecorder
@@ -31,7 +31,9 @@ from bbs.shell.shell import BusyBoxShell, ShellResult
 from bbs.telnet.protocol import encode
 
 if TYPE_CHECKING:
-    from bbs.session import Session
+    from bbs.seat import Seat
+    from bbs.telnet.protocol import TelnetConnection
+    from bbs.terminal.editor import LineEditor
 
 TIME_LIMIT = 300.0
 CASTS = "casts"
@@ -46,7 +48,7 @@ _STORES: dict[str, SampleStore] = {}
 _SENSORS: dict[str, str] = {}
 
 
-def sample_store(session: "Session") -> SampleStore:
+def sample_store(session: Trapped) -> SampleStore:
     directory = session.bbs.config.data / DOWNLOADS
     store = _STORES.get(str(directory))
     if store is None:
@@ -77,8 +79,25 @@ def sensor_id(data: Path) -> str:
     return known
 
 
+class Trapped(Protocol):
+    """What the honeypot uses of the session holding the bot (a
+    L{bbs.session.Session}): named here, so that the honeypot does not import
+    the session that imports it."""
+
+    id: str
+    ip: str
+    bbs: Seat[Any]
+    editor: LineEditor
+    telnet: TelnetConnection | None
+    honeypot: Honeypot | None
+
+    def event(self, eventid: str, message: str, **fields: Any) -> None: ...
+
+    def close(self, reason: str | None) -> None: ...
+
+
 class Honeypot:
-    def __init__(self, session: "Session", username: str, first_line: str | None = None, *,
+    def __init__(self, session: Trapped, username: str, first_line: str | None = None, *,
                  password: str | None = None, ban: bool = True) -> None:
         self.session = session
         session.honeypot = self  # what the session writes from now on is recorded

@@ -30,10 +30,10 @@ from bbs.events import loggable, make_event
 from bbs.guard.bans import describe
 from bbs.guard.credentials import Credential, unglue
 from bbs.guard.limits import LoginAttempt, MessageLimiter, TokenBucket, Verdict
+from bbs.guard.policy import outcome
 from bbs.guard.traps import SURE, BotScore, Detection
 from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Lines, Message, Room, notice
-from bbs.names import Registered
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
 from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.telnet.environ import Variable
@@ -43,7 +43,7 @@ from bbs.terminal.render import Span, Styled
 from bbs.text import fold, sanitize
 
 if TYPE_CHECKING:
-    from bbs.service import BBS
+    from bbs.seat import Seat
     from bbs.telnet.protocol import TelnetConnection
 
 log = Logger()
@@ -111,7 +111,7 @@ class Session(_Seat):
         "_whole", "_typed",
     )
 
-    def __init__(self, bbs: "BBS") -> None:
+    def __init__(self, bbs: Seat[Session]) -> None:
         self.bbs = bbs
         self.id = f"{_IDS.getrandbits(48):012x}"
         self.telnet: TelnetConnection | None = None
@@ -405,22 +405,21 @@ class Session(_Seat):
         score = hit.score + behaviour.score
         self.event("bbs.bot.detected", f"bot detected by rule {hit.rule}: {line[:80]}",
                    rule=hit.rule, family=family, score=score, input=line[:1000])
-        self.bbs.sightings.append(Sighting(self.bbs.clock.seconds(), self.ip, hit.rule,
-                                           family, line[:60]))
-        policy = self.bbs.config.bot_policy
-        if credential is not None and policy == "ban":
+        self.bbs.sighted(Sighting(self.bbs.clock.seconds(), self.ip, hit.rule, family, line[:60]))
+        then = outcome(self.bbs.config.bot_policy)
+        if credential is not None and then.log_glued_login:
             self.event("cowrie.login.failed",
                        f"login attempt [{credential.username}/{credential.password}] failed",
                        username=credential.username, password=credential.password)
         if self.room is not None:
             self.bbs.hub.leave(self)
             self.room = None
-        if policy != "ban":
+        if then.shell:
             # The fake shell; under "log" it is only a place to hold the bot
             # (never the chat), and leaving it bans nobody.
             was_login = self.state == LOGIN
             self.state = SHELL
-            ban = policy == "shell"
+            ban = then.ban_on_leaving
             if credential is not None:
                 self.honeypot = Honeypot(self, credential.username, password=credential.password,
                                          ban=ban)
@@ -464,12 +463,12 @@ class Session(_Seat):
 
     def mute(self, until: float | None, why: str) -> None:
         self.muted, self.muted_until = True, until
-        self.bbs.mutes[self.ip] = until
+        self.bbs.mute_address(self.ip, until)
         self.print(error(f"You are muted ({why}) {self._until(until)}."))
 
     def unmute(self) -> None:
         self.muted, self.muted_until = False, None
-        self.bbs.mutes.pop(self.ip, None)
+        self.bbs.unmute_address(self.ip)
         self.print(notice("You are no longer muted."))
 
     def role_changed(self, sysop: bool) -> None:
@@ -496,7 +495,7 @@ class Session(_Seat):
         if self.muted and self.muted_until is not None \
                 and self.muted_until <= self.bbs.clock.seconds():
             self.muted, self.muted_until = False, None
-            self.bbs.mutes.pop(self.ip, None)
+            self.bbs.unmute_address(self.ip)
         return self.muted
 
     def sweep(self, now: float) -> None:
@@ -874,7 +873,7 @@ class Session(_Seat):
         self.account = e.nick
         self.sysop = e.sysop
         if fold(e.nick) not in self.bbs.registered:  # registered just now
-            self.bbs.registered = Registered.of(self.bbs.registered).adding(e.nick)
+            self.bbs.note_account(e.nick)
         if self.state == LOGIN:
             self._enter(e.nick, guest=False)
         else:
@@ -912,12 +911,11 @@ class Session(_Seat):
 
     def _banned(self, e: fx.Banned) -> None:
         for record in e.records:
-            self.bbs.bans.add(record)
             self._sysop_event("ban", record.target, record.reason)
-        self.bbs.enforce_bans(e.records)
+        self.bbs.add_bans(e.records)
 
     def _unbanned(self, e: fx.Unbanned) -> None:
-        self.bbs.bans.remove(e.kind, e.target)
+        self.bbs.lift_ban(e.kind, e.target)
         self._sysop_event("unban", e.target)
 
     def _mute_effect(self, e: fx.Mute) -> None:

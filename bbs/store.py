@@ -31,7 +31,6 @@ L{StoreError}, after which the store is still usable.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import sqlite3
 import threading
 import time
@@ -47,7 +46,8 @@ from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 from zope.interface import Interface, implementer
 
-from bbs.text import fold, name_problem
+from bbs.guard.addresses import BanKind, ban_target
+from bbs.text import fold
 
 DATABASE_NAME = "bbs.sqlite3"
 
@@ -147,41 +147,6 @@ class HistoryEntry:
     text: str
     kind: str
     at: float
-
-
-BanKind = Literal["net", "nick"]
-
-
-def ban_target(text: str) -> tuple[BanKind, str]:
-    """Classify and normalise what a sysop asked to ban.
-
-    An IPv4 or IPv6 address or network is a C{"net"} ban on the normalised
-    network (an IPv4-mapped IPv6 address counts as IPv4); anything else must
-    be shaped like a nickname and is a C{"nick"} ban.
-
-    @raise ValueError: with a message fit to show the sysop.
-    """
-    address, _, prefix = text.partition("/")
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        ip = None
-    if ip is not None:
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-            if prefix:
-                if not prefix.isdigit() or not 96 <= int(prefix) <= 128:
-                    raise ValueError(f"Not a valid network: {text}")
-                prefix = str(int(prefix) - 96)
-        spelled = f"{ip}/{prefix}" if prefix else str(ip)
-        try:
-            return "net", str(ipaddress.ip_network(spelled, strict=False))
-        except ValueError:
-            raise ValueError(f"Not a valid network: {text}") from None
-    problem = name_problem(text)
-    if problem:
-        raise ValueError(f"Not an address, network or nickname: {problem}")
-    return "nick", text
 
 
 def _check_target(record: BanRecord, attribute: attrs.Attribute, target: str) -> None:

@@ -97,9 +97,3 @@ def online(ctx: Context, nick: str) -> UserView:
         raise CommandError(f"No such user online: {nick}")
     return user
 
-
-def load() -> Registry:
-    """Import every command module so that each registers itself."""
-    from bbs.commands import accounts, chat, sysop  # noqa: F401
-
-    return registry

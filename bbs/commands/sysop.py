@@ -7,7 +7,6 @@ the snapshot they get is what counts.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Sequence
 from functools import partial
@@ -16,8 +15,8 @@ from bbs.commands import CommandError, online, registry, split_first
 from bbs.context import Context
 from bbs.durations import format_duration, parse_duration
 from bbs.effects import Ask, Banned, Effect, Kick, Mute, Reply, Shutdown, Unbanned, Wall
-from bbs.guard.addresses import NetworkSet
-from bbs.store import BanRecord, IStore, ban_target
+from bbs.guard.addresses import NetworkSet, ban_network, ban_target
+from bbs.store import BanRecord, IStore
 from bbs.terminal.render import Span
 from bbs.text import fold
 
@@ -77,12 +76,6 @@ def kick(ctx: Context, args: str) -> Sequence[Effect]:
     return [Kick(user.nick, reason[:REASON_MAX])]
 
 
-def _network(ctx: Context, address: str) -> str:
-    ip = ipaddress.ip_address(address)
-    prefix = ctx.policy.ipv6_ban_prefix if ip.version == 6 else 32
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-
-
 @registry.command(
     "ban", "/ban NICK|IP|CIDR [DURATION] [REASON]",
     "Ban a user's address (and account), an address or a network.", sysop=True,
@@ -100,16 +93,14 @@ def ban(ctx: Context, args: str) -> Sequence[Effect]:
         if fold(user.nick) == fold(ctx.nick):
             raise CommandError("You cannot ban yourself.")
         if user.ip:
-            wanted.append(("net", _network(ctx, user.ip)))
+            wanted.append(("net", str(ban_network(user.ip, ctx.policy.ipv6_ban_prefix))))
         if user.account:
             wanted.append(("nick", user.account))
     else:
         try:
-            kind, normal = ban_target(target)
+            kind, normal = ban_target(target, ipv6_prefix=ctx.policy.ipv6_ban_prefix)
         except ValueError as e:
             raise CommandError(str(e))
-        if kind == "net" and ipaddress.ip_network(normal).prefixlen == 128:
-            normal = _network(ctx, normal.split("/")[0])
         wanted.append((kind, normal))
     bans = tuple(wanted)
     covered = collateral(ctx, bans, user.nick if user is not None else None)
@@ -178,11 +169,11 @@ def unban(ctx: Context, args: str) -> Sequence[Effect]:
         raise CommandError("Usage: /unban NICK|IP|CIDR")
     try:
         kind, normal = ban_target(target)
+        wider = ban_target(target, ipv6_prefix=ctx.policy.ipv6_ban_prefix)[1]
     except ValueError as e:
         raise CommandError(str(e))
     store = _store(ctx)
-    if kind == "net" and ipaddress.ip_network(normal).prefixlen == 128:
-        wider = _network(ctx, normal.split("/")[0])
+    if wider != normal:  # one IPv6 host: the network its ban covers, else the host alone
         if store.remove_ban("net", wider):
             return [Unbanned("net", wider), Reply(f"Unbanned {wider}.")]
     if not store.remove_ban(kind, normal):

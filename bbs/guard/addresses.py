@@ -12,11 +12,12 @@ import ipaddress
 import socket
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
-from bbs.text import fold, name_problem
+from bbs.text import name_problem
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+BanKind = Literal["net", "nick"]
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _T = TypeVar("_T")
@@ -90,35 +91,54 @@ def parse_network(text: str | IPNetwork) -> IPNetwork:
     return network
 
 
-def parse_target(text: str, *, ipv6_prefix: int = 128) -> tuple[str, str]:
-    """Read what a sysop typed after C{/ban}: an address, a network or a nick.
+def ban_network(address: str | IPAddress, ipv6_prefix: int) -> IPNetwork:
+    """The network a ban on one host covers: an IPv4 address alone, an IPv6
+    address its C{ipv6_prefix} network, because one IPv6 host usually owns a
+    whole /64 (C{--ipv6-ban-prefix}).  The one rule for /ban of a user or an
+    address, and for a trapped bot's ban.
 
-    An IPv4 address bans that host; an IPv6 address bans its C{ipv6_prefix}
-    network, because one IPv6 host usually owns a whole /64.
+    @raise ValueError: if C{address} is not an IP address.
+    """
+    ip = normalize_ip(address)
+    prefix = ipv6_prefix if ip.version == 6 else 32
+    return ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
 
-    @return: C{("net", "1.2.3.4/32")}, C{("net", "2001:db8::/64")} or
-        C{("nick", folded_nickname)}.
+
+def ban_target(text: str, *, ipv6_prefix: int = 128) -> tuple[BanKind, str]:
+    """Classify and normalise what a sysop asked to ban (/ban, hfnjbbs-admin).
+
+    An IPv4 or IPv6 address or network is a C{"net"} ban on the normalised
+    network (an IPv4-mapped IPv6 address counts as IPv4), a single IPv6 host
+    widened to its C{ipv6_prefix} network (L{ban_network}); anything else
+    must be shaped like a nickname and is a C{"nick"} ban.  With the default
+    prefix the result is how the store spells a target.
+
     @raise ValueError: with a message fit to show the sysop.
     """
-    if not 0 <= ipv6_prefix <= 128:
-        raise ValueError(f"IPv6 prefix must be 0 to 128, not {ipv6_prefix}")
-    text = text.strip()
-    if "/" in text:
-        return "net", str(parse_network(text))
+    address, _, prefix = text.partition("/")
     try:
-        address = normalize_ip(text)
+        ip = ipaddress.ip_address(address)
     except ValueError:
-        pass
-    else:
-        if isinstance(address, ipaddress.IPv6Address):
-            return "net", str(parse_network(f"{address}/{ipv6_prefix}"))
-        return "net", f"{address}/32"
+        ip = None
+    if ip is not None:
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+            if prefix:
+                if not prefix.isdigit() or not 96 <= int(prefix) <= 128:
+                    raise ValueError(f"Not a valid network: {text}")
+                prefix = str(int(prefix) - 96)
+        spelled = f"{ip}/{prefix}" if prefix else str(ip)
+        try:
+            network = ipaddress.ip_network(spelled, strict=False)
+        except ValueError:
+            raise ValueError(f"Not a valid network: {text}") from None
+        if network.prefixlen == 128 and ipv6_prefix != 128:
+            network = ban_network(network.network_address, ipv6_prefix)
+        return "net", str(network)
     problem = name_problem(text)
     if problem:
-        raise ValueError(
-            f"{text!r} is not an IP address, a network or a nickname: {problem}"
-        )
-    return "nick", fold(text)
+        raise ValueError(f"Not an address, network or nickname: {problem}")
+    return "nick", text
 
 
 class NetworkTable(Generic[_T]):

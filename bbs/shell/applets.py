@@ -16,7 +16,7 @@ import stat
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 
@@ -24,7 +24,9 @@ from bbs.shell.regex import Regex, RegexError
 from bbs.shell.fs import DEV, DEVICES, DIR, FILE, LINK, FsError
 
 if TYPE_CHECKING:
-    from bbs.shell.shell import BusyBoxShell
+    from bbs.shell.fs import Arch, FileSystem
+    from bbs.shell.limits import ShellLimits
+    from bbs.shell.sensor import Sensor
 
 
 class Sink:
@@ -112,7 +114,63 @@ class ShellExit(Exception):
         self.status = status
 
 
-Handler = Callable[["BusyBoxShell", Io, list[str]], int]
+class LoopControl(Exception):
+    """C{break N} or C{continue N} unwinding to its loop."""
+
+    def __init__(self, kind: str, levels: int) -> None:
+        super().__init__(kind, levels)
+        self.kind = kind
+        self.levels = levels
+
+
+class Shell(Protocol):
+    """What the applets use of the shell running them (L{bbs.shell.shell.BusyBoxShell}):
+    named here, so that the applets do not import the shell that imports them."""
+
+    arch: Arch
+    hostname: str
+    sensor: Sensor
+    limits: ShellLimits
+    fs: FileSystem
+    cwd: str
+    env: dict[str, str]
+    args: list[str]
+    aliases: dict[str, str]
+    traps: dict[str, str]
+    readonly: set[str]
+    history: list[str]
+    umask: int
+    ulimits: dict[str, str]
+    status: int
+    processes: dict[int, tuple[int, str, str]]
+    running: dict[int, tuple[int, str, str]]
+    pid: int
+    current_pid: int
+    _last_pid: int
+    boot: float
+
+    def now(self) -> float: ...
+
+    def pause(self, seconds: float) -> float: ...
+
+    def path(self, name: str) -> str: ...
+
+    def which(self, name: str) -> str | None: ...
+
+    def resolve(self, name: str) -> tuple[str, str | None]: ...
+
+    def download(self, url: str, outfile: str, protocol: str) -> None: ...
+
+    def run_script(self, data: bytes, io: Io, args: list[str] | None = None) -> int: ...
+
+    def run_string(self, text: str, io: Io) -> int: ...
+
+    def variable(self, name: str) -> str | None: ...
+
+    def set_variable(self, name: str, value: str) -> bool: ...
+
+
+Handler = Callable[[Shell, Io, list[str]], int]
 
 
 @attrs.frozen
@@ -194,7 +252,7 @@ def options(argv: Sequence[str], spec: str,
     return found, operands
 
 
-def usage(sh: BusyBoxShell, io: Io, name: str, complaint: str = "") -> int:
+def usage(sh: Shell, io: Io, name: str, complaint: str = "") -> int:
     """Print BusyBox's usage text for C{name}; the status is 1, as BusyBox's."""
     if complaint:
         io.err(complaint + "\n")
@@ -203,7 +261,7 @@ def usage(sh: BusyBoxShell, io: Io, name: str, complaint: str = "") -> int:
     return 1
 
 
-def _parsed(sh: BusyBoxShell, io: Io, argv: list[str], spec: str, longs: Mapping[str, bool] | None = None
+def _parsed(sh: Shell, io: Io, argv: list[str], spec: str, longs: Mapping[str, bool] | None = None
             ) -> tuple[dict[str, list[str]], list[str]] | None:
     try:
         return options(argv, spec, longs)
@@ -239,22 +297,22 @@ def layout() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(paths | {("/usr/bin/curl", "curl")}))
 
 
-def not_found(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def not_found(sh: Shell, io: Io, argv: list[str]) -> int:
     io.err(f"-sh: {argv[0]}: not found\n")
     return 127
 
 
-def denied(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def denied(sh: Shell, io: Io, argv: list[str]) -> int:
     io.err(f"-sh: {argv[0]}: Permission denied\n")
     return 126
 
 
-def applet_not_found(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def applet_not_found(sh: Shell, io: Io, argv: list[str]) -> int:
     io.err(f"{posixpath.basename(argv[0])}: applet not found\n")
     return 127
 
 
-def run_file(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def run_file(sh: Shell, io: Io, argv: list[str]) -> int:
     """Executing a file a bot wrote: nothing real ever runs.  A binary for
     this processor dies like a truncated one; any other binary is fed to the
     shell, which chokes on line 1, as ash does after ENOEXEC."""
@@ -283,7 +341,7 @@ def run_file(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 # -- the shell itself ------------------------------------------------------------
 
 @builtin("cd", "chdir")
-def cd(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def cd(sh: Shell, io: Io, argv: list[str]) -> int:
     target = argv[1] if len(argv) > 1 else sh.env.get("HOME", "/")
     if target == "-":
         target = sh.env.get("OLDPWD", sh.cwd)
@@ -300,13 +358,13 @@ def cd(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("exit", "logout")
-def exit_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def exit_(sh: Shell, io: Io, argv: list[str]) -> int:
     status = _number(argv[1]) if len(argv) > 1 else sh.status
     raise ShellExit((status if status is not None else 2) & 0xFF)
 
 
 @builtin("export")
-def export(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def export(sh: Shell, io: Io, argv: list[str]) -> int:
     if len(argv) == 1:
         for name in sorted(sh.env):
             io.out(f"export {name}='{sh.env[name]}'\n")
@@ -322,7 +380,7 @@ def export(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "sh [-c 'SCRIPT' | FILE [ARGS]]", "sh", "ash")
-def sh_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def sh_(sh: Shell, io: Io, argv: list[str]) -> int:
     """C{sh} alone starts no new shell: the bot keeps talking to this one."""
     rest = argv[1:]
     while rest and rest[0].startswith("-") and rest[0] not in ("-c", "-"):
@@ -347,7 +405,7 @@ def sh_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "busybox [function [arguments]...]")
-def busybox(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def busybox(sh: Shell, io: Io, argv: list[str]) -> int:
     flag = argv[1] if len(argv) > 1 else ""
     if flag in ("--list", "--list-full"):
         for a in sorted(APPLETS.values(), key=lambda a: a.name):
@@ -431,7 +489,7 @@ def unescape(data: bytes) -> tuple[bytes, bool]:
 
 @builtin("echo")
 @applet("/bin", "echo [-neE] [ARG]...")
-def echo(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def echo(sh: Shell, io: Io, argv: list[str]) -> int:
     args = argv[1:]
     newline, escapes = True, False
     while args and re.fullmatch(r"-[neE]+", args[0]):
@@ -457,7 +515,7 @@ def echo(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     return 0
 
 
-def _read(sh: BusyBoxShell, io: Io, name: str, applet_name: str, quiet: bool = False
+def _read(sh: Shell, io: Io, name: str, applet_name: str, quiet: bool = False
           ) -> bytes | None:
     """The contents of C{name} (C{-} is stdin), or C{None} after saying why not."""
     if name == "-":
@@ -471,7 +529,7 @@ def _read(sh: BusyBoxShell, io: Io, name: str, applet_name: str, quiet: bool = F
 
 
 @applet("/bin", "cat [-nbvteA] [FILE]...")
-def cat(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def cat(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "u")  # -u is ignored by every cat
     if parsed is None:
         return 1
@@ -496,7 +554,7 @@ def _count(io: Io, value: str, name: str) -> int | None:
     return n
 
 
-def _head_tail(sh: BusyBoxShell, io: Io, argv: list[str], head: bool) -> int:
+def _head_tail(sh: Shell, io: Io, argv: list[str], head: bool) -> int:
     name = "head" if head else "tail"
     argv = [a if not re.fullmatch(r"-\d+", a) else "-n" + a[1:] for a in argv]
     parsed = _parsed(sh, io, argv, "n:c:qv")
@@ -524,17 +582,17 @@ def _head_tail(sh: BusyBoxShell, io: Io, argv: list[str], head: bool) -> int:
 
 
 @applet("/usr/bin", "head [OPTIONS] [FILE]...")
-def head(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def head(sh: Shell, io: Io, argv: list[str]) -> int:
     return _head_tail(sh, io, argv, True)
 
 
 @applet("/usr/bin", "tail [OPTIONS] [FILE]...")
-def tail(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def tail(sh: Shell, io: Io, argv: list[str]) -> int:
     return _head_tail(sh, io, argv, False)
 
 
 @applet("/usr/bin", "wc [-clw] [FILE]...")
-def wc(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def wc(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "clwm")
     if parsed is None:
         return 1
@@ -556,7 +614,7 @@ def wc(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "grep [-HhnlLoqvsrRiwFE] PATTERN/-e PATTERN [FILE]...")
-def grep(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def grep(sh: Shell, io: Io, argv: list[str]) -> int:
     """Basic and extended regular expressions without groups, matched in
     time linear in the input (L{bbs.shell.regex}), and fixed strings (C{-F})."""
     parsed = _parsed(sh, io, argv, "ivcqnlhHsEFe:")
@@ -613,7 +671,7 @@ def _mode_string(node_kind: str, mode: int) -> str:
     return kind + stat.filemode(mode)[1:]
 
 
-def _when(sh: BusyBoxShell, mtime: float) -> str:
+def _when(sh: Shell, mtime: float) -> str:
     t = time.gmtime(mtime)
     recent = abs(sh.now() - mtime) < 182 * 86400
     return time.strftime("%b %e %H:%M" if recent else "%b %e  %Y", t)
@@ -629,7 +687,7 @@ def _human(size: int) -> str:
     return f"{value:.1f}G"
 
 
-def _long_line(sh: BusyBoxShell, path: str, shown: str, human: bool) -> str:
+def _long_line(sh: Shell, path: str, shown: str, human: bool) -> str:
     node = sh.fs.stat(path, follow=False)
     if node.kind == DEV:
         major, minor = DEVICES[node.device]
@@ -647,7 +705,7 @@ def _long_line(sh: BusyBoxShell, path: str, shown: str, human: bool) -> str:
             f"{_when(sh, node.mtime)} {shown}{arrow}\n")
 
 
-def _blocks(sh: BusyBoxShell, path: str, names: list[str]) -> int:
+def _blocks(sh: Shell, path: str, names: list[str]) -> int:
     """The 1K blocks C{ls -l} totals: files take whole 4K pages on tmpfs and flash."""
     total = 0
     for name in names:
@@ -671,7 +729,7 @@ def _columns(names: list[str], width: int = 80) -> str:
 
 
 @applet("/bin", "ls [-1AaCxdLHRFplinsehrSXvctu] [-w WIDTH] [FILE]...")
-def ls(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def ls(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "1aAldhC")
     if parsed is None:
         return 1
@@ -724,13 +782,13 @@ def ls(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @builtin("pwd")
 @applet("/bin", "pwd")
-def pwd(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def pwd(sh: Shell, io: Io, argv: list[str]) -> int:
     io.out(sh.cwd + "\n")
     return 0
 
 
 @applet("/bin", "mkdir [OPTIONS] DIRECTORY...")
-def mkdir(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def mkdir(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "pm:")
     if parsed is None:
         return 1
@@ -763,7 +821,7 @@ def mkdir(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     return status
 
 
-def _remove(sh: BusyBoxShell, io: Io, shown: str, path: str, recursive: bool) -> bool:
+def _remove(sh: Shell, io: Io, shown: str, path: str, recursive: bool) -> bool:
     """Remove C{path}, children first, saying what could not be removed."""
     node = sh.fs.lookup(path, follow=False)
     if node is not None and node.kind == DIR and not recursive:
@@ -782,7 +840,7 @@ def _remove(sh: BusyBoxShell, io: Io, shown: str, path: str, recursive: bool) ->
 
 
 @applet("/bin", "rm [-rf] FILE...")
-def rm(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def rm(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "rRf")
     if parsed is None:
         return 1
@@ -803,7 +861,7 @@ def rm(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "rmdir [OPTIONS] DIRECTORY...")
-def rmdir(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def rmdir(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "p")
     if parsed is None:
         return 1
@@ -823,7 +881,7 @@ def rmdir(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     return status
 
 
-def _destination(sh: BusyBoxShell, sources: list[str], target: str) -> Callable[[str], str] | None:
+def _destination(sh: Shell, sources: list[str], target: str) -> Callable[[str], str] | None:
     """Where each source goes: into C{target} if it is a directory."""
     node = sh.fs.lookup(sh.path(target))
     if node is not None and node.kind == DIR:
@@ -833,7 +891,7 @@ def _destination(sh: BusyBoxShell, sources: list[str], target: str) -> Callable[
     return lambda src: sh.path(target)
 
 
-def _copy_tree(sh: BusyBoxShell, src: str, dst: str) -> None:
+def _copy_tree(sh: Shell, src: str, dst: str) -> None:
     top = sh.fs.resolve(src)
     for real in sh.fs.walk(top):
         target = dst + real[len(top):]
@@ -844,7 +902,7 @@ def _copy_tree(sh: BusyBoxShell, src: str, dst: str) -> None:
 
 
 @applet("/bin", "cp [OPTIONS] SOURCE... DEST")
-def cp(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def cp(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "arRfp")
     if parsed is None:
         return 1
@@ -875,7 +933,7 @@ def cp(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "mv [-f] SOURCE... DEST")
-def mv(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def mv(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "f")
     if parsed is None:
         return 1
@@ -927,7 +985,7 @@ def new_mode(spec: str, mode: int, is_dir: bool) -> int | None:
 
 
 @applet("/bin", "chmod [-Rcvf] MODE[,MODE]... FILE...")
-def chmod(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def chmod(sh: Shell, io: Io, argv: list[str]) -> int:
     args = argv[1:]
     recursive = False
     while args and re.fullmatch(r"-[Rcvf]+", args[0]):
@@ -958,7 +1016,7 @@ def chmod(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "touch [-c] FILE...")
-def touch(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def touch(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "c")
     if parsed is None:
         return 1
@@ -979,7 +1037,7 @@ def touch(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "dd [if=FILE] [of=FILE] [bs=N] [count=N] [skip=N] [seek=N] [conv=notrunc]")
-def dd(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def dd(sh: Shell, io: Io, argv: list[str]) -> int:
     args: dict[str, str] = {}
     for arg in argv[1:]:
         key, eq, value = arg.partition("=")
@@ -1040,7 +1098,7 @@ def _size(text: str) -> int | None:
 # -- about the system -----------------------------------------------------------------
 
 @applet("/bin", "uname [-amnrspvio]")
-def uname(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def uname(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "asnrvmpio")
     if parsed is None:
         return 1
@@ -1058,7 +1116,7 @@ def uname(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "hostname [-s] [HOSTNAME | -F FILE]")
-def hostname(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def hostname(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "sF:")
     if parsed is None:
         return 1
@@ -1076,7 +1134,7 @@ def hostname(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/usr/bin", "id [OPTIONS] [USER]")
-def id_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def id_(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "ugGn")
     if parsed is None:
         return 1
@@ -1092,19 +1150,19 @@ def id_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/usr/bin", "whoami")
-def whoami(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def whoami(sh: Shell, io: Io, argv: list[str]) -> int:
     io.out("root\n")
     return 0
 
 
 @applet("/usr/bin", "nproc")
-def nproc(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def nproc(sh: Shell, io: Io, argv: list[str]) -> int:
     io.out(f"{sh.arch.cpus}\n")
     return 0
 
 
 @applet("/usr/bin", "free [-bkm]")
-def free(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def free(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "bkmg")
     if parsed is None:
         return 1
@@ -1126,7 +1184,7 @@ def free(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "df [-kh]")
-def df(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def df(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "kh")
     if parsed is None:
         return 1
@@ -1143,7 +1201,7 @@ def df(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/usr/bin", "uptime")
-def uptime(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def uptime(sh: Shell, io: Io, argv: list[str]) -> int:
     now = sh.now()
     up = int(now - sh.boot)
     days, rest = divmod(up, 86400)
@@ -1154,7 +1212,7 @@ def uptime(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "date [OPTIONS] [+FMT] [TIME]")
-def date(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def date(sh: Shell, io: Io, argv: list[str]) -> int:
     now = sh.now()
     fmt = next((a[1:] for a in argv[1:] if a.startswith("+")), "%a %b %e %H:%M:%S UTC %Y")
     try:
@@ -1167,7 +1225,7 @@ def date(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "ps")
-def ps(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def ps(sh: Shell, io: Io, argv: list[str]) -> int:
     io.out("PID   USER     COMMAND\n")
     for pid, (vsz, state, command) in sorted({**sh.processes, **sh.running}.items()):
         shown = f"{{{command.split()[0]}}} -sh" if pid in sh.running and \
@@ -1182,7 +1240,7 @@ _SIGNALS = ("HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "
 
 @builtin("kill")
 @applet("/bin", "kill [-l] [-SIG] PID...")
-def kill(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def kill(sh: Shell, io: Io, argv: list[str]) -> int:
     args = argv[1:]
     if args[:1] == ["-l"]:
         io.out("".join(f"{n:2d}) {name}\n" for n, name in enumerate(_SIGNALS, 1)))
@@ -1211,18 +1269,18 @@ def kill(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @builtin("true")
 @applet("/bin", "true")
-def true(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def true(sh: Shell, io: Io, argv: list[str]) -> int:
     return 0
 
 
 @builtin("false")
 @applet("/bin", "false")
-def false(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def false(sh: Shell, io: Io, argv: list[str]) -> int:
     return 1
 
 
 @applet("/bin", "sleep [N]...")
-def sleep(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def sleep(sh: Shell, io: Io, argv: list[str]) -> int:
     """Sleeps as a delay the caller waits out, as long as the line's limit allows."""
     if len(argv) < 2:
         return usage(sh, io, "sleep")
@@ -1277,7 +1335,7 @@ def _split_url(url: str) -> tuple[str, str, int | None, str] | None:
         "\t-P DIR\t\tSave to DIR (default .)\n\t-S    \t\tShow server response\n"
         "\t-O FILE\t\tSave to FILE ('-' for stdout)\n\t-o LOGFILE\tLog messages to FILE\n"
         "\t-U STR\t\tUse STR for User-Agent header\n\t-Y on/off\tUse proxy")
-def wget(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def wget(sh: Shell, io: Io, argv: list[str]) -> int:
     longs = {"continue": False, "spider": False, "quiet": False, "output-document": True,
              "header": True, "proxy": True, "user-agent": True, "post-data": True,
              "no-check-certificate": False, "timeout": True, "tries": True}
@@ -1317,7 +1375,7 @@ def wget(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 @applet("/usr/bin", "tftp [OPTIONS] HOST [PORT]\n\nTransfer a file from/to tftp server\n\n"
         "\t-l FILE\tLocal FILE\n\t-r FILE\tRemote FILE\n\t-g\tGet file\n\t-p\tPut file\n"
         "\t-b SIZE\tTransfer blocks in bytes")
-def tftp(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def tftp(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "cgpl:r:b:")
     if parsed is None:
         return 1
@@ -1353,7 +1411,7 @@ def tftp(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 @applet("/usr/bin", "ftpget [OPTIONS] HOST [LOCAL_FILE] REMOTE_FILE\n\n"
         "Download a file via FTP\n\n\t-c\tContinue previous transfer\n\t-v\tVerbose\n"
         "\t-u USER\tUsername\n\t-p PASS\tPassword\n\t-P PORT")
-def ftpget(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def ftpget(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "cvu:p:P:")
     if parsed is None:
         return 1
@@ -1378,7 +1436,7 @@ def ftpget(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
     return 1
 
 
-def curl(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def curl(sh: Shell, io: Io, argv: list[str]) -> int:
     """Not a BusyBox applet: C{/usr/bin/curl} is a program of its own."""
     longs = {"output": True, "remote-name": False, "silent": False, "show-error": False,
              "location": False, "insecure": False, "fail": False, "user-agent": True,

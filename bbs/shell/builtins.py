@@ -10,12 +10,12 @@ import re
 from typing import TYPE_CHECKING
 
 from bbs.shell.applets import (
-    APPLETS, Io, ShellExit, applet, builtin, encode, unescape,
+    APPLETS, Io, LoopControl, ShellExit, applet, builtin, encode, unescape,
 )
 from bbs.shell.fs import DIR, FILE, LINK, FsError
 
 if TYPE_CHECKING:
-    from bbs.shell.shell import BusyBoxShell
+    from bbs.shell.applets import Shell
 
 # ash's builtins, in the order its help lists them.
 ASH_BUILTINS = (". : [ [[ alias bg break cd chdir command continue echo eval exec exit export "
@@ -25,8 +25,7 @@ ASH_BUILTINS = (". : [ [[ alias bg break cd chdir command continue echo eval exe
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _loop_control(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
-    from bbs.shell.shell import LoopControl
+def _loop_control(sh: Shell, io: Io, argv: list[str]) -> int:
     levels = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() and int(argv[1]) > 0 else 1
     raise LoopControl(argv[0], levels)
 
@@ -35,7 +34,7 @@ builtin("break", "continue")(_loop_control)
 
 
 @builtin("help")
-def help_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def help_(sh: Shell, io: Io, argv: list[str]) -> int:
     """ash's list, then the applets it can run, wrapped as ash wraps it."""
     out, col = ["\nBuilt-in commands:\n------------------\n"], 0
     for name in ASH_BUILTINS + sorted(APPLETS):
@@ -51,17 +50,17 @@ def help_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin(":")
-def colon(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def colon(sh: Shell, io: Io, argv: list[str]) -> int:
     return 0
 
 
 @builtin("eval")
-def eval_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def eval_(sh: Shell, io: Io, argv: list[str]) -> int:
     return sh.run_string(" ".join(argv[1:]), io) if len(argv) > 1 else 0
 
 
 @builtin(".", "source")
-def source(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def source(sh: Shell, io: Io, argv: list[str]) -> int:
     if len(argv) < 2:
         io.err(f"-sh: {argv[0]}: filename argument required\n")
         return 2
@@ -76,7 +75,7 @@ def source(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("exec")
-def exec_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def exec_(sh: Shell, io: Io, argv: list[str]) -> int:
     """C{exec CMD} runs CMD in place of the shell: when it ends, so does the session."""
     if len(argv) < 2:
         return 0
@@ -93,7 +92,7 @@ def _quote(text: str) -> str:
 
 
 @builtin("command")
-def command(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def command(sh: Shell, io: Io, argv: list[str]) -> int:
     args = argv[1:]
     if args[:1] in (["-v"], ["-V"]):
         status = 0
@@ -124,7 +123,7 @@ def _describe(name: str, kind: str, path: str | None) -> str:
 
 
 @builtin("type")
-def type_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def type_(sh: Shell, io: Io, argv: list[str]) -> int:
     status = 0
     for name in argv[1:]:
         kind, path = sh.resolve(name)
@@ -135,7 +134,7 @@ def type_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("set")
-def set_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def set_(sh: Shell, io: Io, argv: list[str]) -> int:
     args = argv[1:]
     if not args:
         for name in sorted(sh.env):
@@ -158,7 +157,7 @@ def set_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("shift")
-def shift(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def shift(sh: Shell, io: Io, argv: list[str]) -> int:
     n = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 1
     if n > len(sh.args):
         return 1
@@ -167,7 +166,7 @@ def shift(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("unset")
-def unset(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def unset(sh: Shell, io: Io, argv: list[str]) -> int:
     for name in argv[1:]:
         if name.startswith("-"):
             continue
@@ -179,7 +178,7 @@ def unset(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("readonly")
-def readonly(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def readonly(sh: Shell, io: Io, argv: list[str]) -> int:
     if len(argv) == 1 or argv[1] == "-p":
         for name in sorted(sh.readonly):
             io.out(f"readonly {name}='{sh.env.get(name, '')}'\n")
@@ -193,19 +192,19 @@ def readonly(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("local")
-def local(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def local(sh: Shell, io: Io, argv: list[str]) -> int:
     io.err("-sh: local: not in a function\n")
     return 2
 
 
 @builtin("return")
-def return_(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def return_(sh: Shell, io: Io, argv: list[str]) -> int:
     """Outside a function or a sourced file ash lets C{return} pass."""
     return int(argv[1]) & 0xFF if len(argv) > 1 and argv[1].isdigit() else sh.status
 
 
 @builtin("let")
-def let(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def let(sh: Shell, io: Io, argv: list[str]) -> int:
     from bbs.shell.arith import ArithError, evaluate
     if len(argv) < 2:
         io.err("-sh: let: expression expected\n")
@@ -222,7 +221,7 @@ def let(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("read")
-def read(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def read(sh: Shell, io: Io, argv: list[str]) -> int:
     args = argv[1:]
     raw = False
     while args and args[0].startswith("-") and len(args[0]) > 1:
@@ -274,7 +273,7 @@ _HARD = {"n": 4096, "c": 0}  # the hard limits a login on the device gets
 
 
 @builtin("ulimit")
-def ulimit(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def ulimit(sh: Shell, io: Io, argv: list[str]) -> int:
     procs = str(sh.arch.mem_kb // 128)
     table = {k: (label, value.format(procs=procs)) for k, label, value in _ULIMITS}
     limits = sh.ulimits
@@ -308,7 +307,7 @@ def ulimit(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("umask")
-def umask(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def umask(sh: Shell, io: Io, argv: list[str]) -> int:
     if len(argv) > 1 and re.fullmatch(r"[0-7]{1,4}", argv[1]):
         sh.umask = int(argv[1], 8)
     elif len(argv) > 1:
@@ -320,13 +319,13 @@ def umask(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("times")
-def times(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def times(sh: Shell, io: Io, argv: list[str]) -> int:
     io.out("0m0.010s 0m0.020s\n0m0.000s 0m0.000s\n")
     return 0
 
 
 @builtin("trap")
-def trap(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def trap(sh: Shell, io: Io, argv: list[str]) -> int:
     if len(argv) == 1:
         for signal, action in sorted(sh.traps.items()):
             io.out(f"trap -- {_quote(action)} {signal}\n")
@@ -341,7 +340,7 @@ def trap(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("alias")
-def alias(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def alias(sh: Shell, io: Io, argv: list[str]) -> int:
     if len(argv) == 1:
         for name, value in sorted(sh.aliases.items()):
             io.out(f"{name}={_quote(value)}\n")
@@ -360,7 +359,7 @@ def alias(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("unalias")
-def unalias(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def unalias(sh: Shell, io: Io, argv: list[str]) -> int:
     if argv[1:2] == ["-a"]:
         sh.aliases.clear()
         return 0
@@ -373,31 +372,31 @@ def unalias(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @builtin("hash", "wait")
-def quiet(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def quiet(sh: Shell, io: Io, argv: list[str]) -> int:
     """Nothing runs in the background and nothing is hashed: nothing to say."""
     return 0
 
 
 @builtin("jobs")
-def jobs(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def jobs(sh: Shell, io: Io, argv: list[str]) -> int:
     return 0
 
 
 @builtin("fg", "bg")
-def fg(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def fg(sh: Shell, io: Io, argv: list[str]) -> int:
     io.err(f"-sh: {argv[0]}: No current job\n")
     return 2
 
 
 @builtin("history")
-def history(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def history(sh: Shell, io: Io, argv: list[str]) -> int:
     for n, line in enumerate(sh.history, 1):
         io.out(f"{n:>5} {line}\n")
     return 0
 
 
 @builtin("getopts")
-def getopts(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def getopts(sh: Shell, io: Io, argv: list[str]) -> int:
     if len(argv) < 3:
         io.err("-sh: getopts: usage: getopts optstring var [arg]\n")
         return 2
@@ -434,7 +433,7 @@ def _integer(text: str) -> int:
     raise _TestError(f"{text}: bad number")
 
 
-def _unary(sh: BusyBoxShell, op: str, arg: str) -> bool:
+def _unary(sh: Shell, op: str, arg: str) -> bool:
     if op == "-n":
         return arg != ""
     if op == "-z":
@@ -461,7 +460,7 @@ _BINARY = {"=", "==", "!=", "-eq", "-ne", "-lt", "-le", "-gt", "-ge", "<", ">", 
            "-ef"}
 
 
-def _evaluate(sh: BusyBoxShell, args: list[str]) -> bool:
+def _evaluate(sh: Shell, args: list[str]) -> bool:
     pos = 0
 
     def expr() -> bool:
@@ -511,7 +510,7 @@ def _evaluate(sh: BusyBoxShell, args: list[str]) -> bool:
     return value
 
 
-def _binary(sh: BusyBoxShell, left: str, op: str, right: str) -> bool:
+def _binary(sh: Shell, left: str, op: str, right: str) -> bool:
     if op in ("=", "=="):
         return left == right
     if op == "!=":
@@ -530,7 +529,7 @@ def _binary(sh: BusyBoxShell, left: str, op: str, right: str) -> bool:
 
 @builtin("test", "[", "[[")
 @applet("/usr/bin", "test EXPRESSION ]", "test", "[", "[[")
-def test(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def test(sh: Shell, io: Io, argv: list[str]) -> int:
     args = argv[1:]
     name = argv[0].rsplit("/", 1)[-1]
     if name in ("[", "[["):
@@ -568,7 +567,7 @@ def _printf_number(io: Io, text: str) -> int:
 
 @builtin("printf")
 @applet("/usr/bin", "printf FORMAT [ARG]...")
-def printf(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def printf(sh: Shell, io: Io, argv: list[str]) -> int:
     if len(argv) < 2:
         io.err(f"{sh.sensor.busybox} multi-call binary.\n\nUsage: printf FORMAT [ARG]...\n")
         return 1

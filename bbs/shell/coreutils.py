@@ -15,11 +15,11 @@ from bbs.shell.applets import Handler, Io, ShellExit, _parsed, applet, usage
 from bbs.shell.fs import LINK, FsError
 
 if TYPE_CHECKING:
-    from bbs.shell.shell import BusyBoxShell
+    from bbs.shell.applets import Shell
 
 
 @applet("/bin", "ln [-sfnbtv] [-S SUF] TARGET... LINK|DIR")
-def ln(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def ln(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "sfnv")
     if parsed is None:
         return 1
@@ -54,7 +54,7 @@ def ln(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/usr/bin", "basename FILE [SUFFIX]")
-def basename(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def basename(sh: Shell, io: Io, argv: list[str]) -> int:
     if len(argv) not in (2, 3):
         return usage(sh, io, "basename")
     name = posixpath.basename(argv[1].rstrip("/")) or "/"
@@ -65,7 +65,7 @@ def basename(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/usr/bin", "dirname FILENAME")
-def dirname(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def dirname(sh: Shell, io: Io, argv: list[str]) -> int:
     if len(argv) != 2:
         return usage(sh, io, "dirname")
     path = argv[1].rstrip("/") or "/"
@@ -74,7 +74,7 @@ def dirname(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/usr/bin", "env [-i] [-u NAME] [-] [NAME=VALUE]... [PROG ARGS]")
-def env(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def env(sh: Shell, io: Io, argv: list[str]) -> int:
     names = {**sh.env, "SHLVL": "1", "OLDPWD": sh.env.get("OLDPWD", "/")}
     args = argv[1:]
     while args and "=" in args[0]:
@@ -89,7 +89,7 @@ def env(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 @applet("/usr/bin", "seq [-w] [-s SEP] [FIRST [INC]] LAST\n\n"
         "Print numbers from FIRST to LAST, in steps of INC.\nFIRST, INC default to 1.\n\n"
         "\t-w\tPad to last with leading zeros\n\t-s SEP\tString separator")
-def seq(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def seq(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "ws:")
     if parsed is None:
         return 1
@@ -116,7 +116,7 @@ def seq(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/usr/bin", "tee [-ai] [FILE]...")
-def tee(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def tee(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "ai")
     if parsed is None:
         return 1
@@ -134,7 +134,7 @@ def tee(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/usr/bin", "readlink [-fnv] FILE")
-def readlink(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def readlink(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "fnvse")
     if parsed is None:
         return 1
@@ -157,7 +157,7 @@ def readlink(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 def _digest(algorithm: str) -> Handler:
-    def run(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+    def run(sh: Shell, io: Io, argv: list[str]) -> int:
         name = f"{algorithm}sum"
         status = 0
         for file in argv[1:] or ["-"]:
@@ -180,11 +180,11 @@ applet("/usr/bin", "sha256sum [-c[sw]] [FILE]...", "sha256sum")(_digest("sha256"
 
 
 @applet("/bin", "sync")
-def sync(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def sync(sh: Shell, io: Io, argv: list[str]) -> int:
     return 0
 
 
-def _matching(sh: BusyBoxShell, name: str) -> list[int]:
+def _matching(sh: Shell, name: str) -> list[int]:
     """The processes whose program is called C{name}, as killall and pidof find them."""
     found = []
     for pid, (_, _, command) in {**sh.processes, **sh.running}.items():
@@ -197,7 +197,7 @@ def _matching(sh: BusyBoxShell, name: str) -> list[int]:
 
 
 @applet("/usr/bin", "killall [-l] [-q] [-SIG] PROCESS_NAME...")
-def killall(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def killall(sh: Shell, io: Io, argv: list[str]) -> int:
     args = [a for a in argv[1:] if not (a.startswith("-") and len(a) > 1)]
     quiet = "-q" in argv
     if not args:
@@ -218,7 +218,7 @@ def killall(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "pidof [OPTIONS] [NAME]...")
-def pidof(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def pidof(sh: Shell, io: Io, argv: list[str]) -> int:
     names = [a for a in argv[1:] if not a.startswith("-")]
     pids = sorted({p for name in names for p in _matching(sh, name)} - {sh.current_pid},
                   reverse=True)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from bbs.shell.fs import DIR, FILE, LINK, Node
 
 if TYPE_CHECKING:
-    from bbs.shell.shell import BusyBoxShell
+    from bbs.shell.applets import Shell
 
 _ENTRIES = ("cmdline", "comm", "cwd", "environ", "exe", "fd", "stat", "status")
 
@@ -21,7 +21,7 @@ _ENTRIES = ("cmdline", "comm", "cwd", "environ", "exe", "fd", "stat", "status")
 class Proc:
     """The L{bbs.shell.fs.Dynamic} entries of one shell's C{/proc}."""
 
-    def __init__(self, shell: "BusyBoxShell") -> None:
+    def __init__(self, shell: Shell) -> None:
         self.shell = shell
 
     def _table(self) -> dict[int, tuple[int, str, str]]:
@@ -91,7 +91,7 @@ class Proc:
 _STATES = {"R": "running", "S": "sleeping", "D": "disk sleep", "Z": "zombie"}
 
 
-def _program(sh: "BusyBoxShell", name: str) -> str:
+def _program(sh: Shell, name: str) -> str:
     """The file a process runs: applets and ash are BusyBox itself."""
     path = name if "/" in name else sh.which(name.lstrip("-")) or "/bin/busybox"
     node = sh.fs.lookup(path)

@@ -19,9 +19,19 @@ import attrs
 from twisted.internet.interfaces import IReactorTime
 
 from bbs.shell import applets, builtins, coreutils, sysinfo  # noqa: F401 (they register commands)
-from bbs.shell.applets import BUILTINS, Handler, Io, Reader, ShellExit, Sink, dispatch
+from bbs.shell.applets import (
+    BUILTINS,
+    Handler,
+    Io,
+    LoopControl,
+    Reader,
+    ShellExit,
+    Sink,
+    dispatch,
+)
 from bbs.shell.arith import ArithError, evaluate
 from bbs.shell.fs import ARCHES, DIR, FILE, FileSystem, FsError, FsLimits, build_image
+from bbs.shell.limits import ShellLimits
 from bbs.shell.parse import (
     AndOr, Case, Command, For, Group, If, Incomplete, Loop, Node, Part, Pipeline, Redirect,
     Script, ShellSyntaxError, Word, parse, template,
@@ -36,21 +46,6 @@ _EVENT_IDS = {
     "command.failed": "cowrie.command.failed",
     "file_download": "cowrie.session.file_download",
 }
-
-
-@attrs.frozen
-class ShellLimits:
-    """What one bot session may consume."""
-
-    max_files: int = 256  # files and directories it creates or changes
-    max_bytes: int = 1 << 20  # bytes it writes, in total
-    max_line: int = 16384  # characters in one line
-    max_commands: int = 2000  # commands it runs, in total
-    max_output: int = 256 * 1024  # bytes of output one line produces
-    max_depth: int = 4  # scripts running scripts, substitutions in substitutions
-    max_iterations: int = 1000  # rounds of one loop
-    max_delay: float = 30.0  # seconds one line may make the caller wait
-    max_pending: int = 64 * 1024  # characters of an unfinished script kept for its next line
 
 
 @attrs.frozen
@@ -111,15 +106,6 @@ class _CommandBudget(Exception):
 
 class _Abort(Exception):
     """An expansion failed (C{${x?}}, bad arithmetic): the command does not run."""
-
-
-class LoopControl(Exception):
-    """C{break N} or C{continue N} unwinding to its loop."""
-
-    def __init__(self, kind: str, levels: int) -> None:
-        super().__init__(kind, levels)
-        self.kind = kind
-        self.levels = levels
 
 
 class BusyBoxShell:

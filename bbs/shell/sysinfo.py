@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 from bbs.shell.applets import Io, applet, usage, _parsed
 
 if TYPE_CHECKING:
-    from bbs.shell.shell import BusyBoxShell
+    from bbs.shell.applets import Shell
 
 
 @applet("/usr/bin", "which [-a] COMMAND...\n\nLocate COMMAND\n\n\t-a\tShow all matches")
-def which(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def which(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "a")
     if parsed is None:
         return 1
@@ -42,7 +42,7 @@ def which(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 @applet("/bin", "mount [OPTIONS] [-o OPT] DEVICE NODE\n\nMount a filesystem. Filesystem "
         "autodetection requires /proc.")
-def mount(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def mount(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "arwnfvt:o:")
     if parsed is None:
         return 1
@@ -83,7 +83,7 @@ def _interface(name: str, link: str, inet: str, mask: str, flags: str, mtu: int,
 
 
 @applet("/sbin", "ifconfig [-a] [IFACE] ...")
-def ifconfig(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def ifconfig(sh: Shell, io: Io, argv: list[str]) -> int:
     s = sh.sensor
     up = int(sh.now() - sh.boot)
     blocks = {
@@ -108,7 +108,7 @@ def ifconfig(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/bin", "netstat [-ral] [-tuwx] [-enWp]")
-def netstat(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def netstat(sh: Shell, io: Io, argv: list[str]) -> int:
     parsed = _parsed(sh, io, argv, "laentuwxrWp")
     if parsed is None:
         return 1
@@ -141,7 +141,7 @@ def netstat(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
 
 
 @applet("/usr/bin", "top [-b] [-n COUNT] [-d SECONDS]")
-def top(sh: BusyBoxShell, io: Io, argv: list[str]) -> int:
+def top(sh: Shell, io: Io, argv: list[str]) -> int:
     """One screen, then out: a bot's session is no one to watch it refresh."""
     parsed = _parsed(sh, io, argv, "bn:d:mHs")
     if parsed is None:

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 import pytest
 
 from bbs.guard.bantable import NetworkBans
-from bbs.service import BBS, BOT_BANNER, PRUNE_EVERY, STORE_POLL, Config
+from bbs.config import Config
+from bbs.server import BBS, BOT_BANNER, PRUNE_EVERY, STORE_POLL
 from bbs.store import BanRecord, SQLiteStore
 from tests.core.test_defences import InlinePool, World
 

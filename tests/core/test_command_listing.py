@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bbs.commands import load
+from bbs.commands.catalog import load
 from bbs.commands.chat import command_table
 from bbs.terminal.render import render
 from tests.core.test_commands import ctx, run, text_of

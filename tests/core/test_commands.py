@@ -7,7 +7,8 @@ from types import MappingProxyType
 import pytest
 
 from bbs import effects as fx
-from bbs.commands import CommandError, load
+from bbs.commands import CommandError
+from bbs.commands.catalog import load
 from bbs.context import Context, HubView, RoomView, UserView
 
 registry = load()

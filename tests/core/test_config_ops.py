@@ -8,7 +8,8 @@ from twisted.internet.task import Clock
 from twisted.python import usage
 
 from bbs.config import Config, Options
-from bbs.service import BBS
+from bbs.server import BBS
+from bbs.service import TelnetFactory
 from bbs.telnet.protocol import TelnetConnection
 
 
@@ -47,7 +48,7 @@ def test_a_bad_dead_peer_timeout_is_a_usage_error(tmp_path, value, problem):
 
 def test_every_telnet_connection_gets_the_dead_peer_timeout():
     bbs = BBS(Config(dead_peer_timeout=42.0), pool=None, events=None, clock=Clock())
-    factory = bbs.factory()
+    factory = TelnetFactory(bbs)
     telnet = factory.buildProtocol(IPv4Address("TCP", "192.0.2.1", 4000))
     assert isinstance(telnet, TelnetConnection)
     assert telnet.limits.dead_peer == 42.0 == factory.limits.dead_peer

@@ -12,7 +12,9 @@ from twisted.internet.testing import StringTransport
 
 from bbs import effects as fx
 from bbs.events import JsonEventLog, MemoryEventSink, validate
-from bbs.service import BBS, Config, Refusal
+from bbs.config import Config
+from bbs.server import BBS
+from bbs.service import Refusal
 from bbs.session import Session
 from bbs.store import BanRecord
 from bbs.telnet.protocol import TelnetConnection
@@ -234,7 +236,7 @@ def test_failed_logins_are_throttled_then_refused(store):
 
 def test_accounts_added_or_removed_from_outside_are_known_within_one_poll(store):
     from bbs import passwords
-    from bbs.service import STORE_POLL
+    from bbs.server import STORE_POLL
 
     store.create_account("alice", passwords.hash_password("right password"))
     w = World()
@@ -264,7 +266,7 @@ def test_accounts_added_or_removed_from_outside_are_known_within_one_poll(store)
 
 
 def test_a_failed_reload_of_bans_is_tried_again_at_the_next_poll(store):
-    from bbs.service import STORE_POLL
+    from bbs.server import STORE_POLL
     from bbs.store import StoreError
 
     w = World()

@@ -16,7 +16,8 @@ from twisted.internet.testing import StringTransport
 
 from bbs.events import MemoryEventSink, validate
 from bbs.honeypot import PACE
-from bbs.service import BBS, Config
+from bbs.config import Config
+from bbs.server import BBS
 from bbs.session import Session
 from bbs.telnet.protocol import TelnetConnection
 from tests.core.test_defences import InlinePool

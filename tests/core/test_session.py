@@ -10,11 +10,13 @@ from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import TestCase
 
 from bbs import effects as fx
-from bbs.commands import Registry, load
+from bbs.commands import Registry
+from bbs.commands.catalog import load
 from bbs.events import MemoryEventSink, validate
 from bbs import passwords
 from bbs.pool import WorkerPool, blocking
-from bbs.service import BBS, Config
+from bbs.config import Config
+from bbs.server import BBS
 from bbs.session import Session
 from bbs.telnet.protocol import TelnetConnection
 

@@ -8,7 +8,8 @@ import attrs
 import pytest
 
 from bbs import effects as fx
-from bbs.commands import CommandError, load
+from bbs.commands import CommandError
+from bbs.commands.catalog import load
 from bbs.context import Policy, Sighting
 from tests.core.test_commands import ctx, run, text_of
 

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from bbs import effects as fx
-from bbs.service import BBS, BOT_BANNER, STORE_POLL, Config
+from bbs.config import Config
+from bbs.server import BBS, BOT_BANNER, STORE_POLL
 from bbs.store import BanRecord
 from tests.core.test_defences import InlinePool, World
 

@@ -10,9 +10,10 @@ from bbs.guard import addresses as addresses_module
 from bbs.guard.addresses import (
     NetworkSet,
     NetworkTable,
+    ban_network,
+    ban_target,
     normalize_ip,
     parse_network,
-    parse_target,
 )
 
 
@@ -70,51 +71,66 @@ class TestParseNetwork:
             parse_network(text)
 
 
-class TestParseTarget:
-    def test_ipv4_address(self) -> None:
-        assert parse_target("1.2.3.4") == ("net", "1.2.3.4/32")
+class TestBanTarget:
+    @pytest.mark.parametrize(
+        "text, expected",
+        [
+            ("192.0.2.7", ("net", "192.0.2.7/32")),
+            ("192.0.2.7/24", ("net", "192.0.2.0/24")),
+            ("2001:DB8::1", ("net", "2001:db8::1/128")),
+            ("2001:db8::1/32", ("net", "2001:db8::/32")),
+            ("::ffff:192.0.2.7", ("net", "192.0.2.7/32")),
+            ("::ffff:192.0.2.7/120", ("net", "192.0.2.0/24")),
+            ("::ffff:192.168.0.0/112", ("net", "192.168.0.0/16")),
+            ("2001:db8:1::/48", ("net", "2001:db8:1::/48")),
+            ("Mallory", ("nick", "Mallory")),
+            ("root", ("nick", "root")),
+        ],
+    )
+    def test_as_the_store_spells_it(self, text: str, expected: tuple[str, str]) -> None:
+        assert ban_target(text) == expected
 
-    def test_ipv6_address_default_prefix(self) -> None:
-        assert parse_target("2001:db8::1") == ("net", "2001:db8::1/128")
+    @pytest.mark.parametrize(
+        "text, message",
+        [
+            ("192.0.2.7/33", "Not a valid network"),
+            ("10.0.0.0/40", "Not a valid network"),
+            ("::ffff:192.0.2.7/64", "Not a valid network"),
+            ("not a nick!", "Not an address, network or nickname"),
+            ("x", "Not an address, network or nickname"),
+            ("1.2.3.256", "Not an address, network or nickname"),
+        ],
+    )
+    def test_refused(self, text: str, message: str) -> None:
+        with pytest.raises(ValueError, match=message):
+            ban_target(text)
 
-    def test_ipv6_address_with_prefix(self) -> None:
-        assert parse_target("2001:db8::1:2:3:4", ipv6_prefix=64) == (
-            "net",
-            "2001:db8::/64",
-        )
+    def test_one_ipv6_host_widens_to_the_ban_prefix(self) -> None:
+        assert ban_target("2001:db8::1:2:3:4", ipv6_prefix=64) == ("net", "2001:db8::/64")
+        assert ban_target("2001:db8::1/128", ipv6_prefix=64) == ("net", "2001:db8::/64")
 
-    def test_mapped_address(self) -> None:
-        assert parse_target("::ffff:1.2.3.4", ipv6_prefix=64) == ("net", "1.2.3.4/32")
+    def test_only_one_host_widens(self) -> None:
+        assert ban_target("2001:db8:1::/48", ipv6_prefix=64) == ("net", "2001:db8:1::/48")
+        assert ban_target("::ffff:1.2.3.4", ipv6_prefix=64) == ("net", "1.2.3.4/32")
+        assert ban_target("1.2.3.4", ipv6_prefix=64) == ("net", "1.2.3.4/32")
+        assert ban_target("Mallory", ipv6_prefix=64) == ("nick", "Mallory")
 
-    def test_cidr(self) -> None:
-        assert parse_target("192.168.7.9/24") == ("net", "192.168.7.0/24")
-        assert parse_target("2001:db8:1::/48") == ("net", "2001:db8:1::/48")
 
-    def test_mapped_cidr(self) -> None:
-        assert parse_target("::ffff:192.168.0.0/112") == ("net", "192.168.0.0/16")
+class TestBanNetwork:
+    def test_ipv4_host_alone(self) -> None:
+        assert str(ban_network("192.0.2.7", 64)) == "192.0.2.7/32"
 
-    def test_zone_id(self) -> None:
-        assert parse_target("fe80::1%eth0") == ("net", "fe80::1/128")
+    def test_ipv6_host_its_prefix(self) -> None:
+        assert str(ban_network("2001:db8::1:2:3:4", 64)) == "2001:db8::/64"
+        assert str(ban_network("2001:db8::1", 128)) == "2001:db8::1/128"
 
-    def test_nickname_is_folded(self) -> None:
-        assert parse_target("  Alice ") == ("nick", "alice")
-        assert parse_target("\uff21lice") == ("nick", "alice")  # full-width A
+    def test_mapped_and_zoned_hosts_are_normalised(self) -> None:
+        assert str(ban_network("::ffff:1.2.3.4", 64)) == "1.2.3.4/32"
+        assert str(ban_network("fe80::1%eth0", 128)) == "fe80::1/128"
 
-    def test_bad_cidr(self) -> None:
-        with pytest.raises(ValueError, match="network"):
-            parse_target("10.0.0.0/40")
-
-    @pytest.mark.parametrize("text", ["1.2.3.256", "x", "9lives", "bad nick!"])
-    def test_neither(self, text: str) -> None:
-        with pytest.raises(ValueError) as info:
-            parse_target(text)
-        message = str(info.value)
-        assert "not an IP address, a network or a nickname" in message
-        assert "Nickname must" in message
-
-    def test_bad_prefix(self) -> None:
-        with pytest.raises(ValueError, match="prefix"):
-            parse_target("2001:db8::1", ipv6_prefix=129)
+    def test_not_an_address(self) -> None:
+        with pytest.raises(ValueError, match="not an IP address"):
+            ban_network("mallory", 64)
 
 
 class TestNetworkSet:

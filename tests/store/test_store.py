@@ -27,7 +27,6 @@ from bbs.store import (
     NoSuchBoard,
     SQLiteStore,
     StoreError,
-    ban_target,
 )
 
 
@@ -324,37 +323,6 @@ def test_bans_version_changes_with_bans_only(store: SQLiteStore) -> None:
     assert replaced != added
     store.remove_ban("net", "192.0.2.0/24")
     assert store.bans_version() not in (start, added, replaced)
-
-
-@pytest.mark.parametrize(
-    "text, expected",
-    [
-        ("192.0.2.7", ("net", "192.0.2.7/32")),
-        ("192.0.2.7/24", ("net", "192.0.2.0/24")),
-        ("2001:DB8::1", ("net", "2001:db8::1/128")),
-        ("2001:db8::1/32", ("net", "2001:db8::/32")),
-        ("::ffff:192.0.2.7", ("net", "192.0.2.7/32")),
-        ("::ffff:192.0.2.7/120", ("net", "192.0.2.0/24")),
-        ("Mallory", ("nick", "Mallory")),
-        ("root", ("nick", "root")),
-    ],
-)
-def test_ban_target(text: str, expected: tuple[str, str]) -> None:
-    assert ban_target(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        ("192.0.2.7/33", "Not a valid network"),
-        ("::ffff:192.0.2.7/64", "Not a valid network"),
-        ("not a nick!", "Not an address, network or nickname"),
-        ("x", "Not an address, network or nickname"),
-    ],
-)
-def test_ban_target_refused(text: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        ban_target(text)
 
 
 def test_ban_record_checks_itself() -> None:

@@ -1,4 +1,5 @@
-"""The twistd plugin: `twistd -n hfnjbbs`.  All logic lives in L{bbs.service}."""
+"""The twistd plugin: `twistd -n hfnjbbs`.  A shim: the services are built in
+L{bbs.service}, the server they run is L{bbs.server}."""
 
 from twisted.application.service import ServiceMaker
 
