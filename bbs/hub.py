@@ -26,7 +26,8 @@ from twisted.logger import Logger
 from bbs.context import HubView, RoomView, UserView
 from bbs.names import keys
 from bbs.store import HistoryEntry
-from bbs.terminal.render import Span, Styled, render
+from bbs.styled import Span, Styled
+from bbs.terminal.render import render
 from bbs.text import fold
 
 log = Logger()

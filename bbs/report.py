@@ -28,8 +28,8 @@ import attrs
 
 from bbs.durations import format_duration, parse_duration
 from bbs.events import _ROTATED, LOG_NAME, MAX_LINE, timestamp
+from bbs.styled import visible_width
 from bbs.terminal.keys import printable
-from bbs.terminal.render import visible_width
 
 WIDTH = 80
 DEFAULT_TOP = 10

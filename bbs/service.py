@@ -48,8 +48,8 @@ from bbs.store import (
     IStore,
     SQLiteStore,
 )
+from bbs.styled import Span
 from bbs.telnet.protocol import TelnetConnection, TelnetLimits, at_turn_end, tune_listener
-from bbs.terminal.render import Span
 from bbs.text import fold
 
 __all__ = ["Options", "makeService", "BBS"]

@@ -36,10 +36,10 @@ from bbs.hub import LOBBY, Lines, Message, Room, notice
 from bbs.names import Registered
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
 from bbs.store import HistoryEntry, Refused, StoreError
+from bbs.styled import Span, Styled
 from bbs.telnet.environ import Variable
 from bbs.telnet.protocol import encode
 from bbs.terminal.editor import LineEditor
-from bbs.terminal.render import Span, Styled
 from bbs.text import fold, sanitize
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from bbs.durations import format_duration, parse_duration
 from bbs.effects import Ask, Banned, Effect, Kick, Mute, Reply, Shutdown, Unbanned, Wall
 from bbs.guard.addresses import NetworkSet
 from bbs.store import BanRecord, IStore, ban_target
-from bbs.terminal.render import Span
+from bbs.styled import Span
 from bbs.text import fold
 
 REASON_MAX = 200

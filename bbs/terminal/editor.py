@@ -32,8 +32,9 @@ from twisted.internet.interfaces import IReactorTime
 from wcwidth import wcwidth
 
 from bbs.guard.limits import TokenBucket
+from bbs.styled import Span, Styled, visible_width
 from bbs.terminal.keys import Key, KeyDecoder, printable
-from bbs.terminal.render import Span, Styled, render, visible_width
+from bbs.terminal.render import render
 from bbs.text import sanitize
 
 # Narrower than this there is no room for a prompt and a wide character.

@@ -12,7 +12,7 @@ import pytest
 from bbs import report
 from bbs.admin import main
 from bbs.events import MAX_LINE, encode, make_event
-from bbs.terminal.render import visible_width
+from bbs.styled import visible_width
 
 DAY0 = 1_795_604_400.0  # 2026-11-25 11:00 UTC, before --since 2026-11-26
 DAY1 = 1_795_690_800.0  # 2026-11-26 11:00 UTC

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bbs.terminal.render import RESET, Span, render, visible_width
+from bbs.styled import Span, visible_width
+from bbs.terminal.render import RESET, render
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
