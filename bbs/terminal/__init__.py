@@ -3,6 +3,5 @@
 L{bbs.terminal.keys} decodes what terminals send, L{bbs.terminal.editor}
 keeps the line being typed on the screen's last row, and
 L{bbs.terminal.render} lays styled messages (L{bbs.styled}) out for one window
-width.  It
-knows nothing about rooms or chat.
+width.  It knows nothing about rooms or chat.
 """
