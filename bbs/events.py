@@ -26,7 +26,6 @@ import math
 import os
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from functools import cache, lru_cache
@@ -35,20 +34,18 @@ from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
 from typing import Any, Callable
 
-import attrs
 from twisted.application.service import Service
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from zope.interface import Interface, implementer
 
-from bbs.text import escape
+from bbs.rates import RateLimit
 
 log = Logger()
 
 LOG_NAME = "events.json"
 MAX_LINE = 64 * 1024  # bytes in one event line; longer strings are cut
 _CUT = 2048  # characters kept of each long string in an over-long event
-MAX_ADDRESSES = 10_000  # addresses whose log rate is tracked at once
 FLUSH_BYTES = 64 * 1024  # written at once when this much is waiting
 _ROTATED = re.compile(re.escape(LOG_NAME) + r"\.(\d{4}-\d{2}-\d{2})(?:\.(\d+))?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -226,90 +223,6 @@ class MemoryEventSink:
 
     def emit(self, event: dict[str, Any], limited: bool = True) -> None:
         self.events.append(dict(event))
-
-
-@attrs.define
-class _Window:
-    start: float
-    count: int = 0
-    suppressed: int = 0
-    call: IDelayedCall | None = None
-
-
-class RateLimit:
-    """At most C{rate} log lines per C{per} seconds from each address.
-
-    Whatever goes over is only counted; the count goes to C{summary} once,
-    when that address's window ends (a timer on C{clock}) or on L{close}, so
-    a flood costs one line per window instead of one per attempt.  At most
-    C{addresses} windows are open at once -- past that the oldest is ended
-    early (its summary comes early) -- so a botnet of many addresses cannot
-    grow the table either.
-    """
-
-    def __init__(self, clock: IReactorTime, rate: int, per: float,
-                 summary: Callable[[str, int], None], addresses: int = MAX_ADDRESSES) -> None:
-        if rate < 1 or per <= 0 or addresses < 1:
-            raise ValueError("a log rate limit needs rate >= 1, per > 0 and addresses >= 1")
-        self.clock = clock
-        self.rate = rate
-        self.per = per
-        self.addresses = addresses
-        self._summary = summary
-        # In the order they started; ordered as a linked list, so that finding
-        # the oldest stays O(1) however many have ended (a dict's would not).
-        self._windows: OrderedDict[str, _Window] = OrderedDict()
-
-    def allow(self, address: str) -> bool:
-        """Count one line from C{address}; whether it may be logged."""
-        now = self.clock.seconds()
-        windows = self._windows
-        # Windows started in order, so the expired ones are at the front.
-        while windows:
-            first = next(iter(windows))
-            if now - windows[first].start < self.per:
-                break
-            self._end(first)
-        window = windows.get(address)
-        if window is None:
-            if len(windows) >= self.addresses:
-                self._end(next(iter(windows)))
-            window = windows[address] = _Window(now)
-        if window.count < self.rate:
-            window.count += 1
-            return True
-        window.suppressed += 1
-        if window.call is None:
-            window.call = self.clock.callLater(window.start + self.per - now, self._end, address)
-        return False
-
-    def close(self) -> None:
-        """End every window now, handing over what each suppressed."""
-        for address in list(self._windows):
-            self._end(address)
-
-    def _end(self, address: str) -> None:
-        window = self._windows.pop(address, None)
-        if window is None:
-            return
-        if window.call is not None and window.call.active():
-            window.call.cancel()
-        if window.suppressed:
-            self._summary(address, window.suppressed)
-
-
-def loggable(value: object, limit: int = 200) -> str:
-    """C{value} as text that cannot break out of its log line.
-
-    Text logs are read by people and by tools that split on newlines: a peer
-    who gets a CR, LF or escape sequence into a field could forge a line or
-    repaint the sysop's terminal.  Every unprintable character becomes a
-    Python-style escape and the result is cut to C{limit} characters.
-    """
-    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-    cut = len(text) > limit
-    text = escape(text[:limit])
-    return text + "..." if cut else text
 
 
 @implementer(IEventSink)

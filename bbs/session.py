@@ -26,21 +26,22 @@ from bbs.commands import CommandError
 from bbs.commands.accounts import identify
 from bbs.context import Context, HubView, Sighting
 from bbs.durations import format_duration
-from bbs.events import loggable, make_event
+from bbs.events import make_event
 from bbs.guard.bans import describe
 from bbs.guard.credentials import Credential, unglue
-from bbs.guard.limits import LoginAttempt, MessageLimiter, TokenBucket, Verdict
+from bbs.guard.limits import LoginAttempt, MessageLimiter, Verdict
 from bbs.guard.traps import SURE, BotScore, Detection
 from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Lines, Message, Room, notice
 from bbs.names import Registered
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
+from bbs.rates import TokenBucket
 from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.styled import Span, Styled
 from bbs.telnet.environ import Variable
 from bbs.telnet.protocol import encode
 from bbs.terminal.editor import LineEditor
-from bbs.text import fold, sanitize
+from bbs.text import fold, loggable, sanitize
 
 if TYPE_CHECKING:
     from bbs.service import BBS

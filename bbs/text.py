@@ -1,4 +1,5 @@
-"""Text rules shared by every layer: sanitising user text and name shapes.
+"""Text rules shared by every layer: sanitising user text, escaping it for
+logs, and name shapes.
 
 Anything a user typed is untrusted: it must never carry escape sequences,
 control or bidi-override characters onto another user's screen, nor pile
@@ -86,6 +87,20 @@ def escape(text: str) -> str:
     if text.isprintable():
         return text
     return "".join([c if c.isprintable() else repr(c)[1:-1] for c in text])
+
+
+def loggable(value: object, limit: int = 200) -> str:
+    """C{value} as text that cannot break out of its log line.
+
+    Text logs are read by people and by tools that split on newlines: a peer
+    who gets a CR, LF or escape sequence into a field could forge a line or
+    repaint the sysop's terminal.  Every unprintable character becomes a
+    Python-style escape and the result is cut to C{limit} characters.
+    """
+    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    cut = len(text) > limit
+    text = escape(text[:limit])
+    return text + "..." if cut else text
 
 
 def fold(name: str) -> str:

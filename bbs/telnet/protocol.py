@@ -38,11 +38,11 @@ from twisted.logger import ILogObserver, Logger, LogEvent
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from bbs.events import RateLimit, loggable
-from bbs.guard.limits import TokenBucket
+from bbs.rates import InputMeter, RateLimit, TokenBucket
 from bbs.telnet import environ
 from bbs.telnet.fingerprint import MiraiAnswers, Verdict
 from bbs.telnet.options import BINARY, ECHO, NAWS, NEW_ENVIRON, SGA, TTYPE, Q, Side
+from bbs.text import loggable
 
 log = Logger()
 
@@ -312,32 +312,6 @@ class TelnetLimits:
     ayt_burst: int = 3
     socket_buffer: int = 64 * 1024
     dead_peer: float = 300.0
-
-
-class InputMeter:
-    """How far a client is over its input allowance.
-
-    A token bucket that may go into debt: a read is never cut short (it is
-    already in memory), but a debt tells how long to stop reading so that
-    the average stays within C{rate}.
-    """
-
-    def __init__(self, clock: IReactorTime, rate: int, burst: int) -> None:
-        if rate < 1 or burst < 1:
-            raise ValueError("an input meter needs rate >= 1 and burst >= 1")
-        self.clock = clock
-        self.rate = rate
-        self.burst = burst
-        self._level = float(burst)
-        self._at = clock.seconds()
-
-    def spend(self, size: int) -> float:
-        """Count C{size} bytes read; return how many seconds to pause (0: none)."""
-        now = self.clock.seconds()
-        elapsed = max(0.0, now - self._at)
-        self._at = now
-        self._level = min(self.burst, self._level + elapsed * self.rate) - size
-        return 0.0 if self._level >= 0 else -self._level / self.rate
 
 
 class TelnetApplication(typing.Protocol):

@@ -31,7 +31,7 @@ import attrs
 from twisted.internet.interfaces import IReactorTime
 from wcwidth import wcwidth
 
-from bbs.guard.limits import TokenBucket
+from bbs.rates import TokenBucket
 from bbs.styled import Span, Styled, visible_width
 from bbs.terminal.keys import Key, KeyDecoder, printable
 from bbs.terminal.render import render

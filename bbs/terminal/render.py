@@ -17,7 +17,7 @@ import zlib
 
 from wcwidth import wcwidth
 
-from bbs.styled import Span, Styled, visible_width
+from bbs.styled import Span, Styled
 from bbs.text import sanitize_lines
 
 _SGR = {

@@ -13,10 +13,10 @@ from bbs.guard.limits import (
     LoginAttempt,
     LoginThrottle,
     MessageLimiter,
-    TokenBucket,
     Verdict,
     source_of,
 )
+from bbs.rates import TokenBucket
 
 
 class TestTokenBucket:

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from twisted.internet.task import Clock
 
-from bbs.events import RateLimit, loggable
+from bbs.rates import RateLimit
 from bbs.telnet.protocol import LOG_PER, LOG_RATE, TelnetLimits
 from bbs.terminal.editor import EditorLimits
+from bbs.text import loggable
 from tests.hardening.stack import (
     DO, DONT, ECHO, IAC, NAWS, NEW_ENVIRON, SB, SE, TTYPE, WILL, WONT, Screen, Stack,
     cmd, naws, sub,
