@@ -47,7 +47,8 @@ LOG_NAME = "events.json"
 MAX_LINE = 64 * 1024  # bytes in one event line; longer strings are cut
 _CUT = 2048  # characters kept of each long string in an over-long event
 FLUSH_BYTES = 64 * 1024  # written at once when this much is waiting
-_ROTATED = re.compile(re.escape(LOG_NAME) + r"\.(\d{4}-\d{2}-\d{2})(?:\.(\d+))?")
+# A rotated log: events.json.DAY[.N] (the report reads them too).
+ROTATED = re.compile(re.escape(LOG_NAME) + r"\.(\d{4}-\d{2}-\d{2})(?:\.(\d+))?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -383,7 +384,7 @@ class JsonEventLog(Service):
         """Rotated files, oldest first."""
         found = []
         for path in self.directory.iterdir():
-            m = _ROTATED.fullmatch(path.name)
+            m = ROTATED.fullmatch(path.name)
             if m:
                 found.append(((m.group(1), int(m.group(2) or 0)), path))
         return [path for _, path in sorted(found)]
@@ -393,7 +394,7 @@ class JsonEventLog(Service):
         self._file = None
         day = self._file_day or _day(self.clock.seconds())
         numbers = [int(m.group(2) or 0) for p in self.directory.iterdir()
-                   if (m := _ROTATED.fullmatch(p.name)) and m.group(1) == day]
+                   if (m := ROTATED.fullmatch(p.name)) and m.group(1) == day]
         suffix = f".{max(numbers) + 1}" if numbers else ""
         os.replace(self.path, self.directory / f"{LOG_NAME}.{day}{suffix}")
         for old in self.rotated()[:-self.keep] if self.keep > 0 else self.rotated():
