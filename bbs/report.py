@@ -29,7 +29,7 @@ import attrs
 from bbs.durations import format_duration, parse_duration
 from bbs.events import LOG_NAME, MAX_LINE, ROTATED, timestamp
 from bbs.styled import visible_width
-from bbs.terminal.keys import printable
+from bbs.text import printable
 
 WIDTH = 80
 DEFAULT_TOP = 10

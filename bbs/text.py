@@ -1,5 +1,5 @@
-"""Text rules shared by every layer: sanitising user text, escaping it for
-logs, and name shapes.
+"""Text rules shared by every layer: sanitising user text, which characters
+may be typed, escaping text for logs, and name shapes.
 
 Anything a user typed is untrusted: it must never carry escape sequences,
 control or bidi-override characters onto another user's screen, nor pile
@@ -13,6 +13,7 @@ import re
 import unicodedata
 
 import icu
+from wcwidth import wcwidth
 
 # Characters removed from user text: C0/C1 controls and DEL (the server emits
 # its own control sequences; users never do), bidi embeddings/overrides and
@@ -74,6 +75,21 @@ def sanitize_lines(text: str) -> str:
     if text.isascii() and text.isprintable():
         return text
     return "\n".join([sanitize(line) for line in text.split("\n")])
+
+
+def printable(char: str) -> bool:
+    """Whether C{char} may be typed into the input line.
+
+    Spaces of every kind are fine (U+3000 is how Japanese users type a
+    space); controls, format characters, private-use code points and U+FFFD
+    (which only ever stands for garbage) are not.  Code points that
+    Python's Unicode database does not know yet but wcwidth calls wide are
+    newer emoji, and are kept.
+    """
+    if char.isprintable():
+        return char != "\ufffd"
+    category = unicodedata.category(char)
+    return category == "Zs" or (category == "Cn" and wcwidth(char) == 2)
 
 
 def escape(text: str) -> str:

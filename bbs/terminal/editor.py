@@ -33,9 +33,9 @@ from wcwidth import wcwidth
 
 from bbs.rates import TokenBucket
 from bbs.styled import Span, Styled, visible_width
-from bbs.terminal.keys import Key, KeyDecoder, printable
+from bbs.terminal.keys import Key, KeyDecoder
 from bbs.terminal.render import render
-from bbs.text import sanitize
+from bbs.text import printable, sanitize
 
 # Narrower than this there is no room for a prompt and a wide character.
 MIN_WIDTH = 8
