@@ -191,7 +191,7 @@ def _flat(event: dict[str, Any]) -> str | None:
     return "{" + ", ".join(parts) + "}"
 
 
-def encode(event: dict[str, Any]) -> bytes:
+def event_line(event: dict[str, Any]) -> bytes:
     """One event as one line of at most L{MAX_LINE} bytes, newline included."""
     try:  # most events are plain and need no cleaning
         line = _flat(event) or json.dumps(event, ensure_ascii=True, allow_nan=False)
@@ -323,7 +323,7 @@ class JsonEventLog(Service):
 
     def _write(self, event: dict[str, Any], now: float) -> None:
         try:
-            line = encode(event)
+            line = event_line(event)
         except (TypeError, ValueError) as e:
             log.error("event not logged, cannot encode it: {error}", error=e)
             return

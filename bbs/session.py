@@ -39,7 +39,7 @@ from bbs.rates import TokenBucket
 from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.styled import Span, Styled
 from bbs.telnet.environ import Variable
-from bbs.telnet.protocol import encode
+from bbs.telnet.protocol import to_wire
 from bbs.terminal.editor import LineEditor
 from bbs.text import fold, loggable, sanitize
 
@@ -279,7 +279,7 @@ class Session(_Seat):
             if wire is None:
                 editor = self.editor
                 text = editor.shared_output(lines.rendered(editor.width, editor.colour))
-                wire = lines.shapes[shared] = encode(text.encode("utf-8"))
+                wire = lines.shapes[shared] = to_wire(text.encode("utf-8"))
             self.telnet.write_wire(wire)
         else:
             editor = self.editor

@@ -18,7 +18,7 @@ from bbs.events import (
     IEventSink,
     JsonEventLog,
     MemoryEventSink,
-    encode,
+    event_line,
     make_event,
     schema,
     timestamp,
@@ -259,7 +259,7 @@ def test_events_of_trusted_peers_are_not_rate_limited(tmp_path: Path) -> None:
     st.text(), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False, allow_infinity=False),
     st.lists(st.integers(), max_size=3)), max_size=8))
 def test_each_event_is_the_json_of_its_fields_on_one_line(fields: dict[str, Any]) -> None:
-    line = encode(fields)
+    line = event_line(fields)
     assert line.endswith(b"\n") and line.count(b"\n") == 1 and line.isascii()
     if not any(isinstance(v, str) and any("\ud800" <= c <= "\udfff" for c in v)
                for v in [*fields, *fields.values()]):
