@@ -2,8 +2,8 @@
 
 Event ids and field names are Cowrie's wherever the meaning is the same, so
 dashboards built for Cowrie read this log unchanged; our own events use
-C{bbs.*} ids.  C{bbs/events.schema.json} documents every event and field and
-L{validate} checks an event against it.
+C{bbs.*} ids.  C{bbs/events.schema.json} documents every event and field;
+the tests check every event they see against it (C{tests/events/schema.py}).
 
 Passwords: the C{password} of C{cowrie.login.*} events is what a bot typed at
 the honeypot login and is logged, as Cowrie does.  A registered user's
@@ -28,8 +28,7 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
 from typing import Any, Callable
@@ -91,55 +90,6 @@ def make_event(eventid: str, fields: Mapping[str, Any] | None = None, *, session
     if fields:
         event.update(fields)
     return event
-
-
-# -- the schema -----------------------------------------------------------------
-
-_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
-    "null": (type(None),),
-}
-
-
-@cache
-def schema() -> dict[str, Any]:
-    """The documented events, from C{bbs/events.schema.json}."""
-    text = resources.files("bbs").joinpath("events.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-def _type_problem(name: str, value: Any, spec: dict[str, Any]) -> str | None:
-    kinds = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
-    for kind in kinds:
-        if isinstance(value, _TYPES[kind]) and (kind in ("boolean", "null")
-                                                or not isinstance(value, bool)):
-            pattern = spec.get("pattern")
-            if pattern and isinstance(value, str) and not re.fullmatch(pattern, value):
-                return f"{name}: {value!r} does not match {pattern}"
-            return None
-    return f"{name}: expected {' or '.join(kinds)}, got {type(value).__name__}"
-
-
-def validate(event: dict[str, Any]) -> list[str]:
-    """What is wrong with C{event} according to the schema; empty if nothing."""
-    doc = schema()
-    eventid = event.get("eventid")
-    described = doc["events"].get(eventid) if isinstance(eventid, str) else None
-    if described is None:
-        return [f"eventid: unknown event {eventid!r}"]
-    fields = {**doc["common"], **described["fields"]}
-    problems = []
-    for name, spec in fields.items():
-        if name not in event:
-            if not spec.get("optional"):
-                problems.append(f"{name}: missing")
-            continue
-        problem = _type_problem(name, event[name], spec)
-        if problem:
-            problems.append(problem)
-    problems.extend(f"{name}: not a documented field of {event['eventid']}"
-                    for name in event if name not in fields)
-    return problems
 
 
 # -- writing -------------------------------------------------------------------------
@@ -213,17 +163,6 @@ def event_line(event: dict[str, Any]) -> bytes:
 
 def _day(when: float) -> str:
     return datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%d")
-
-
-@implementer(IEventSink)
-class MemoryEventSink:
-    """Events kept in a list, for tests."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def emit(self, event: dict[str, Any], limited: bool = True) -> None:
-        self.events.append(dict(event))
 
 
 @implementer(IEventSink)

@@ -340,12 +340,6 @@ class Session(_Seat):
             self._chain = succeed(None)
         self._chain.addCallback(run).addCallback(done)
 
-    def settled(self) -> Deferred:
-        """Fire once everything typed so far has been handled and applied."""
-        d: Deferred = Deferred()
-        self._enqueue(lambda: d.callback(None))
-        return d
-
     def _dispatch(self, text: str) -> Deferred | None:
         if self._ask is not None:
             return self._answer(text)

@@ -5,8 +5,8 @@ L{IStore} is the boundary; L{SQLiteStore} keeps everything in one SQLite file
 added later without touching its callers.
 
 Every method blocks. Command handlers call them from worker threads; code on
-the reactor thread goes through L{DeferredStore}, which runs them in a thread
-pool and answers with Deferreds.
+the reactor thread hands each call to the worker pool (L{bbs.pool.WorkerPool.run})
+and gets a Deferred back.
 
 Durability choices, and why:
 
@@ -41,10 +41,6 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, ParamSpec, TypeVar
 
 import attrs
-from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorFromThreads
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 from zope.interface import Interface, implementer
 
 from bbs.text import fold, name_problem
@@ -1006,24 +1002,3 @@ class SQLiteStore:
     def accounts_version(self) -> int:
         (row,) = self._read("SELECT value FROM counters WHERE name = 'accounts'")
         return int(row[0])
-
-
-class DeferredStore:
-    """An L{IStore} seen from the reactor thread: every call is a Deferred.
-
-    C{DeferredStore(store, pool, reactor).call("get_account", "alice")} runs
-    C{store.get_account("alice")} in C{pool} and fires with its result (or
-    fails with its exception) back on the reactor thread.
-    """
-
-    def __init__(self, store: IStore, pool: ThreadPool, reactor: IReactorFromThreads) -> None:
-        self.store = store
-        self._pool = pool
-        self._reactor = reactor
-
-    def call(self, method: str, *args: object, **kwargs: object) -> Deferred[Any]:
-        if method not in IStore:
-            raise AttributeError(f"IStore has no method {method!r}")
-        return deferToThreadPool(
-            self._reactor, self._pool, getattr(self.store, method), *args, **kwargs
-        )

@@ -17,14 +17,13 @@ from bbs.events import (
     MAX_LINE,
     IEventSink,
     JsonEventLog,
-    MemoryEventSink,
     event_line,
     make_event,
-    schema,
     timestamp,
-    validate,
 )
 from bbs.shell import ShellEvent
+from tests.events.schema import schema, validate
+from tests.events.sink import MemoryEventSink
 
 DAY1 = 1_795_777_200.0  # 2026-11-27 11:00 UTC
 MIDNIGHT = 1_795_824_000.0  # 2026-11-28 00:00 UTC

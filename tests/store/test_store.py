@@ -19,7 +19,6 @@ from bbs.store import (
     Account,
     AccountExists,
     BanRecord,
-    DeferredStore,
     HistoryEntry,
     IStore,
     MailboxFull,
@@ -29,6 +28,7 @@ from bbs.store import (
     StoreError,
     ban_target,
 )
+from tests.store.deferred import DeferredStore
 
 
 class FakeClock:
