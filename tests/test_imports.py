@@ -30,6 +30,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     "bbs.guard": GROUND | {"bbs.guard"},
     "bbs.store": GROUND,
     "bbs.events": GROUND,
+    "bbs.shell": GROUND | {"bbs.shell"},
+    "bbs.names": GROUND,
+    "bbs.pool": GROUND,
+    "bbs.samples": GROUND,
+    "bbs.passwords": GROUND | {"bbs.pool"},
+    "bbs.context": GROUND | {"bbs.names"},
 }
 
 # What a module must not import.  Handlers are plain functions of a snapshot:
@@ -38,6 +44,9 @@ FORBIDDEN: dict[str, frozenset[str]] = {
     "bbs.commands": frozenset({"bbs.telnet", "bbs.terminal", "bbs.session", "bbs.hub",
                                "bbs.service", "bbs.honeypot", "bbs.shell"}),
     "bbs.effects": frozenset({"bbs.telnet", "bbs.terminal", "bbs.session", "bbs.hub"}),
+    # The hub delivers to members; it knows no connection and no session.
+    "bbs.hub": frozenset({"bbs.telnet", "bbs.session", "bbs.service", "bbs.honeypot",
+                          "bbs.commands"}),
     # Beside the hub, not above it: the length of a room's history is the store's.
     "bbs.history": frozenset({"bbs.hub", "bbs.session", "bbs.service"}),
     # Options are checked against names, not against the shell that uses them.
