@@ -116,19 +116,6 @@ def test_colour_is_reset_at_every_line_end() -> None:
     assert lines[-1].endswith("end")
 
 
-def test_unknown_style_is_refused() -> None:
-    with pytest.raises(ValueError):
-        Span("x", "blink")
-
-
-def test_visible_width() -> None:
-    assert visible_width("abc") == 3
-    assert visible_width("日本") == 4
-    assert visible_width("e\u0301") == 1
-    assert visible_width("\x1b[31mred\x1b[0m") == 3
-    assert visible_width("😀!") == 3
-
-
 def test_tiny_widths_still_lose_nothing() -> None:
     text = render("日本 abc", 1, False)
     assert "".join(text.split()) == "日本abc"
