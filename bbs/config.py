@@ -17,11 +17,11 @@ import attrs
 from twisted.internet import endpoints
 from twisted.python import usage
 
+from bbs.arches import ARCH_NAMES
 from bbs.durations import DEFAULT_BAN, format_duration, parse_duration
 from bbs.guard.addresses import parse_network
 from bbs.guard.policy import BotPolicy
 from bbs.guard.traps import RulesError, TrapRules
-from bbs.shell.fs import ARCHES
 from bbs.twistd_log import log_path
 
 # A backlog of 511 (Twisted's default is 50) so that a burst of bots does not
@@ -236,8 +236,8 @@ class Options(usage.Options):
         return Path(self["traps"])
 
     def _arch(self) -> str:
-        if self["shell-arch"] not in ARCHES:
+        if self["shell-arch"] not in ARCH_NAMES:
             raise usage.UsageError(
-                f"--shell-arch {self['shell-arch']!r}: choose one of {', '.join(ARCHES)}"
+                f"--shell-arch {self['shell-arch']!r}: choose one of {', '.join(ARCH_NAMES)}"
             )
         return self["shell-arch"]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Union
 import attrs
 
 from bbs.store import BanRecord, HistoryEntry
-from bbs.terminal.render import Styled
+from bbs.styled import Styled
 
 if TYPE_CHECKING:
     from bbs.context import Context

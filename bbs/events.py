@@ -2,8 +2,8 @@
 
 Event ids and field names are Cowrie's wherever the meaning is the same, so
 dashboards built for Cowrie read this log unchanged; our own events use
-C{bbs.*} ids.  C{bbs/events.schema.json} documents every event and field and
-L{validate} checks an event against it.
+C{bbs.*} ids.  C{bbs/events.schema.json} documents every event and field;
+the tests check every event they see against it (C{tests/events/schema.py}).
 
 Passwords: the C{password} of C{cowrie.login.*} events is what a bot typed at
 the honeypot login and is logged, as Cowrie does.  A registered user's
@@ -26,31 +26,28 @@ import math
 import os
 import re
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from functools import cache, lru_cache
-from importlib import resources
+from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _quote
 from pathlib import Path
 from typing import Any, Callable
 
-import attrs
 from twisted.application.service import Service
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from zope.interface import Interface, implementer
 
-from bbs.text import escape
+from bbs.rates import RateLimit
 
 log = Logger()
 
 LOG_NAME = "events.json"
 MAX_LINE = 64 * 1024  # bytes in one event line; longer strings are cut
 _CUT = 2048  # characters kept of each long string in an over-long event
-MAX_ADDRESSES = 10_000  # addresses whose log rate is tracked at once
 FLUSH_BYTES = 64 * 1024  # written at once when this much is waiting
-_ROTATED = re.compile(re.escape(LOG_NAME) + r"\.(\d{4}-\d{2}-\d{2})(?:\.(\d+))?")
+# A rotated log: events.json.DAY[.N] (the report reads them too).
+ROTATED = re.compile(re.escape(LOG_NAME) + r"\.(\d{4}-\d{2}-\d{2})(?:\.(\d+))?")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -93,55 +90,6 @@ def make_event(eventid: str, fields: Mapping[str, Any] | None = None, *, session
     if fields:
         event.update(fields)
     return event
-
-
-# -- the schema -----------------------------------------------------------------
-
-_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
-    "null": (type(None),),
-}
-
-
-@cache
-def schema() -> dict[str, Any]:
-    """The documented events, from C{bbs/events.schema.json}."""
-    text = resources.files("bbs").joinpath("events.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
-
-
-def _type_problem(name: str, value: Any, spec: dict[str, Any]) -> str | None:
-    kinds = spec["type"] if isinstance(spec["type"], list) else [spec["type"]]
-    for kind in kinds:
-        if isinstance(value, _TYPES[kind]) and (kind in ("boolean", "null")
-                                                or not isinstance(value, bool)):
-            pattern = spec.get("pattern")
-            if pattern and isinstance(value, str) and not re.fullmatch(pattern, value):
-                return f"{name}: {value!r} does not match {pattern}"
-            return None
-    return f"{name}: expected {' or '.join(kinds)}, got {type(value).__name__}"
-
-
-def validate(event: dict[str, Any]) -> list[str]:
-    """What is wrong with C{event} according to the schema; empty if nothing."""
-    doc = schema()
-    eventid = event.get("eventid")
-    described = doc["events"].get(eventid) if isinstance(eventid, str) else None
-    if described is None:
-        return [f"eventid: unknown event {eventid!r}"]
-    fields = {**doc["common"], **described["fields"]}
-    problems = []
-    for name, spec in fields.items():
-        if name not in event:
-            if not spec.get("optional"):
-                problems.append(f"{name}: missing")
-            continue
-        problem = _type_problem(name, event[name], spec)
-        if problem:
-            problems.append(problem)
-    problems.extend(f"{name}: not a documented field of {event['eventid']}"
-                    for name in event if name not in fields)
-    return problems
 
 
 # -- writing -------------------------------------------------------------------------
@@ -193,7 +141,7 @@ def _flat(event: dict[str, Any]) -> str | None:
     return "{" + ", ".join(parts) + "}"
 
 
-def encode(event: dict[str, Any]) -> bytes:
+def event_line(event: dict[str, Any]) -> bytes:
     """One event as one line of at most L{MAX_LINE} bytes, newline included."""
     try:  # most events are plain and need no cleaning
         line = _flat(event) or json.dumps(event, ensure_ascii=True, allow_nan=False)
@@ -215,101 +163,6 @@ def encode(event: dict[str, Any]) -> bytes:
 
 def _day(when: float) -> str:
     return datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%d")
-
-
-@implementer(IEventSink)
-class MemoryEventSink:
-    """Events kept in a list, for tests."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def emit(self, event: dict[str, Any], limited: bool = True) -> None:
-        self.events.append(dict(event))
-
-
-@attrs.define
-class _Window:
-    start: float
-    count: int = 0
-    suppressed: int = 0
-    call: IDelayedCall | None = None
-
-
-class RateLimit:
-    """At most C{rate} log lines per C{per} seconds from each address.
-
-    Whatever goes over is only counted; the count goes to C{summary} once,
-    when that address's window ends (a timer on C{clock}) or on L{close}, so
-    a flood costs one line per window instead of one per attempt.  At most
-    C{addresses} windows are open at once -- past that the oldest is ended
-    early (its summary comes early) -- so a botnet of many addresses cannot
-    grow the table either.
-    """
-
-    def __init__(self, clock: IReactorTime, rate: int, per: float,
-                 summary: Callable[[str, int], None], addresses: int = MAX_ADDRESSES) -> None:
-        if rate < 1 or per <= 0 or addresses < 1:
-            raise ValueError("a log rate limit needs rate >= 1, per > 0 and addresses >= 1")
-        self.clock = clock
-        self.rate = rate
-        self.per = per
-        self.addresses = addresses
-        self._summary = summary
-        # In the order they started; ordered as a linked list, so that finding
-        # the oldest stays O(1) however many have ended (a dict's would not).
-        self._windows: OrderedDict[str, _Window] = OrderedDict()
-
-    def allow(self, address: str) -> bool:
-        """Count one line from C{address}; whether it may be logged."""
-        now = self.clock.seconds()
-        windows = self._windows
-        # Windows started in order, so the expired ones are at the front.
-        while windows:
-            first = next(iter(windows))
-            if now - windows[first].start < self.per:
-                break
-            self._end(first)
-        window = windows.get(address)
-        if window is None:
-            if len(windows) >= self.addresses:
-                self._end(next(iter(windows)))
-            window = windows[address] = _Window(now)
-        if window.count < self.rate:
-            window.count += 1
-            return True
-        window.suppressed += 1
-        if window.call is None:
-            window.call = self.clock.callLater(window.start + self.per - now, self._end, address)
-        return False
-
-    def close(self) -> None:
-        """End every window now, handing over what each suppressed."""
-        for address in list(self._windows):
-            self._end(address)
-
-    def _end(self, address: str) -> None:
-        window = self._windows.pop(address, None)
-        if window is None:
-            return
-        if window.call is not None and window.call.active():
-            window.call.cancel()
-        if window.suppressed:
-            self._summary(address, window.suppressed)
-
-
-def loggable(value: object, limit: int = 200) -> str:
-    """C{value} as text that cannot break out of its log line.
-
-    Text logs are read by people and by tools that split on newlines: a peer
-    who gets a CR, LF or escape sequence into a field could forge a line or
-    repaint the sysop's terminal.  Every unprintable character becomes a
-    Python-style escape and the result is cut to C{limit} characters.
-    """
-    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-    cut = len(text) > limit
-    text = escape(text[:limit])
-    return text + "..." if cut else text
 
 
 @implementer(IEventSink)
@@ -409,7 +262,7 @@ class JsonEventLog(Service):
 
     def _write(self, event: dict[str, Any], now: float) -> None:
         try:
-            line = encode(event)
+            line = event_line(event)
         except (TypeError, ValueError) as e:
             log.error("event not logged, cannot encode it: {error}", error=e)
             return
@@ -470,7 +323,7 @@ class JsonEventLog(Service):
         """Rotated files, oldest first."""
         found = []
         for path in self.directory.iterdir():
-            m = _ROTATED.fullmatch(path.name)
+            m = ROTATED.fullmatch(path.name)
             if m:
                 found.append(((m.group(1), int(m.group(2) or 0)), path))
         return [path for _, path in sorted(found)]
@@ -480,7 +333,7 @@ class JsonEventLog(Service):
         self._file = None
         day = self._file_day or _day(self.clock.seconds())
         numbers = [int(m.group(2) or 0) for p in self.directory.iterdir()
-                   if (m := _ROTATED.fullmatch(p.name)) and m.group(1) == day]
+                   if (m := ROTATED.fullmatch(p.name)) and m.group(1) == day]
         suffix = f".{max(numbers) + 1}" if numbers else ""
         os.replace(self.path, self.directory / f"{LOG_NAME}.{day}{suffix}")
         for old in self.rotated()[:-self.keep] if self.keep > 0 else self.rotated():

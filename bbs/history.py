@@ -15,9 +15,8 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
-from bbs.hub import HISTORY_LINES
 from bbs.pool import WorkerPool
-from bbs.store import HistoryEntry, IStore
+from bbs.store import HISTORY_LINES, HistoryEntry, IStore
 
 log = Logger()
 

@@ -28,7 +28,7 @@ from bbs.samples import DOWNLOADS, SampleStore
 from bbs.shell.cast import CastRecorder
 from bbs.shell.payloads import Payload
 from bbs.shell.shell import BusyBoxShell, ShellResult
-from bbs.telnet.protocol import encode
+from bbs.telnet.protocol import to_wire
 
 if TYPE_CHECKING:
     from bbs.seat import Seat
@@ -196,7 +196,7 @@ class Honeypot:
         """The session wrote C{data} (application bytes) to the bot: the line
         editor's prompt and echo."""
         if self.recorder is not None:
-            self.recorder.sent(self.clock.seconds(), encode(data))
+            self.recorder.sent(self.clock.seconds(), to_wire(data))
 
     def _open_shell(self) -> None:
         self.logged_in = True
@@ -205,7 +205,7 @@ class Honeypot:
     def _send(self, data: bytes) -> None:
         if not data:
             return
-        wire = encode(data)
+        wire = to_wire(data)
         self.session.telnet.write_wire(wire)
         if self.recorder is not None:
             self.recorder.sent(self.clock.seconds(), wire)

@@ -25,15 +25,15 @@ from twisted.logger import Logger
 
 from bbs.context import HubView, RoomView, UserView
 from bbs.names import keys
-from bbs.store import HistoryEntry
-from bbs.terminal.render import Span, Styled, render
+from bbs.store import HISTORY_LINES, HistoryEntry
+from bbs.styled import Span, Styled
+from bbs.terminal.render import render
 from bbs.text import fold
 
 log = Logger()
 _V = TypeVar("_V")
 
 LOBBY = "lobby"
-HISTORY_LINES = 20
 # Above this many members a room announces joins and departures once a
 # second in one line: telling N people about each of N arrivals is O(N^2).
 BUSY_ROOM = 200

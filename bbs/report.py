@@ -27,9 +27,9 @@ from typing import Any, Generic, TypeVar
 import attrs
 
 from bbs.durations import format_duration, parse_duration
-from bbs.events import _ROTATED, LOG_NAME, MAX_LINE, timestamp
-from bbs.terminal.keys import printable
-from bbs.terminal.render import visible_width
+from bbs.events import LOG_NAME, MAX_LINE, ROTATED, timestamp
+from bbs.styled import visible_width
+from bbs.text import printable
 
 WIDTH = 80
 DEFAULT_TOP = 10
@@ -193,7 +193,7 @@ def log_files(directory: Path) -> list[Path]:
     except OSError as e:
         raise ReportError(f"Cannot read {directory}: {e.strerror or e}.") from None
     rotated = sorted(((m.group(1), int(m.group(2) or 0)), name)
-                     for name in names if (m := _ROTATED.fullmatch(name)))
+                     for name in names if (m := ROTATED.fullmatch(name)))
     files = [directory / name for _, name in rotated]
     if LOG_NAME in names:
         files.append(directory / LOG_NAME)

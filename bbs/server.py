@@ -36,7 +36,7 @@ from bbs.pool import WorkerPool
 from bbs.session import Session
 from bbs.store import PRUNE_BATCH, BanChanges, BanRecord, IStore
 from bbs.telnet.protocol import at_turn_end
-from bbs.terminal.render import Span
+from bbs.styled import Span
 from bbs.text import fold
 
 __all__ = ["BBS"]

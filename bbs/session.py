@@ -26,21 +26,22 @@ from bbs.commands import CommandError
 from bbs.commands.accounts import identify
 from bbs.context import Context, HubView, Sighting
 from bbs.durations import format_duration
-from bbs.events import loggable, make_event
+from bbs.events import make_event
 from bbs.guard.bans import describe
 from bbs.guard.credentials import Credential, unglue
-from bbs.guard.limits import LoginAttempt, MessageLimiter, TokenBucket, Verdict
+from bbs.guard.limits import LoginAttempt, MessageLimiter, Verdict
 from bbs.guard.policy import outcome
 from bbs.guard.traps import SURE, BotScore, Detection
 from bbs.honeypot import Honeypot
 from bbs.hub import LOBBY, Lines, Message, Room, notice
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
+from bbs.rates import TokenBucket
 from bbs.store import HistoryEntry, Refused, StoreError
+from bbs.styled import Span, Styled
 from bbs.telnet.environ import Variable
-from bbs.telnet.protocol import encode
+from bbs.telnet.protocol import to_wire
 from bbs.terminal.editor import LineEditor
-from bbs.terminal.render import Span, Styled
-from bbs.text import fold, sanitize
+from bbs.text import fold, loggable, sanitize
 
 if TYPE_CHECKING:
     from bbs.seat import Seat
@@ -278,7 +279,7 @@ class Session(_Seat):
             if wire is None:
                 editor = self.editor
                 text = editor.shared_output(lines.rendered(editor.width, editor.colour))
-                wire = lines.shapes[shared] = encode(text.encode("utf-8"))
+                wire = lines.shapes[shared] = to_wire(text.encode("utf-8"))
             self.telnet.write_wire(wire)
         else:
             editor = self.editor
@@ -338,12 +339,6 @@ class Session(_Seat):
         if self._chain is None:
             self._chain = succeed(None)
         self._chain.addCallback(run).addCallback(done)
-
-    def settled(self) -> Deferred:
-        """Fire once everything typed so far has been handled and applied."""
-        d: Deferred = Deferred()
-        self._enqueue(lambda: d.callback(None))
-        return d
 
     def _dispatch(self, text: str) -> Deferred | None:
         if self._ask is not None:

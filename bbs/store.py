@@ -5,8 +5,8 @@ L{IStore} is the boundary; L{SQLiteStore} keeps everything in one SQLite file
 added later without touching its callers.
 
 Every method blocks. Command handlers call them from worker threads; code on
-the reactor thread goes through L{DeferredStore}, which runs them in a thread
-pool and answers with Deferreds.
+the reactor thread hands each call to the worker pool (L{bbs.pool.WorkerPool.run})
+and gets a Deferred back.
 
 Durability choices, and why:
 
@@ -40,10 +40,6 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple, ParamSpec, TypeVar
 
 import attrs
-from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IReactorFromThreads
-from twisted.internet.threads import deferToThreadPool
-from twisted.python.threadpool import ThreadPool
 from zope.interface import Interface, implementer
 
 from bbs.guard.addresses import BanKind, ban_target
@@ -54,6 +50,9 @@ DATABASE_NAME = "bbs.sqlite3"
 # Bounds on what one user can make the server keep.
 MAILBOX_LIMIT = 100
 HISTORY_KEEP = 200
+# Lines of a room replayed to who joins it: the hub keeps as many in memory
+# and the history writer saves no more per room in one batch.
+HISTORY_LINES = 20
 BAN_CHANGES_KEEP = 10_000  # a reader further behind than this reads every ban again
 BAN_CHANGES_READ = 10_000  # changes read in one go
 PRUNE_BATCH = 1_000  # expired bans deleted in one transaction
@@ -984,24 +983,3 @@ class SQLiteStore:
     def accounts_version(self) -> int:
         (row,) = self._read("SELECT value FROM counters WHERE name = 'accounts'")
         return int(row[0])
-
-
-class DeferredStore:
-    """An L{IStore} seen from the reactor thread: every call is a Deferred.
-
-    C{DeferredStore(store, pool, reactor).call("get_account", "alice")} runs
-    C{store.get_account("alice")} in C{pool} and fires with its result (or
-    fails with its exception) back on the reactor thread.
-    """
-
-    def __init__(self, store: IStore, pool: ThreadPool, reactor: IReactorFromThreads) -> None:
-        self.store = store
-        self._pool = pool
-        self._reactor = reactor
-
-    def call(self, method: str, *args: object, **kwargs: object) -> Deferred[Any]:
-        if method not in IStore:
-            raise AttributeError(f"IStore has no method {method!r}")
-        return deferToThreadPool(
-            self._reactor, self._pool, getattr(self.store, method), *args, **kwargs
-        )

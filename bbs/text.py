@@ -1,4 +1,5 @@
-"""Text rules shared by every layer: sanitising user text and name shapes.
+"""Text rules shared by every layer: sanitising user text, which characters
+may be typed, escaping text for logs, and name shapes.
 
 Anything a user typed is untrusted: it must never carry escape sequences,
 control or bidi-override characters onto another user's screen, nor pile
@@ -12,6 +13,7 @@ import re
 import unicodedata
 
 import icu
+from wcwidth import wcwidth
 
 # Characters removed from user text: C0/C1 controls and DEL (the server emits
 # its own control sequences; users never do), bidi embeddings/overrides and
@@ -75,6 +77,21 @@ def sanitize_lines(text: str) -> str:
     return "\n".join([sanitize(line) for line in text.split("\n")])
 
 
+def printable(char: str) -> bool:
+    """Whether C{char} may be typed into the input line.
+
+    Spaces of every kind are fine (U+3000 is how Japanese users type a
+    space); controls, format characters, private-use code points and U+FFFD
+    (which only ever stands for garbage) are not.  Code points that
+    Python's Unicode database does not know yet but wcwidth calls wide are
+    newer emoji, and are kept.
+    """
+    if char.isprintable():
+        return char != "\ufffd"
+    category = unicodedata.category(char)
+    return category == "Zs" or (category == "Cn" and wcwidth(char) == 2)
+
+
 def escape(text: str) -> str:
     """C{text} with every unprintable character written as a Python escape.
 
@@ -86,6 +103,20 @@ def escape(text: str) -> str:
     if text.isprintable():
         return text
     return "".join([c if c.isprintable() else repr(c)[1:-1] for c in text])
+
+
+def loggable(value: object, limit: int = 200) -> str:
+    """C{value} as text that cannot break out of its log line.
+
+    Text logs are read by people and by tools that split on newlines: a peer
+    who gets a CR, LF or escape sequence into a field could forge a line or
+    repaint the sysop's terminal.  Every unprintable character becomes a
+    Python-style escape and the result is cut to C{limit} characters.
+    """
+    text = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    cut = len(text) > limit
+    text = escape(text[:limit])
+    return text + "..." if cut else text
 
 
 def fold(name: str) -> str:

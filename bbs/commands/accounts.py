@@ -16,9 +16,9 @@ from bbs import passwords
 from bbs.commands import CommandError, registry, split_first
 from bbs.context import Context
 from bbs.effects import Ask, ChangeNick, Effect, LoggedIn, LoginFailed, Notify, Reply
-from bbs.store import IStore
-from bbs.terminal.render import Span
 from bbs.names import nick_problem
+from bbs.store import IStore
+from bbs.styled import Span
 from bbs.text import fold
 
 MAIL_MAX = 1000

@@ -12,8 +12,8 @@ from bbs.effects import (
     ChangeNick, Effect, Join, PrivateMessage, Quit, Reply, Say, SetAway,
     SetColour, SetTopic, ToggleIgnore,
 )
-from bbs.terminal.render import Span, visible_width
 from bbs.names import nick_problem
+from bbs.styled import Span, visible_width
 from bbs.text import fold, name_problem
 
 LOBBY = "lobby"

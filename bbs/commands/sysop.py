@@ -17,7 +17,7 @@ from bbs.durations import format_duration, parse_duration
 from bbs.effects import Ask, Banned, Effect, Kick, Mute, Reply, Shutdown, Unbanned, Wall
 from bbs.guard.addresses import NetworkSet, ban_network, ban_target
 from bbs.store import BanRecord, IStore
-from bbs.terminal.render import Span
+from bbs.styled import Span
 from bbs.text import fold
 
 REASON_MAX = 200

@@ -9,10 +9,6 @@ is what makes every policy here testable without sleeping.
 
 from __future__ import annotations
 
-from typing import Protocol
+from bbs.rates import Clock
 
-
-class Clock(Protocol):
-    """The one thing the guard needs from the reactor: the current time."""
-
-    def seconds(self) -> float: ...
+__all__ = ["Clock"]  # the one thing the guard needs from the reactor: the time

@@ -13,48 +13,13 @@ import ipaddress
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
-from bbs.guard import Clock
 from bbs.durations import format_duration
+from bbs.guard import Clock
 from bbs.guard.addresses import IPAddress, IPNetwork, NetworkSet, normalize_ip
+from bbs.rates import TokenBucket
 from bbs.text import fold
 
 _MAX_TRACKED = 100_000
-
-
-class TokenBucket:
-    """Allow C{rate} events per second on average and C{burst} at once.
-
-    The bucket is refilled from the elapsed time whenever it is asked, so it
-    needs no timer.  A clock that steps backwards refills nothing.
-    """
-
-    __slots__ = ("_clock", "rate", "burst", "_tokens", "_last")
-
-    def __init__(self, clock: Clock, rate: float, burst: int) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("a token bucket needs rate > 0 and burst >= 1")
-        self._clock = clock
-        self.rate = rate
-        self.burst = burst
-        self._tokens = float(burst)
-        self._last = clock.seconds()
-
-    def take(self) -> bool:
-        """Spend one token if there is one; say whether there was."""
-        now = self._clock.seconds()
-        elapsed = max(0.0, now - self._last)
-        self._last = now
-        self._tokens = min(self.burst, self._tokens + elapsed * self.rate)
-        if self._tokens >= 1 - 1e-9:  # 0.2 s at 5/s is one token, float or not
-            self._tokens = max(0.0, self._tokens - 1)
-            return True
-        return False
-
-    def wait(self) -> float:
-        """Seconds until L{take} would succeed (0: now); spends nothing."""
-        elapsed = max(0.0, self._clock.seconds() - self._last)
-        tokens = min(self.burst, self._tokens + elapsed * self.rate)
-        return max(0.0, (1 - tokens) / self.rate)
 
 
 class Verdict(enum.Enum):

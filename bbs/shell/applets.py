@@ -47,7 +47,7 @@ class Sink:
 _NOT_A_BYTE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
 
 
-def encode(text: str | bytes) -> bytes:
+def as_bytes(text: str | bytes) -> bytes:
     """Text as the bytes a real shell would hold: the lone surrogates that
     stand for raw bytes become those bytes, any other one becomes U+FFFD."""
     if isinstance(text, bytes):
@@ -100,10 +100,10 @@ class Io:
         return self.source.rest() if self.source is not None else None
 
     def out(self, data: str | bytes) -> None:
-        self.stdout.write(encode(data))
+        self.stdout.write(as_bytes(data))
 
     def err(self, data: str | bytes) -> None:
-        self.stderr.write(encode(data))
+        self.stderr.write(as_bytes(data))
 
 
 class ShellExit(Exception):
@@ -389,7 +389,7 @@ def sh_(sh: Shell, io: Io, argv: list[str]) -> int:
         if len(rest) < 2:
             io.err("sh: -c requires an argument\n")
             return 2
-        return sh.run_script(encode(rest[1]), io)
+        return sh.run_script(as_bytes(rest[1]), io)
     if rest and rest[0] != "-":
         try:
             data = sh.fs.read(sh.path(rest[0]), sh.limits.max_bytes)
@@ -504,13 +504,13 @@ def echo(sh: Shell, io: Io, argv: list[str]) -> int:
         if k:
             out += b" "
         if escapes:
-            text, stop = unescape(encode(arg))
+            text, stop = unescape(as_bytes(arg))
             out += text
             if stop:
                 io.out(bytes(out))
                 return 0
         else:
-            out += encode(arg)
+            out += as_bytes(arg)
     io.out(bytes(out) + (b"\n" if newline else b""))
     return 0
 
@@ -628,7 +628,7 @@ def grep(sh: Shell, io: Io, argv: list[str]) -> int:
     else:
         return usage(sh, io, "grep")
     fold = "i" in opts
-    needle = encode(pattern).lower() if fold else encode(pattern)
+    needle = as_bytes(pattern).lower() if fold else as_bytes(pattern)
     try:
         regex = None if "F" in opts else Regex.compile(needle, "E" in opts, fold)
     except RegexError as e:

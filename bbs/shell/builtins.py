@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING
 
 from bbs.shell.applets import (
-    APPLETS, Io, LoopControl, ShellExit, applet, builtin, encode, unescape,
+    APPLETS, Io, LoopControl, ShellExit, applet, as_bytes, builtin, unescape,
 )
 from bbs.shell.fs import DIR, FILE, LINK, FsError
 
@@ -571,7 +571,7 @@ def printf(sh: Shell, io: Io, argv: list[str]) -> int:
     if len(argv) < 2:
         io.err(f"{sh.sensor.busybox} multi-call binary.\n\nUsage: printf FORMAT [ARG]...\n")
         return 1
-    fmt = unescape(encode(argv[1]))[0]
+    fmt = unescape(as_bytes(argv[1]))[0]
     args = argv[2:]
     out = bytearray()
     status = 0
@@ -607,16 +607,16 @@ def printf(sh: Shell, io: Io, argv: list[str]) -> int:
                         value, status = 0, 1
                     if conv in "ouxX":
                         value &= (1 << 64) - 1
-                    out += encode(((spec + ("d" if conv == "i" else conv)) % value))
+                    out += as_bytes(((spec + ("d" if conv == "i" else conv)) % value))
                 elif conv == "c":
-                    out += encode(arg[:1] if arg else "")
+                    out += as_bytes(arg[:1] if arg else "")
                 elif conv in "eEfgG":
-                    out += encode((spec + conv) % float(arg or 0))
+                    out += as_bytes((spec + conv) % float(arg or 0))
                 elif conv == "b":
-                    out += encode(spec % unescape(encode(arg or ""))[0]
+                    out += as_bytes(spec % unescape(as_bytes(arg or ""))[0]
                                   .decode("utf-8", "surrogateescape"))
                 else:
-                    out += encode((spec + "s") % (arg or ""))
+                    out += as_bytes((spec + "s") % (arg or ""))
             except ValueError:
                 status = 1
         out += fmt[pos:]

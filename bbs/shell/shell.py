@@ -679,7 +679,7 @@ class BusyBoxShell:
                 if r.op == "<<":
                     body = r.body if r.quoted else Word(r.body.parts)
                     text = "".join(p.text for p in body.parts) if r.quoted else self._string(body)
-                    source = Reader(applets.encode(text))
+                    source = Reader(applets.as_bytes(text))
                     continue
                 fields = self._fields(r.target)
                 if len(fields) != 1:

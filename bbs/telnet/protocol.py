@@ -38,11 +38,11 @@ from twisted.logger import ILogObserver, Logger, LogEvent
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from bbs.events import RateLimit, loggable
-from bbs.guard.limits import TokenBucket
+from bbs.rates import InputMeter, RateLimit, TokenBucket
 from bbs.telnet import environ
 from bbs.telnet.fingerprint import MiraiAnswers, Verdict
 from bbs.telnet.options import BINARY, ECHO, NAWS, NEW_ENVIRON, SGA, TTYPE, Q, Side
+from bbs.text import loggable
 
 log = Logger()
 
@@ -54,7 +54,7 @@ NUL, LF, CR = 0, 10, 13
 TTYPE_IS, TTYPE_SEND = 0, 1
 
 # Commands that stand for a key: what a character-mode client would have sent.
-_KEYS = {IP: b"\x03", EC: b"\x7f", EL: b"\x15", EOF: b"\x04"}
+_COMMAND_KEYS = {IP: b"\x03", EC: b"\x7f", EL: b"\x15", EOF: b"\x04"}
 _AYT_REPLY = b"\r\n[yes]\r\n"
 
 # Options we agree to perform ourselves (DO x) and to let the client perform
@@ -245,7 +245,7 @@ def _direct_socket(transport: object) -> socket.socket | None:
     return sock if isinstance(sock, socket.socket) else None
 
 
-def encode(data: bytes) -> bytes:
+def to_wire(data: bytes) -> bytes:
     """Turn application bytes into telnet wire bytes.
 
     IAC is doubled, C{b"\\n"} becomes CR LF and a CR not followed by LF
@@ -312,32 +312,6 @@ class TelnetLimits:
     ayt_burst: int = 3
     socket_buffer: int = 64 * 1024
     dead_peer: float = 300.0
-
-
-class InputMeter:
-    """How far a client is over its input allowance.
-
-    A token bucket that may go into debt: a read is never cut short (it is
-    already in memory), but a debt tells how long to stop reading so that
-    the average stays within C{rate}.
-    """
-
-    def __init__(self, clock: IReactorTime, rate: int, burst: int) -> None:
-        if rate < 1 or burst < 1:
-            raise ValueError("an input meter needs rate >= 1 and burst >= 1")
-        self.clock = clock
-        self.rate = rate
-        self.burst = burst
-        self._level = float(burst)
-        self._at = clock.seconds()
-
-    def spend(self, size: int) -> float:
-        """Count C{size} bytes read; return how many seconds to pause (0: none)."""
-        now = self.clock.seconds()
-        elapsed = max(0.0, now - self._at)
-        self._at = now
-        self._level = min(self.burst, self._level + elapsed * self.rate) - size
-        return 0.0 if self._level >= 0 else -self._level / self.rate
 
 
 class TelnetApplication(typing.Protocol):
@@ -627,7 +601,7 @@ class TelnetConnection(_Output, Protocol):
         "_input",
         "_linger",
         "_lost",
-        "_out",
+        "_received",
         "_pending",
         "_reason",
         "_registered",
@@ -686,7 +660,7 @@ class TelnetConnection(_Output, Protocol):
         self._window_due: IDelayedCall | None = None
         self._ayt: TokenBucket | None = None  # made on the first AYT
         self._cr = False  # the last data byte was a CR: drop a following LF/NUL
-        self._out = bytearray()  # parsed application bytes not yet delivered
+        self._received = bytearray()  # parsed application bytes not yet delivered
         self._sniff: bytearray | None = bytearray()  # first bytes, until told apart
         self._commands = 0  # option commands received
         self._ttype_asked = False
@@ -752,11 +726,11 @@ class TelnetConnection(_Output, Protocol):
             data = self._take_plain(data)
             if data and not self._closing:
                 self._parse(data)
-                self._flush()
+                self._deliver()
         except Exception:
             if _log_limit(self.clock).allow(self.peer[0]):
                 log.failure("Unexpected error on telnet input from {ip}", ip=self.peer[0])
-            self._out.clear()
+            self._received.clear()
             self.close("internal error")
 
     def _take_plain(self, data: bytes) -> bytes:
@@ -772,7 +746,7 @@ class TelnetConnection(_Output, Protocol):
             answers = _ANSWERS.match(data)
             if answers is not None:
                 self._end_sniff()  # a client that sends IAC is a telnet client
-                self._flush()
+                self._deliver()
                 cut = answers.end()
                 for i in range(0, cut, 3):
                     if self._closing:
@@ -794,7 +768,7 @@ class TelnetConnection(_Output, Protocol):
                 self.app.telnet_data(text)
             else:
                 self._emit(text)
-                self._flush()
+                self._deliver()
             if iac < 0:
                 return b""
             data = data[iac:]
@@ -848,11 +822,11 @@ class TelnetConnection(_Output, Protocol):
     # -- output
 
     def write(self, data: bytes) -> None:
-        """Send application bytes (C{b"\\n"} line ends); see L{encode}."""
-        self.write_wire(encode(data))
+        """Send application bytes (C{b"\\n"} line ends); see L{to_wire}."""
+        self.write_wire(to_wire(data))
 
     def write_wire(self, wire: bytes) -> None:
-        """Send bytes that L{encode} has already made ready for the wire.
+        """Send bytes that L{to_wire} has already made ready for the wire.
 
         With C{coalesce}, everything written during one turn of the reactor
         goes out as one transport write at the end of the turn: a member of a
@@ -922,7 +896,7 @@ class TelnetConnection(_Output, Protocol):
             return
         self.flush()
         if reason is not None and not shown:
-            self._send(encode(reason.encode("utf-8") + b"\n"))
+            self._send(to_wire(reason.encode("utf-8") + b"\n"))
             if self._closing:  # that line overflowed the queue and aborted
                 return
         self._closing = True
@@ -1015,7 +989,7 @@ class TelnetConnection(_Output, Protocol):
                     # that if it ends the session (Ctrl-D, /quit) nothing
                     # after it is acted on, however the bytes were packed.
                     self._end_sniff()
-                    self._flush()
+                    self._deliver()
                     if i + 1 < end and WILL <= data[i] <= DONT and not self._closing:
                         # A whole negotiation, the usual command: at once.
                         self._negotiate(data[i], data[i + 1])
@@ -1075,23 +1049,24 @@ class TelnetConnection(_Output, Protocol):
                 self._reject_foreign(verdict, bytes(sniff))
                 return
             data = bytes(sniff)
-        self._out += data
+        self._received += data
 
     def _end_sniff(self) -> None:
         # A client that sends IAC is a telnet client, whatever follows.
         if self._sniff is not None:
-            self._out += self._sniff
+            self._received += self._sniff
             self._sniff = None
 
-    def _flush(self) -> None:
-        if self._out and not self._closing:
-            data = bytes(self._out)
-            self._out.clear()
+    def _deliver(self) -> None:
+        """Hand the input parsed so far to the application (L{flush} sends output)."""
+        if self._received and not self._closing:
+            data = bytes(self._received)
+            self._received.clear()
             self.app.telnet_data(data)
 
     def _notify(self, callback: typing.Callable[..., None], *args: object) -> None:
         """Call the app, after the data that came before, unless closing."""
-        self._flush()
+        self._deliver()
         if not self._closing:
             callback(*args)
 
@@ -1132,8 +1107,8 @@ class TelnetConnection(_Output, Protocol):
                 self._ayt = TokenBucket(self.clock, self.limits.ayt_rate, self.limits.ayt_burst)
             if self._ayt.take():
                 self._send(_AYT_REPLY)
-        elif byte in _KEYS:
-            self._emit(_KEYS[byte])
+        elif byte in _COMMAND_KEYS:
+            self._emit(_COMMAND_KEYS[byte])
         elif byte < EOF:
             self._protocol_error(f"IAC followed by {byte}", "protocol error")
         # NOP, DM, BRK, AO, GA, SUSP, ABORT, EOR and a stray SE mean nothing here.
@@ -1148,7 +1123,7 @@ class TelnetConnection(_Output, Protocol):
             log.info(format, ip=ip, **fields)
 
     def _protocol_error(self, detail: str, line: str) -> None:
-        self._flush()
+        self._deliver()
         self._log("Telnet protocol error from {ip}: {detail}", detail=detail)
         self._signal("protocol-error")
         self.close(line)

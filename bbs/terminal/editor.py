@@ -31,10 +31,11 @@ import attrs
 from twisted.internet.interfaces import IReactorTime
 from wcwidth import wcwidth
 
-from bbs.guard.limits import TokenBucket
-from bbs.terminal.keys import Key, KeyDecoder, printable
-from bbs.terminal.render import Span, Styled, render, visible_width
-from bbs.text import sanitize
+from bbs.rates import TokenBucket
+from bbs.styled import Span, Styled, visible_width
+from bbs.terminal.keys import Key, KeyDecoder
+from bbs.terminal.render import render
+from bbs.text import printable, sanitize
 
 # Narrower than this there is no room for a prompt and a wide character.
 MIN_WIDTH = 8
@@ -48,7 +49,8 @@ _CLEAR_ROW = "\r" + _ERASE_TO_END
 _EOF_NOTICE: Styled = (Span("Press Ctrl-D again to quit.", "dim"),)
 
 
-_KEYS: dict[tuple, int] = {}
+# Terminal shapes (prompt, width, colour) by the number that shares their output.
+_SHAPE_KEYS: dict[tuple, int] = {}
 _NUMBERS = itertools.count()
 MAX_KEYS = 4096  # shapes (prompt, width, colour) in use at once, far more than real
 
@@ -57,11 +59,11 @@ def _key(shape: tuple) -> int:
     """A number for C{shape}: the same for equal shapes, never reused for
     another, and an int's hash costs nothing (a tuple's is computed anew at
     each lookup, once per member in a room flush)."""
-    key = _KEYS.get(shape)
+    key = _SHAPE_KEYS.get(shape)
     if key is None:
-        if len(_KEYS) >= MAX_KEYS:
-            _KEYS.clear()  # numbers still held stay valid; they are just not shared
-        key = _KEYS[shape] = next(_NUMBERS)
+        if len(_SHAPE_KEYS) >= MAX_KEYS:
+            _SHAPE_KEYS.clear()  # numbers still held stay valid; they are just not shared
+        key = _SHAPE_KEYS[shape] = next(_NUMBERS)
     return key
 
 

@@ -13,9 +13,8 @@ from __future__ import annotations
 import codecs
 import enum
 import re
-import unicodedata
 
-from wcwidth import wcwidth
+from bbs.text import printable
 
 
 class Key(enum.Enum):
@@ -95,21 +94,6 @@ _PARAMETERS = re.compile(r"[ -?]+")  # CSI parameter and intermediate bytes
 
 # Decoder states.
 _GROUND, _ESCAPE, _CSI, _SS3, _LINUX_FKEY = range(5)
-
-
-def printable(char: str) -> bool:
-    """Whether C{char} may be typed into the input line.
-
-    Spaces of every kind are fine (U+3000 is how Japanese users type a
-    space); controls, format characters, private-use code points and U+FFFD
-    (which only ever stands for garbage) are not.  Code points that
-    Python's Unicode database does not know yet but wcwidth calls wide are
-    newer emoji, and are kept.
-    """
-    if char.isprintable():
-        return char != "\ufffd"
-    category = unicodedata.category(char)
-    return category == "Zs" or (category == "Cn" and wcwidth(char) == 2)
 
 
 class KeyDecoder:

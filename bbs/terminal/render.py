@@ -15,12 +15,10 @@ from __future__ import annotations
 import re
 import zlib
 
-import attrs
 from wcwidth import wcwidth
 
+from bbs.styled import Span, Styled
 from bbs.text import sanitize_lines
-
-STYLES = frozenset(("", "dim", "bold", "error", "nick", "me", "private"))
 
 _SGR = {
     "dim": "\x1b[2m",
@@ -37,40 +35,10 @@ RESET = "\x1b[0m"
 # Narrower than this, a wide character plus the indent could not fit a line.
 MIN_WIDTH = 4
 
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
-_SGR_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 _SPACES = re.compile("( +)")
-
-
-@attrs.frozen
-class Span:
-    """A run of text in one style."""
-
-    text: str
-    style: str = attrs.field(default="", validator=attrs.validators.in_(STYLES))
-
-
-# A message: its spans in order.
-Styled = tuple[Span, ...]
 
 # Layout works on pieces: (text, SGR opening code or "" for plain).
 _Piece = tuple[str, str]
-
-
-def visible_width(text: str) -> int:
-    """The number of terminal columns C{text} occupies.
-
-    SGR sequences take no room; controls take none either.
-    """
-    if text.isascii():
-        if text.isprintable():
-            return len(text)
-        if "\x1b" in text:
-            text = _SGR_SEQUENCE.sub("", text)
-        return len(_CONTROL.sub("", text.replace("\n", "")))
-    if "\x1b" in text:
-        text = _SGR_SEQUENCE.sub("", text)
-    return sum(max(wcwidth(char), 0) for char in text)
 
 
 def render(message: Styled | str, width: int, colour: bool, indent: int = 2) -> str:

@@ -11,7 +11,7 @@ from bbs import effects as fx
 from bbs.context import HubView
 from bbs.durations import format_duration
 from bbs.commands import CommandError
-from bbs.terminal.render import visible_width
+from bbs.styled import visible_width
 from tests.core.test_commands import ctx, run, text_of
 
 WIDE = "張三李四王五趙六錢七孫八周九吳十"  # 16 characters, 32 terminal cells

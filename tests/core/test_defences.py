@@ -11,13 +11,15 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
 from bbs import effects as fx
-from bbs.events import JsonEventLog, MemoryEventSink, validate
 from bbs.config import Config
+from bbs.events import JsonEventLog
 from bbs.server import BBS
 from bbs.service import Refusal
 from bbs.session import Session
 from bbs.store import BanRecord
 from bbs.telnet.protocol import TelnetConnection
+from tests.events.schema import validate
+from tests.events.sink import MemoryEventSink
 
 
 class InlinePool:

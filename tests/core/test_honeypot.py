@@ -14,13 +14,14 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
-from bbs.events import MemoryEventSink, validate
 from bbs.honeypot import PACE
 from bbs.config import Config
 from bbs.server import BBS
 from bbs.session import Session
 from bbs.telnet.protocol import TelnetConnection
 from tests.core.test_defences import InlinePool
+from tests.events.schema import validate
+from tests.events.sink import MemoryEventSink
 from tests.shell.dropper import echo_load, elf
 
 _COMMANDS = re.compile(rb"\xff[\xfb-\xfe].|\xff[\xf0-\xfa]", re.DOTALL)

@@ -6,7 +6,7 @@ import pytest
 from twisted.internet.task import Clock
 
 from bbs.hub import LOBBY, Hub, Lines, Message
-from bbs.terminal.render import Span
+from bbs.styled import Span
 
 
 class FakeMember:

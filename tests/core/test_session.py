@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from twisted.internet import reactor
+from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock, deferLater
 from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import TestCase
@@ -12,13 +13,14 @@ from twisted.trial.unittest import TestCase
 from bbs import effects as fx
 from bbs.commands import Registry
 from bbs.commands.catalog import load
-from bbs.events import MemoryEventSink, validate
 from bbs import passwords
 from bbs.pool import WorkerPool, blocking
 from bbs.config import Config
 from bbs.server import BBS
 from bbs.session import Session
 from bbs.telnet.protocol import TelnetConnection
+from tests.events.schema import validate
+from tests.events.sink import MemoryEventSink
 
 
 class Harness:
@@ -56,7 +58,9 @@ def _addr(ip: str, port: int = 40000):
 
 async def settle(session: Session) -> None:
     """Wait until C{session}'s lines are handled and the turn's room lines delivered."""
-    await session.settled()
+    handled: Deferred = Deferred()
+    session._enqueue(lambda: handled.callback(None))  # after everything typed so far
+    await handled
     await deferLater(reactor, 0, lambda: None)
 
 

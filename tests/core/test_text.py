@@ -6,7 +6,7 @@ import re
 
 from hypothesis import given, strategies as st
 
-from bbs.text import MARKS_MAX, name_problem, sanitize
+from bbs.text import MARKS_MAX, loggable, name_problem, sanitize
 
 _TOWER = re.compile("[\u0300-\u036f\u0483-\u0489\u20d0-\u20f0]{%d}" % (MARKS_MAX + 1))
 _HARMFUL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -54,3 +54,10 @@ def test_no_tower_survives(text):
     out = sanitize(text)
     assert not _TOWER.search(out)
     assert sanitize(out) == out
+
+
+def test_loggable_escapes_and_cuts():
+    assert loggable("ok") == "ok"
+    assert loggable("a\nb\r\x1b[31m\u202e") == "a\\nb\\r\\x1b[31m\\u202e"
+    assert loggable(b"\xff\x00") == "ÿ\\x00"
+    assert loggable("x" * 300, 10) == "x" * 10 + "..."

@@ -90,7 +90,7 @@ class Server:
 
     def check_events(self) -> None:
         """Every event the server wrote must match the documented schema."""
-        from bbs.events import validate
+        from tests.events.schema import validate
 
         for event in self.events():
             problems = validate(event)

@@ -6,8 +6,8 @@ import json
 import time
 from pathlib import Path
 
-from bbs.events import validate
 from tests.e2e.harness import IAC, Server
+from tests.events.schema import validate
 
 MIRAI_LINES = ["enable", "system", "shell", "sh", "/bin/busybox MIRAI"]
 

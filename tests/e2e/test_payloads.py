@@ -19,8 +19,8 @@ from pathlib import Path
 import pyte
 import pytest
 
-from bbs.events import validate
 from tests.e2e.harness import Client, Server
+from tests.events.schema import validate
 from tests.shell.dropper import echo_load, elf
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bbs.terminal.render import visible_width
+from bbs.styled import visible_width
 
 ACUTE = "\u0301"
 WIDE = "張三李四王五趙六錢七孫八周九吳十"  # 16 characters, 32 terminal cells

@@ -17,14 +17,13 @@ from bbs.events import (
     MAX_LINE,
     IEventSink,
     JsonEventLog,
-    MemoryEventSink,
-    encode,
+    event_line,
     make_event,
-    schema,
     timestamp,
-    validate,
 )
 from bbs.shell import ShellEvent
+from tests.events.schema import schema, validate
+from tests.events.sink import MemoryEventSink
 
 DAY1 = 1_795_777_200.0  # 2026-11-27 11:00 UTC
 MIDNIGHT = 1_795_824_000.0  # 2026-11-28 00:00 UTC
@@ -259,7 +258,7 @@ def test_events_of_trusted_peers_are_not_rate_limited(tmp_path: Path) -> None:
     st.text(), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False, allow_infinity=False),
     st.lists(st.integers(), max_size=3)), max_size=8))
 def test_each_event_is_the_json_of_its_fields_on_one_line(fields: dict[str, Any]) -> None:
-    line = encode(fields)
+    line = event_line(fields)
     assert line.endswith(b"\n") and line.count(b"\n") == 1 and line.isascii()
     if not any(isinstance(v, str) and any("\ud800" <= c <= "\udfff" for c in v)
                for v in [*fields, *fields.values()]):

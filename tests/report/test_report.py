@@ -11,8 +11,8 @@ import pytest
 
 from bbs import report
 from bbs.admin import main
-from bbs.events import MAX_LINE, encode, make_event
-from bbs.terminal.render import visible_width
+from bbs.events import MAX_LINE, event_line, make_event
+from bbs.styled import visible_width
 
 DAY0 = 1_795_604_400.0  # 2026-11-25 11:00 UTC, before --since 2026-11-26
 DAY1 = 1_795_690_800.0  # 2026-11-26 11:00 UTC
@@ -25,8 +25,8 @@ URL = "http://198.51.100.9/bins/mirai.x86"
 
 
 def line(eventid: str, when: float, ip: str = ATTACKER, **fields: Any) -> bytes:
-    return encode(make_event(eventid, fields, session="s1", src_ip=ip, message="m",
-                             sensor="node1", when=when))
+    return event_line(make_event(eventid, fields, session="s1", src_ip=ip, message="m",
+                                 sensor="node1", when=when))
 
 
 def connect(when: float, ip: str = ATTACKER) -> bytes:
@@ -327,8 +327,8 @@ SHA_A, SHA_B = "a" * 64, "b" * 64
 def sample(eventid: str, when: float, ip: str, session: str, sha: str, **fields: Any) -> bytes:
     fields = {"shasum": sha, "outfile": f"data/downloads/{sha}", "trigger": "exec",
               "duplicate": False, **fields}
-    return encode(make_event(eventid, fields, session=session, src_ip=ip, message="m",
-                             sensor="node1", when=when))
+    return event_line(make_event(eventid, fields, session=session, src_ip=ip, message="m",
+                                 sensor="node1", when=when))
 
 
 def test_samples_are_listed_with_hash_size_machine_and_who_left_them(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bbs.arches import ARCH_NAMES
 from bbs.shell.applets import layout
 from bbs.shell.fs import ARCHES, DIR, FileSystem, FsError, FsLimits, build_image
 from bbs.shell.sensor import Sensor
@@ -12,6 +13,11 @@ from bbs.shell.sensor import Sensor
 def make_fs(max_files: int = 50, max_bytes: int = 10_000) -> FileSystem:
     image = build_image(ARCHES["mipsel"], Sensor.derive("t", "box"), layout())
     return FileSystem(image, limits=FsLimits(max_files, max_bytes), now=lambda: 1000.0)
+
+
+def test_every_architecture_the_options_accept_is_one_the_shell_can_be() -> None:
+    """--shell-arch is checked against bbs.arches, the shell builds from fs.ARCHES."""
+    assert tuple(ARCHES) == ARCH_NAMES
 
 
 def test_base_image_is_shared_and_consistent() -> None:

@@ -19,7 +19,6 @@ from bbs.store import (
     Account,
     AccountExists,
     BanRecord,
-    DeferredStore,
     HistoryEntry,
     IStore,
     MailboxFull,
@@ -28,6 +27,7 @@ from bbs.store import (
     SQLiteStore,
     StoreError,
 )
+from tests.store.deferred import DeferredStore
 
 
 class FakeClock:

@@ -1,10 +1,10 @@
-"""encode(): application bytes (b"\\n" newlines) to telnet wire bytes."""
+"""to_wire(): application bytes (b"\\n" newlines) to telnet wire bytes."""
 
 from __future__ import annotations
 
 import pytest
 
-from bbs.telnet.protocol import encode
+from bbs.telnet.protocol import to_wire
 
 
 @pytest.mark.parametrize(
@@ -25,13 +25,13 @@ from bbs.telnet.protocol import encode
     ],
 )
 def test_encode(data, wire):
-    assert encode(data) == wire
+    assert to_wire(data) == wire
 
 
 def test_crlf_never_becomes_cr_nul_crlf():
-    assert b"\r\0\r\n" not in encode(b"one\r\ntwo\r\n")
+    assert b"\r\0\r\n" not in to_wire(b"one\r\ntwo\r\n")
 
 
 def test_text_without_specials_is_returned_as_is():
     data = b"nothing to do here"
-    assert encode(data) is data
+    assert to_wire(data) is data

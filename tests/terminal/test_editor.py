@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bbs.styled import Span
 from bbs.terminal.editor import EditorLimits, LineEditor
-from bbs.terminal.render import Span
 
 LEFT, RIGHT, UP, DOWN = b"\x1b[D", b"\x1b[C", b"\x1b[A", b"\x1b[B"
 HOME, END, DELETE = b"\x1b[H", b"\x1b[F", b"\x1b[3~"

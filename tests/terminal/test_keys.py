@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bbs.terminal.keys import Key, KeyDecoder, printable
+from bbs.terminal.keys import Key, KeyDecoder
+from bbs.text import printable
 
 
 def decode(*chunks: bytes, limit: int = 32) -> list:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bbs.styled import Span
 from bbs.terminal.editor import EditorLimits
-from bbs.terminal.render import Span
 from tests.terminal.test_editor import Terminal
 
 

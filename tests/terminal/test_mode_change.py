@@ -4,7 +4,7 @@ prompt character as the password prompt)."""
 
 from __future__ import annotations
 
-from bbs.terminal.render import Span
+from bbs.styled import Span
 from tests.terminal.test_editor import Terminal
 
 

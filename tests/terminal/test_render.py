@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bbs.terminal.render import RESET, Span, render, visible_width
+from bbs.styled import Span, visible_width
+from bbs.terminal.render import RESET, render
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -113,19 +114,6 @@ def test_colour_is_reset_at_every_line_end() -> None:
     for line in lines[:-1]:
         assert line.lstrip(" ").startswith("\x1b[31m") and line.endswith(RESET)
     assert lines[-1].endswith("end")
-
-
-def test_unknown_style_is_refused() -> None:
-    with pytest.raises(ValueError):
-        Span("x", "blink")
-
-
-def test_visible_width() -> None:
-    assert visible_width("abc") == 3
-    assert visible_width("日本") == 4
-    assert visible_width("e\u0301") == 1
-    assert visible_width("\x1b[31mred\x1b[0m") == 3
-    assert visible_width("😀!") == 3
 
 
 def test_tiny_widths_still_lose_nothing() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bbs.terminal.render import Span, visible_width
+from bbs.styled import Span, visible_width
 from tests.terminal.test_editor import END, HOME, LEFT, Terminal
 
 

@@ -1,0 +1,133 @@
+"""Imports point down the layer map (docs/architecture.md).
+
+The ground floor (text rules, styled text, rates, durations, architecture
+names) is what every layer shares, so it imports nothing above it; the
+telnet and terminal layers, the guard, the store and the event log build on
+it alone; handlers never reach a connection.  Imports under C{TYPE_CHECKING}
+count: a type is a dependency too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+BBS = Path(__file__).resolve().parent.parent / "bbs"
+
+# (bbs.guard.addresses is the one rule of what an address or network is, and
+# of the network a ban covers: the store files bans by it, the guard matches.)
+GROUND = frozenset({"bbs.arches", "bbs.durations", "bbs.rates", "bbs.styled", "bbs.text",
+                    "bbs.guard.addresses"})
+
+# A module (or package, with its submodules) and what it may import from bbs.
+ALLOWED: dict[str, frozenset[str]] = {
+    "bbs.arches": GROUND,
+    "bbs.durations": GROUND,
+    "bbs.rates": GROUND,
+    "bbs.styled": GROUND,
+    "bbs.text": GROUND,
+    "bbs.telnet": GROUND | {"bbs.telnet"},
+    "bbs.terminal": GROUND | {"bbs.terminal"},
+    "bbs.guard": GROUND | {"bbs.guard"},
+    "bbs.store": GROUND,
+    "bbs.events": GROUND,
+    "bbs.shell": GROUND | {"bbs.shell"},
+    "bbs.names": GROUND,
+    "bbs.pool": GROUND,
+    "bbs.samples": GROUND,
+    "bbs.passwords": GROUND | {"bbs.pool"},
+    "bbs.context": GROUND | {"bbs.names"},
+}
+
+# What a module must not import.  Handlers are plain functions of a snapshot:
+# no connection, no live state.
+FORBIDDEN: dict[str, frozenset[str]] = {
+    "bbs.commands": frozenset({"bbs.telnet", "bbs.terminal", "bbs.session", "bbs.hub",
+                               "bbs.service", "bbs.honeypot", "bbs.shell"}),
+    "bbs.effects": frozenset({"bbs.telnet", "bbs.terminal", "bbs.session", "bbs.hub"}),
+    # The hub delivers to members; it knows no connection and no session.
+    "bbs.hub": frozenset({"bbs.telnet", "bbs.session", "bbs.service", "bbs.honeypot",
+                          "bbs.commands"}),
+    # Beside the hub, not above it: the length of a room's history is the store's.
+    "bbs.history": frozenset({"bbs.hub", "bbs.session", "bbs.service"}),
+    # Options are checked against names, not against the shell that uses them.
+    "bbs.config": frozenset({"bbs.shell", "bbs.session", "bbs.service", "bbs.hub"}),
+    # The sysop's report reads the log; it needs no terminal to measure text.
+    "bbs.report": frozenset({"bbs.telnet", "bbs.terminal", "bbs.session", "bbs.service"}),
+}
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for path in BBS.rglob("*.py"):
+        parts = path.relative_to(BBS.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        found[name] = path
+    return found
+
+
+def _imports(path: Path) -> list[tuple[str, str, int]]:
+    """(module, name or "", line) for each C{bbs} import in C{path}."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
+                and (node.module == "bbs" or node.module.startswith("bbs.")):
+            found.extend((node.module, alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.extend((alias.name, "", node.lineno) for alias in node.names
+                         if alias.name == "bbs" or alias.name.startswith("bbs."))
+    return found
+
+
+def _target(module: str, name: str, modules: dict[str, Path]) -> str:
+    """The module an import reaches: C{from bbs import text} reaches C{bbs.text}."""
+    if name and f"{module}.{name}" in modules:
+        return f"{module}.{name}"
+    return module
+
+
+def _within(module: str, prefixes: frozenset[str]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def _owner(module: str, table: dict[str, frozenset[str]]) -> str | None:
+    return next((p for p in table if module == p or module.startswith(p + ".")), None)
+
+
+MODULES = _modules()
+
+
+def test_the_walk_sees_the_layers() -> None:
+    for name in (*GROUND, "bbs.telnet.protocol", "bbs.terminal.editor", "bbs.commands.chat"):
+        assert name in MODULES, name
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_imports_point_down(module: str) -> None:
+    allowed_key = _owner(module, ALLOWED)
+    forbidden_key = _owner(module, FORBIDDEN)
+    wrong = []
+    for imported, name, line in _imports(MODULES[module]):
+        target = _target(imported, name, MODULES)
+        if _within(target, frozenset({module})):
+            continue
+        if allowed_key is not None and not _within(target, ALLOWED[allowed_key]):
+            wrong.append(f"line {line}: {target}")
+        if forbidden_key is not None and _within(target, FORBIDDEN[forbidden_key]):
+            wrong.append(f"line {line}: {target}")
+    assert wrong == [], f"{module} imports above its layer: {wrong}"
+
+
+def _unit(module: str) -> str:
+    """What shares private names: a package (C{bbs.shell}), or a top-level module."""
+    return ".".join(module.split(".")[:2])
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_module_imports_another_ones_private_names(module: str) -> None:
+    private = [f"line {line}: {imported}.{name}" for imported, name, line
+               in _imports(MODULES[module])
+               if name.startswith("_") and _unit(imported) != _unit(module)]
+    assert private == [], f"{module} reaches into private names: {private}"
