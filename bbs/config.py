@@ -62,6 +62,7 @@ class Config:
     log_size: int = 1_000_000
     log_keep: int = 10
     shell_arch: str = "armv7l"
+    shell_net_timeout: float = 5.0
     shell_host: str | None = None  # None: the sensor's own (bbs.shell.sensor)
 
 
@@ -141,6 +142,8 @@ class Options(usage.Options):
         ["ipv6-limit-prefix", None, "64",
          "Count IPv6 clients by this prefix for per-address connection limits (128: each address)."],
         ["shell-arch", None, "armv7l", "Processor the fake shell claims to have."],
+        ["shell-net-timeout", None, "5s",
+         "How long the fake shell's downloads take to fail, as from a silent server (1s-60s)."],
         ["logfile-size", None, "1M",
          "Rotate twistd's log file (--logfile, twistd.log) at this size (10K-1G)."],
         ["logfile-keep", None, "10", "Old twistd log files kept (1-1000)."],
@@ -197,6 +200,10 @@ class Options(usage.Options):
             ipv6_ban_prefix=_number(int, 16, 128)("ipv6-ban-prefix", self["ipv6-ban-prefix"]),
             ipv6_limit_prefix=_number(int, 16, 128)("ipv6-limit-prefix", self["ipv6-limit-prefix"]),
             shell_arch=self._arch(),
+            shell_net_timeout=_within(
+                "shell-net-timeout", _duration("shell-net-timeout", self["shell-net-timeout"]),
+                1.0, 60.0,
+            ),
             log_file=log_path(getattr(self, "parent", None) or {}),
             log_size=_size("logfile-size", self["logfile-size"], 10_000, 1_000_000_000),
             log_keep=_number(int, 1, 1000)("logfile-keep", self["logfile-keep"]),

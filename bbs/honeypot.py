@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bbs.samples import DOWNLOADS, SampleStore
 from bbs.shell.cast import CastRecorder
+from bbs.shell.limits import ShellLimits
 from bbs.shell.payloads import Payload
 from bbs.shell.shell import BusyBoxShell, ShellResult
 from bbs.telnet.protocol import to_wire
@@ -107,6 +108,7 @@ class Honeypot:
         self.started = self.clock.seconds()
         self.username = username
         self.shell = BusyBoxShell(arch=bbs.config.shell_arch, hostname=bbs.config.shell_host,
+                                  limits=ShellLimits(net_timeout=bbs.config.shell_net_timeout),
                                   clock=bbs.clock, sensor=sensor_id(bbs.config.data))
         self.logged_in = False
         self._ended = False

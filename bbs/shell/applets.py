@@ -1297,9 +1297,6 @@ def sleep(sh: Shell, io: Io, argv: list[str]) -> int:
 
 # -- downloads: recorded, never fetched ---------------------------------------------
 
-# How long a device takes to give up on a server that does not answer (the
-# caller waits it out; the line's own limit caps it).
-NET_TIMEOUT = 5.0
 
 def _is_address(host: str) -> bool:
     """Whether C{host} is an address (True) rather than a name to resolve."""
@@ -1367,7 +1364,7 @@ def wget(sh: Shell, io: Io, argv: list[str]) -> int:
             if not quiet:
                 shown = f"{host}:{port}" if port else host  # the host as the URL spells it
                 io.err(f"Connecting to {shown} ({host}:{port or default})\n")
-            sh.pause(NET_TIMEOUT)
+            sh.pause(sh.limits.net_timeout)
             io.err(f"wget: can't connect to remote host ({host}): Connection timed out\n")
     return 1
 
@@ -1403,7 +1400,7 @@ def tftp(sh: Shell, io: Io, argv: list[str]) -> int:
     if not _is_address(host):
         io.err(f"tftp: bad address '{host}'\n")
     else:
-        sh.pause(NET_TIMEOUT)
+        sh.pause(sh.limits.net_timeout)
         io.err("tftp: timeout\n")
     return 1
 
@@ -1431,7 +1428,7 @@ def ftpget(sh: Shell, io: Io, argv: list[str]) -> int:
     else:
         if "v" in opts:
             io.err(f"Connecting to {host} ({host}:{port or 21})\n")
-        sh.pause(NET_TIMEOUT)
+        sh.pause(sh.limits.net_timeout)
         io.err(f"ftpget: can't connect to remote host ({host}): Connection timed out\n")
     return 1
 
@@ -1474,7 +1471,7 @@ def curl(sh: Shell, io: Io, argv: list[str]) -> int:
             default = {"https": 443, "ftp": 21}.get(scheme, 80)
             message, status = (f"curl: (7) Failed to connect to {host} port {port or default}: "
                                "Connection timed out", 7)
-            sh.pause(NET_TIMEOUT)
+            sh.pause(sh.limits.net_timeout)
         if not silent:
             io.err(message + "\n")
     return status

