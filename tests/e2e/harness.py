@@ -120,6 +120,23 @@ class Server:
             env=dict(os.environ, PYTHONPATH=str(ROOT)),
         )
 
+    def events_when(self, done: Callable[[list[dict]], bool],
+                    deadline: float = DEADLINE) -> list[dict]:
+        """The event log once C{done(events)} holds.
+
+        The server writes a turn's events as the turn ends, which may be
+        after a client has seen its connection close: read the log again
+        until they are there (a moment between reads), within C{deadline}.
+        """
+        end = time.monotonic() + deadline
+        while True:
+            events = self.events()
+            if done(events):
+                return events
+            left = end - time.monotonic()
+            assert left > 0, "the events awaited never came"
+            select.select([], [], [], min(left, 0.05))
+
     def events(self) -> list[dict]:
         import json
 

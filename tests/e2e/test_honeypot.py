@@ -22,7 +22,11 @@ def mirai_login(srv: Server, source: str, password: str = "xc3511"):
 
 
 def events_of(srv: Server, session_ip: str) -> list[dict]:
-    events = [e for e in srv.events() if e.get("src_ip") == session_ip]
+    """The events of the (ended) sessions from C{session_ip}, once the last is written."""
+    logged = srv.events_when(lambda events: any(
+        e["eventid"] == "cowrie.session.closed" and e.get("src_ip") == session_ip
+        for e in events))
+    events = [e for e in logged if e.get("src_ip") == session_ip]
     for e in srv.events():
         assert validate(e) == [], e
     return events
@@ -44,7 +48,7 @@ def test_ban_policy_closes_and_bans_at_once(tmp_path):
 
 
 def test_shell_policy_keeps_the_bot_talking_and_records_everything(tmp_path):
-    srv = Server(tmp_path, "--bot-policy", "shell").start()
+    srv = Server(tmp_path, "--bot-policy", "shell", "--shell-net-timeout", "1s").start()
     try:
         bot = mirai_login(srv, "127.0.1.2")
         bot.expect(b"assword: ")

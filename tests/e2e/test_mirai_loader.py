@@ -5,8 +5,6 @@ step every time, and never enters the chat."""
 from __future__ import annotations
 
 import re
-import select
-import time
 
 import pytest
 
@@ -46,7 +44,7 @@ def test_the_loader_reaches_download_and_run_every_time_and_never_a_room(tmp_pat
         watcher.line("/who")
         watcher.expect(b"1 user online")
         assert b"joined" not in watcher.text and b"root" not in watcher.text
-        events = _events_when(srv, lambda events: sum(
+        events = srv.events_when(lambda events: sum(
             e["eventid"] == "cowrie.session.closed" and e["src_ip"] in sources
             for e in events) == RUNS)
         for source in sources:
@@ -63,16 +61,3 @@ def test_the_loader_reaches_download_and_run_every_time_and_never_a_room(tmp_pat
                        for e in mine)
     finally:
         srv.stop()
-
-
-def _events_when(srv: Server, done, deadline: float = 10.0) -> list[dict]:
-    """The event log once C{done(events)} holds (the server writes it as
-    sessions end), read again whenever the server logs or a moment passes."""
-    end = time.monotonic() + deadline
-    while True:
-        events = srv.events()
-        if done(events):
-            return events
-        left = end - time.monotonic()
-        assert left > 0, "the sessions' events never came"
-        select.select([], [], [], min(left, 0.05))
