@@ -363,6 +363,16 @@ class BusyBoxShell:
             self._flush(files, io)
         return status
 
+    def _round(self, body: Script, io: Io, status: int) -> int | None:
+        """One round of a loop's body: the loop's status after it, or None
+        when it breaks out; C{continue} keeps the status it had."""
+        try:
+            return self._script(body, io)
+        except LoopControl as c:
+            if c.levels > 1:
+                raise LoopControl(c.kind, c.levels - 1) from None
+            return None if c.kind == "break" else status
+
     def _compound(self, node: Node, io: Io) -> int:
         if isinstance(node, If):
             for condition, body in node.branches:
@@ -374,13 +384,10 @@ class BusyBoxShell:
             for _ in range(self.limits.max_iterations):
                 if (self._script(node.condition, io) == 0) == node.until:
                     break
-                try:
-                    status = self._script(node.body, io)
-                except LoopControl as c:
-                    if c.levels > 1:
-                        raise LoopControl(c.kind, c.levels - 1) from None
-                    if c.kind == "break":
-                        break
+                after = self._round(node.body, io, status)
+                if after is None:
+                    break
+                status = after
             self.status = status
             return status
         if isinstance(node, For):
@@ -389,13 +396,10 @@ class BusyBoxShell:
             status = 0
             for value in items[:self.limits.max_iterations]:
                 self.env[node.name] = value
-                try:
-                    status = self._script(node.body, io)
-                except LoopControl as c:
-                    if c.levels > 1:
-                        raise LoopControl(c.kind, c.levels - 1) from None
-                    if c.kind == "break":
-                        break
+                after = self._round(node.body, io, status)
+                if after is None:
+                    break
+                status = after
             return status
         if isinstance(node, Case):
             subject = self._string(node.subject)
