@@ -15,11 +15,7 @@ def window(server):
     def open_window(nick: str, width: int = 80, height: int = 24) -> TelnetWindow:
         w = TelnetWindow(server.port, width, height)
         opened.append(w)
-        w.wait("login:$")
-        w.type(nick)
-        w.keys("Enter")
-        w.wait(r"\[lobby\]$")
-        return w
+        return w.log_in(nick)
 
     yield open_window
     for w in opened:

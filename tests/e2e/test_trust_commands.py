@@ -18,15 +18,7 @@ def window(boss_server):
     def open_window(nick: str, password: str | None = None, width: int = 80) -> TelnetWindow:
         w = TelnetWindow(boss_server.port, width, 100)
         opened.append(w)
-        w.wait("login:$")
-        w.type(nick)
-        w.keys("Enter")
-        if password is not None:
-            w.wait("Password:")
-            w.type(password)
-            w.keys("Enter")
-        w.wait(r"\[lobby\]$")
-        return w
+        return w.log_in(nick, password)
 
     yield open_window
     for w in opened:

@@ -15,10 +15,7 @@ def carol(boss_server):
     """Carol in a real telnet (character mode), half-way through typing a line."""
     w = TelnetWindow(boss_server.port)
     w._tmux("set-option", "-g", "remain-on-exit", "on")  # the screen stays once telnet exits
-    w.wait("login:$")
-    w.type("carol")
-    w.keys("Enter")
-    w.wait(r"\[lobby\]$")
+    w.log_in("carol")
     w.type("half a thought")
     w.wait(r"\[lobby\] half a thought$")
     yield w

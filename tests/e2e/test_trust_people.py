@@ -26,13 +26,7 @@ def srv(tmp_path):
 def test_a_post_body_stays_on_screen_as_it_is_written(srv):
     w = TelnetWindow(srv.port)
     try:
-        w.wait("login:$")
-        w.type("alice")
-        w.keys("Enter")
-        w.wait("Password:$")
-        w.type(ALICE)
-        w.keys("Enter")
-        w.wait(r"\[lobby\]$")
+        w.log_in("alice", ALICE)
         w.type("/post general Hello all")
         w.keys("Enter")
         w.wait("^>$")

@@ -83,6 +83,18 @@ class TelnetWindow:
         rows = [r for r in self.screen() if r.strip()]
         return rows[-1] if rows else ""
 
+    def log_in(self, nick: str, password: str | None = None) -> "TelnetWindow":
+        """Answer C{login:} (and C{Password:}) and wait for the lobby's prompt."""
+        self.wait("login:$")
+        self.type(nick)
+        self.keys("Enter")
+        if password is not None:
+            self.wait("Password:$")
+            self.type(password)
+            self.keys("Enter")
+        self.wait(r"\[lobby\]$")
+        return self
+
     def close(self) -> None:
         self._control.kill()
         self._control.wait()
