@@ -29,11 +29,10 @@ from bbs.shell.cast import CastRecorder
 from bbs.shell.limits import ShellLimits
 from bbs.shell.payloads import Payload
 from bbs.shell.shell import BusyBoxShell, ShellResult
-from bbs.telnet.protocol import to_wire
 
 if TYPE_CHECKING:
     from bbs.seat import Seat
-    from bbs.telnet.protocol import TelnetConnection
+    from bbs.door import Door
     from bbs.terminal.editor import LineEditor
 
 TIME_LIMIT = 300.0
@@ -89,7 +88,7 @@ class Trapped(Protocol):
     ip: str
     bbs: Seat[Any]
     editor: LineEditor
-    telnet: TelnetConnection | None
+    door: Door | None
     honeypot: Honeypot | None
 
     def event(self, eventid: str, message: str, **fields: Any) -> None: ...
@@ -198,7 +197,7 @@ class Honeypot:
         """The session wrote C{data} (application bytes) to the bot: the line
         editor's prompt and echo."""
         if self.recorder is not None:
-            self.recorder.sent(self.clock.seconds(), to_wire(data))
+            self.recorder.sent(self.clock.seconds(), data)
 
     def _open_shell(self) -> None:
         self.logged_in = True
@@ -207,10 +206,9 @@ class Honeypot:
     def _send(self, data: bytes) -> None:
         if not data:
             return
-        wire = to_wire(data)
-        self.session.telnet.write_wire(wire)
+        self.session.door.write(data)
         if self.recorder is not None:
-            self.recorder.sent(self.clock.seconds(), wire)
+            self.recorder.sent(self.clock.seconds(), data)
 
     def _keep(self, payloads: tuple[Payload, ...]) -> None:
         """Save each payload and log it in Cowrie's shape: a download's if a

@@ -1,9 +1,9 @@
 """Rooms, membership, broadcast and presence.
 
 The hub lives on the reactor thread and never blocks.  A room line is built
-once as a L{Message}; members render it for their own window width and
-colour setting through a per-broadcast cache, so a room of a thousand people
-costs one formatting per distinct terminal shape, not one per member.
+once as a L{Message} and delivered to each member by one call,
+C{member.deliver}; how a room of a thousand costs one rendering per terminal
+shape rather than one per member is L{bbs.lines}'s business.
 
 A room's lines wait until the end of the reactor's turn and then reach each
 member together as one L{Lines}: one write per member for a join
@@ -20,14 +20,13 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, S
 from types import MappingProxyType
 from typing import Protocol, TypeVar
 
-import attrs
 from twisted.logger import Logger
 
 from bbs.context import HubView, RoomView, UserView
 from bbs.names import keys
+from bbs.lines import Lines, Message
 from bbs.store import HISTORY_LINES, HistoryEntry
 from bbs.styled import Span, Styled
-from bbs.terminal.render import render
 from bbs.text import fold
 
 log = Logger()
@@ -41,27 +40,6 @@ BATCH_EVERY = 1.0
 BATCH_NAMES = 10
 HISTORY_ROOMS = 1000
 VIEW_MAX_AGE = 1.0
-
-
-@attrs.frozen
-class Message:
-    """One line for other users' screens; C{sender} (folded) lets them ignore it.
-
-    C{shapes} keeps its renderings per window width and colour, so a line is
-    formatted once for a whole room and again for nobody who joins later and
-    gets it replayed from the history.
-    """
-
-    spans: Styled
-    sender: str | None = None
-    shapes: dict = attrs.field(factory=dict, eq=False, repr=False)
-
-    def rendered(self, width: int, colour: bool) -> str:
-        key = (width, colour)
-        text = self.shapes.get(key)
-        if text is None:
-            text = self.shapes[key] = render(self.spans, width, colour)
-        return text
 
 
 class _Fresh(Mapping[str, _V]):
@@ -95,38 +73,6 @@ class _Fresh(Mapping[str, _V]):
         return iter(self._views)
 
 
-@attrs.frozen
-class Lines:
-    """Messages that reach a member together, in one write.
-
-    C{shapes} keeps the wire bytes per terminal shape (see
-    L{bbs.terminal.editor.LineEditor.shared_key}), so a room's lines are
-    encoded once for everyone in it who has nothing typed.
-    """
-
-    messages: tuple[Message, ...]
-    shapes: dict = attrs.field(factory=dict, init=False, eq=False, repr=False)
-
-    def rendered(self, width: int, colour: bool) -> str:
-        key = (width, colour)  # each Message's cached rendering, without a call per message
-        return "\n".join([m.shapes.get(key) or m.rendered(width, colour) for m in self.messages])
-
-    def seen_by(self, member: "Member") -> "Lines | None":
-        """What of these C{member} sees (not the lines of people they ignore)."""
-        ignoring = member.ignoring
-        if not ignoring:
-            return self
-        kept = tuple(m for m in self.messages if m.sender not in ignoring)
-        if len(kept) == len(self.messages):
-            return self  # the same lines, and their encodings with them
-        return Lines(kept) if kept else None
-
-
-class Outlet(Protocol):
-    def write_wire(self, wire: bytes) -> None:
-        """Send bytes already encoded for the wire (a telnet connection)."""
-
-
 class Member(Protocol):
     """What the hub needs of a connected, logged-in user (a session)."""
 
@@ -141,17 +87,12 @@ class Member(Protocol):
     account: str | None
     ip: str
     ignoring: AbstractSet[str]
-    # A key under which C{deliver} writes the same wire bytes as any other
-    # member's with that key, or None (see L{Lines.shapes}); and the
-    # connection those bytes go to.  With them a flush sends most members a
-    # shared encoding without a call into each one.
-    shared_key: int | None
-    telnet: Outlet
 
     def deliver(self, lines: Lines) -> None:
-        """Show C{lines} now.  The hub calls this only once what the member's
-        room said before them has been shown (L{Hub.flush_room}): members
-        need not check, which matters for each of a thousand in a flush."""
+        """Show C{lines} now (L{bbs.lines.deliver}).  The hub calls this only
+        once what the member's room said before them has been shown
+        (L{Hub.flush_room}): members need not check, which matters for each
+        of a thousand in a flush."""
 
 
 class Room:
@@ -299,7 +240,7 @@ class Hub:
         self.changed(member)
         replay = self._replay(key)
         if replay is not None:
-            seen = replay.seen_by(member)
+            seen = replay.seen_by(member.ignoring)
             if seen is not None:
                 member.deliver(seen)
         joined = Message(notice(f"-- {member.nick} joined {room.name}"))
@@ -419,22 +360,15 @@ class Hub:
         self._deliver_all((member,), Lines((message,)))
 
     def _deliver_all(self, members: Iterable[Member], lines: Lines) -> None:
-        shapes = lines.shapes
         for member in list(members):
             try:
-                key = member.shared_key
-                if key is not None and not member.ignoring:
-                    wire = shapes.get(key)  # encoded by the first member of this shape
-                    if wire is not None:
-                        member.telnet.write_wire(wire)
-                        continue
-                if member.ignoring:  # rare: most people ignore nobody
-                    seen = lines.seen_by(member)
-                    if seen is None:
-                        continue
-                    member.deliver(seen)
-                else:
+                ignoring = member.ignoring
+                if not ignoring:
                     member.deliver(lines)
+                else:  # rare: most people ignore nobody
+                    seen = lines.seen_by(ignoring)
+                    if seen is not None:
+                        member.deliver(seen)
             except Exception:
                 # One member's failure must not cost the others their lines.
                 log.failure("delivering to {nick} failed", nick=member.nick)

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from bbs.guard.bans import BanList
     from bbs.guard.limits import ConnectionLimiter, LoginThrottle
     from bbs.guard.traps import TrapRules
-    from bbs.hub import Hub, Lines
+    from bbs.hub import Hub
+    from bbs.lines import Lines
     from bbs.names import Registered
     from bbs.pool import WorkerPool
     from bbs.store import BanRecord, IStore

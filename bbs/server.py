@@ -30,7 +30,8 @@ from bbs.guard.bantable import Held, HeldBan
 from bbs.guard.limits import ConnectionLimiter, LoginThrottle
 from bbs.guard.traps import TrapRules
 from bbs.history import HistoryWriter
-from bbs.hub import LOBBY, Hub, Lines, Message
+from bbs.hub import LOBBY, Hub
+from bbs.lines import Lines, Message
 from bbs.names import Registered
 from bbs.pool import WorkerPool
 from bbs.session import Session
@@ -146,7 +147,7 @@ class BBS(Service):
         for s in sessions:
             s.close("The server is shutting down. Goodbye.")
         timeout = self.clock.callLater(SHUTDOWN_GRACE, lambda: [
-            s.telnet.abort("shutdown") for s in sessions if s.telnet is not None
+            s.door.abort("shutdown") for s in sessions if s.door is not None
         ])
         return d.addBoth(lambda _: timeout.active() and timeout.cancel())
 

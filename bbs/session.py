@@ -25,6 +25,7 @@ from bbs import effects as fx
 from bbs.commands import CommandError
 from bbs.commands.accounts import identify
 from bbs.context import Context, HubView, Sighting
+from bbs.door import Door, Variable
 from bbs.durations import format_duration
 from bbs.events import make_event
 from bbs.guard.bans import describe
@@ -33,19 +34,18 @@ from bbs.guard.limits import LoginAttempt, MessageLimiter, Verdict
 from bbs.guard.policy import outcome
 from bbs.guard.traps import SURE, BotScore, Detection
 from bbs.honeypot import Honeypot
-from bbs.hub import LOBBY, Lines, Message, Room, notice
+from bbs.hub import LOBBY, Room, notice
+from bbs.lines import Message
+from bbs.lines import deliver as _deliver_lines
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
 from bbs.rates import TokenBucket
 from bbs.store import HistoryEntry, Refused, StoreError
 from bbs.styled import Span, Styled
-from bbs.telnet.environ import Variable
-from bbs.telnet.protocol import to_wire
 from bbs.terminal.editor import LineEditor
 from bbs.text import fold, loggable, sanitize
 
 if TYPE_CHECKING:
     from bbs.seat import Seat
-    from bbs.telnet.protocol import TelnetConnection
 
 log = Logger()
 # Session ids name a connection in the logs (as Cowrie's do); they need to be
@@ -92,11 +92,12 @@ class _Seat:
     one's fields from memory costs more than the code that uses them.
     """
 
-    __slots__ = ("editor", "ignoring", "telnet", "shared_key")
+    __slots__ = ("editor", "ignoring", "door", "shared_key")
 
 
 class Session(_Seat):
-    """A telnet application (see L{bbs.telnet.protocol.TelnetApplication}).
+    """What sits behind a door (a L{bbs.door.DoorApplication}), the same
+    whichever door the user came in by: login, chat and the honeypot.
 
     Thousands are alive at once, so state is in slots and what most sessions
     never need (a bot score, an ignore list) is made on first use.
@@ -115,7 +116,7 @@ class Session(_Seat):
     def __init__(self, bbs: Seat[Session]) -> None:
         self.bbs = bbs
         self.id = f"{_IDS.getrandbits(48):012x}"
-        self.telnet: TelnetConnection | None = None
+        self.door: Door | None = None
         self.state = LOGIN
         self.nick = ""
         self.key = ""  # fold(nick), kept by the hub
@@ -162,42 +163,43 @@ class Session(_Seat):
             clock=bbs.clock, seat=self,
         )
 
-    # -- telnet application -------------------------------------------------
+    # -- door application ---------------------------------------------------
 
-    def telnet_connected(self, telnet: "TelnetConnection") -> None:
-        self.telnet = telnet
+    def door_connected(self, door: Door) -> None:
+        self.door = door
+        self.editor.set_form(door.prepare)
         self.bbs.sessions.add(self)
-        ip, port = telnet.peer
+        ip, port = door.peer
         self.trusted = ip in self.bbs.trusted
         if ip in self.bbs.mutes:
             self.muted, self.muted_until = True, self.bbs.mutes[ip]
-        host, host_port = telnet.host
+        host, host_port = door.host
         self.event(
             "cowrie.session.connect",
             f"New connection: {ip}:{port} ({host}:{host_port})",
-            src_port=port, dst_ip=host, dst_port=host_port, protocol="telnet",
+            src_port=port, dst_ip=host, dst_port=host_port, protocol=door.kind,
         )
         if self.bbs.motd is not None:
             self.deliver(self.bbs.motd)
         self._prompt()
         self._prompted_at = self.bbs.clock.seconds()
 
-    def telnet_data(self, data: bytes) -> None:
+    def door_data(self, data: bytes) -> None:
         if self.state == LOGIN:
             self._whole, self._typed = not self._typed, True
         self.editor.feed(data)
 
-    def telnet_window(self, width: int, height: int) -> None:
+    def door_window(self, width: int, height: int) -> None:
         self.editor.set_size(width, height)
         self.event("cowrie.client.size", f"Terminal size: {width} {height}",
                    width=width, height=height)
 
-    def telnet_ttype(self, name: str) -> None:
+    def door_ttype(self, name: str) -> None:
         self._ttype_colour = any(t in name.lower() for t in _COLOUR_TERMS)
         self._update_colour()
         self.event("cowrie.client.var", f"request_env: TERM={name}", name="TERM", value=name)
 
-    def telnet_environ(self, variables: tuple[Variable, ...]) -> None:
+    def door_environ(self, variables: tuple[Variable, ...]) -> None:
         """Log what the client sent by NEW-ENVIRON; none of it is ever used."""
         for v in variables:
             value = v.value or ""
@@ -208,7 +210,7 @@ class Session(_Seat):
                            f"telnetd authentication bypass tried: {v.name}={value}",
                            cve="CVE-2026-24061", name=v.name, value=value)
 
-    def telnet_echo(self, server_echoes: bool) -> None:
+    def door_echo(self, server_echoes: bool) -> None:
         if self._secret_echo or server_echoes == self.editor.character_mode:
             # An answer about the echo offered for a secret line (line mode
             # stays, the client just does not echo that line), or a refusal
@@ -218,14 +220,14 @@ class Session(_Seat):
         self._update_colour()
         self._prompt()
 
-    def telnet_signal(self, name: str) -> None:
+    def door_signal(self, name: str) -> None:
         if self.trusted:
             return  # signals only ever count toward a bot's score, and trusted peers are not judged
         signal = _SIGNALS.get(name) or ("foreign-protocol" if name.startswith("foreign") else None)
         if signal is not None:
             self._bot_score().add_signal(signal)
 
-    def telnet_lost(self, reason: str) -> None:
+    def door_lost(self, reason: str) -> None:
         if self.state == CLOSED:
             return
         was, self.state = self.state, CLOSED
@@ -251,12 +253,12 @@ class Session(_Seat):
     # -- output ---------------------------------------------------------------
 
     def _write(self, text: str) -> None:
-        if self.telnet is not None:
+        if self.door is not None:
             self._catch_up()
             data = text.encode("utf-8")
             if self.honeypot is not None:
                 self.honeypot.sent(data)  # the recording replays what the bot saw
-            self.telnet.write(data)
+            self.door.write(data)
 
     def _catch_up(self) -> None:
         """Show what our room said earlier in this turn before anything newer."""
@@ -267,23 +269,9 @@ class Session(_Seat):
     def print(self, message: Styled | str) -> None:
         self.editor.print(message)
 
-    def deliver(self, lines: Lines) -> None:
-        """Show hub messages, formatted once per terminal shape (L{Lines.shapes}).
-
-        Members with nothing typed get the very same wire bytes; only someone
-        mid-typing costs an editor redraw.
-        """
-        shared = self.shared_key  # our editor's (see LineEditor.shared_key)
-        if shared is not None:
-            wire = lines.shapes.get(shared)
-            if wire is None:
-                editor = self.editor
-                text = editor.shared_output(lines.rendered(editor.width, editor.colour))
-                wire = lines.shapes[shared] = to_wire(text.encode("utf-8"))
-            self.telnet.write_wire(wire)
-        else:
-            editor = self.editor
-            editor.print_rendered(lines.rendered(editor.width, editor.colour))
+    # The hub's one call on a member, with the shared rendering's fast path
+    # beside its slow path (see bbs.lines).
+    deliver = _deliver_lines
 
     def _update_colour(self) -> None:
         wanted = self._ttype_colour if self.colour_choice is None else self.colour_choice
@@ -291,7 +279,7 @@ class Session(_Seat):
 
     @property
     def ip(self) -> str:
-        return self.telnet.peer[0] if self.telnet is not None else ""
+        return self.door.peer[0] if self.door is not None else ""
 
     def event(self, eventid: str, message: str, **fields: Any) -> None:
         bbs = self.bbs
@@ -509,9 +497,9 @@ class Session(_Seat):
                 self._idle_warned = True
                 self.print(error("You have been idle a long time; type something "
                                  "or you will be disconnected in 2 minutes."))
-        if now - self._keepalive_at >= KEEPALIVE and self.telnet is not None:
+        if now - self._keepalive_at >= KEEPALIVE and self.door is not None:
             self._keepalive_at = now
-            self.telnet.write_wire(b"\xff\xf1")  # IAC NOP: keeps routers' NAT state alive
+            self.door.keepalive()
 
     def _eof(self) -> None:
         self.quit("")
@@ -596,12 +584,12 @@ class Session(_Seat):
         """Before a secret prompt, ask a line-mode client not to echo (RFC 857:
         we offer to echo, and then echo nothing); one that never negotiates
         cannot be asked, and is told once."""
-        telnet = self.telnet
-        if telnet is None or self.editor.character_mode:
+        door = self.door
+        if door is None or self.editor.character_mode:
             return  # we echo already: never a secret
-        if telnet.negotiates:
+        if door.negotiates:
             self._catch_up()  # what the room said first goes first
-            self._secret_echo = telnet.request_echo(True)
+            self._secret_echo = door.request_echo(True)
         elif not self._told_echo:
             self._told_echo = True
             self.print(error("Your client shows what you type: passwords too, so make sure "
@@ -612,9 +600,9 @@ class Session(_Seat):
         echo back (kept off between two secret prompts, so that the client
         is not told to echo just as the next secret is typed)."""
         self._secret_echo = False
-        if self.telnet is not None:
+        if self.door is not None:
             self._catch_up()
-            self.telnet.request_echo(False)
+            self.door.request_echo(False)
 
     # -- commands -------------------------------------------------------------
 
@@ -811,7 +799,7 @@ class Session(_Seat):
         self.editor.keep_entered = self.state != CHAT
         # The editor ended the secret line and cleared its prompt itself.
         self._shown_prompt = ("", False)
-        if ask.secret and self._secret_echo and self.telnet.character_mode:
+        if ask.secret and self._secret_echo and self.door.character_mode:
             self._write("\n")  # the client echoed nothing, not even the line's end
         if ask.login is not None:
             return self._try_password(ask, text)
@@ -943,11 +931,11 @@ class Session(_Seat):
     def close(self, reason: str | None) -> None:
         """Say C{reason} (if any) on a line of its own, then hang up."""
         self._closing = True
-        if self.telnet is not None:
+        if self.door is not None:
             self._catch_up()
             if reason is not None:
                 self.editor.farewell(reason)
-            self.telnet.close(reason, shown=True)
+            self.door.close(reason, shown=True)
 
 
 def _nothing() -> None:

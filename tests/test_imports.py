@@ -28,7 +28,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "bbs.rates": GROUND,
     "bbs.styled": GROUND,
     "bbs.text": GROUND,
-    "bbs.telnet": GROUND | {"bbs.telnet"},
+    # A door knows the interface it implements, and nothing above it.
+    "bbs.door": GROUND,
+    "bbs.telnet": GROUND | {"bbs.telnet", "bbs.door"},
     "bbs.terminal": GROUND | {"bbs.terminal"},
     "bbs.guard": GROUND | {"bbs.guard"},
     "bbs.store": GROUND,
@@ -39,6 +41,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "bbs.samples": GROUND,
     "bbs.passwords": GROUND | {"bbs.pool"},
     "bbs.context": GROUND | {"bbs.names"},
+    # What the hub delivers and its shared rendering: terminal text, door bytes.
+    "bbs.lines": GROUND | {"bbs.terminal", "bbs.door"},
 }
 
 # What a module must not import.  Handlers are plain functions of a snapshot:

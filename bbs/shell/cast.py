@@ -70,13 +70,12 @@ class CastRecorder:
         """Record text shown to the bot, as it is to appear on the screen."""
         self._event(at, "o", text)
 
-    def sent(self, at: float, wire: bytes) -> None:
-        """Record bytes written to the connection as telnet wire bytes: the
-        terminal gets them with the telnet escapes undone (C{IAC IAC} is one
-        0xFF byte, C{CR NUL} a CR) and decodes them as UTF-8."""
-        data = wire.replace(b"\xff\xff", b"\xff") if b"\xff" in wire else wire
-        if b"\r\0" in data:
-            data = data.replace(b"\r\0", b"\r")
+    def sent(self, at: float, data: bytes) -> None:
+        """Record application bytes written to the connection (C{b"\\n"} line
+        ends, whatever the door makes of them): the terminal gets each line
+        end as CR LF and decodes the rest as UTF-8."""
+        if b"\n" in data:
+            data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
         self._event(at, "o", self._decoder.decode(data))
 
     def input(self, at: float, text: str) -> None:

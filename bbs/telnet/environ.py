@@ -8,28 +8,13 @@ C{login -f root}, a login without a password, on an unpatched server.
 
 from __future__ import annotations
 
-import attrs
+from bbs.door import Variable
 
 IS, SEND, INFO = 0, 1, 2
 VAR, VALUE, ESC, USERVAR = 0, 1, 2, 3
 MAX_VARIABLES = 32  # per subnegotiation; the subnegotiation's size bounds the rest
 MAX_NAME, MAX_VALUE = 64, 512  # characters of each kept
 _CONTROLS = bytes(range(32)) + b"\x7f"
-
-
-@attrs.frozen
-class Variable:
-    """One variable sent: C{user} for a USERVAR, C{value} C{None} if it had none."""
-
-    name: str
-    value: str | None
-    user: bool = False
-
-    @property
-    def exploit(self) -> bool:
-        """Whether this is the CVE-2026-24061 bypass: C{USER} starting with C{-f}."""
-        return (not self.user and self.name == "USER" and self.value is not None
-                and self.value.lstrip().startswith("-f"))
 
 
 def parse(sub: bytes) -> tuple[Variable, ...]:

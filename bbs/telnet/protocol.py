@@ -38,6 +38,7 @@ from twisted.logger import ILogObserver, Logger, LogEvent
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from bbs.door import DoorApplication
 from bbs.rates import InputMeter, RateLimit, TokenBucket
 from bbs.telnet import environ
 from bbs.telnet.fingerprint import MiraiAnswers, Verdict
@@ -314,34 +315,6 @@ class TelnetLimits:
     dead_peer: float = 300.0
 
 
-class TelnetApplication(typing.Protocol):
-    """What sits above the telnet layer (the session)."""
-
-    def telnet_connected(self, telnet: TelnetConnection) -> None:
-        """The connection is up and negotiation has been offered."""
-
-    def telnet_data(self, data: bytes) -> None:
-        """Application bytes; every line end arrives as one C{b"\\n"}."""
-
-    def telnet_window(self, width: int, height: int) -> None:
-        """The client's window size changed (NAWS), already clamped."""
-
-    def telnet_ttype(self, name: str) -> None:
-        """The client's first terminal type answer: letters, digits and C{/._+-} only."""
-
-    def telnet_echo(self, server_echoes: bool) -> None:
-        """The client accepted (C{True}) or refused/ended our ECHO."""
-
-    def telnet_signal(self, name: str) -> None:
-        """Behaviour worth telling bots by, such as C{"no-negotiation"}."""
-
-    def telnet_environ(self, variables: tuple[environ.Variable, ...]) -> None:
-        """Variables the client sent (NEW-ENVIRON), to log; never to act on."""
-
-    def telnet_lost(self, reason: str) -> None:
-        """The connection is gone; called exactly once."""
-
-
 def _address(address: IAddress) -> tuple[str, int]:
     """C{(ip, port)} of a Twisted address, IPv4-mapped IPv6 shown as IPv4."""
     host = getattr(address, "host", "")
@@ -576,7 +549,7 @@ class _Output:
 
 @implementer(IPushProducer)
 class TelnetConnection(_Output, Protocol):
-    """One telnet client, speaking application bytes to a L{TelnetApplication}.
+    """One telnet client, speaking application bytes to a L{DoorApplication}.
 
     It is also the transport's streaming producer: Twisted pauses it when the
     client stops reading, and whatever is written meanwhile is counted so a
@@ -631,7 +604,7 @@ class TelnetConnection(_Output, Protocol):
 
     def __init__(
         self,
-        app: TelnetApplication,
+        app: DoorApplication,
         *,
         clock: IReactorTime | None = None,
         limits: TelnetLimits = TelnetLimits(),
@@ -682,6 +655,9 @@ class TelnetConnection(_Output, Protocol):
         self._reason: str | None = None
         self._lost = False
 
+    kind = "telnet"
+    prepare = staticmethod(to_wire)
+
     # -- state seen from above
 
     @property
@@ -713,10 +689,10 @@ class TelnetConnection(_Output, Protocol):
         self._registered = True
         us, him, asking = _OPENING
         self._us, self._him = dict(us), dict(him)
-        self.write_wire(asking)  # first on the wire, in the same write as the greeting
+        self.write_prepared(asking)  # first on the wire, in the same write as the greeting
         self._silent = _per_reactor(self.clock).silence
         self._silent.add(self)
-        self.app.telnet_connected(self)
+        self.app.door_connected(self)
 
     def dataReceived(self, data: bytes) -> None:
         if self._closing or not data:
@@ -765,7 +741,7 @@ class TelnetConnection(_Output, Protocol):
                 if text.find(b"\r") >= 0:
                     break
             if self._sniff is None:
-                self.app.telnet_data(text)
+                self.app.door_data(text)
             else:
                 self._emit(text)
                 self._deliver()
@@ -801,8 +777,8 @@ class TelnetConnection(_Output, Protocol):
         self._batch = None
         if held and self._reason is None:
             # The client left before its first bytes could be told apart.
-            self.app.telnet_data(bytes(held))
-        self.app.telnet_lost(
+            self.app.door_data(bytes(held))
+        self.app.door_lost(
             self._reason if self._reason is not None else reason.getErrorMessage()
         )
 
@@ -823,10 +799,10 @@ class TelnetConnection(_Output, Protocol):
 
     def write(self, data: bytes) -> None:
         """Send application bytes (C{b"\\n"} line ends); see L{to_wire}."""
-        self.write_wire(to_wire(data))
+        self.write_prepared(to_wire(data))
 
-    def write_wire(self, wire: bytes) -> None:
-        """Send bytes that L{to_wire} has already made ready for the wire.
+    def write_prepared(self, wire: bytes) -> None:
+        """Send bytes that L{to_wire} (L{prepare}) has already made ready for the wire.
 
         With C{coalesce}, everything written during one turn of the reactor
         goes out as one transport write at the end of the turn: a member of a
@@ -858,8 +834,12 @@ class TelnetConnection(_Output, Protocol):
             wire = wire[sent:]
         self._send(wire)
 
+    def keepalive(self) -> None:
+        """IAC NOP: shows nothing, and keeps routers' NAT state alive."""
+        self.write_prepared(b"\xff\xf1")
+
     def flush(self) -> None:
-        """Send what this turn of the reactor wrote (see L{write_wire})."""
+        """Send what this turn of the reactor wrote (see L{write_prepared})."""
         wire = self._take()
         if wire and not self._closing:
             self._send(wire)
@@ -1062,7 +1042,7 @@ class TelnetConnection(_Output, Protocol):
         if self._received and not self._closing:
             data = bytes(self._received)
             self._received.clear()
-            self.app.telnet_data(data)
+            self.app.door_data(data)
 
     def _notify(self, callback: typing.Callable[..., None], *args: object) -> None:
         """Call the app, after the data that came before, unless closing."""
@@ -1075,7 +1055,7 @@ class TelnetConnection(_Output, Protocol):
             self._signalled = set()
         if name not in self._signalled:
             self._signalled.add(name)
-            self._notify(self.app.telnet_signal, name)
+            self._notify(self.app.door_signal, name)
 
     def _nul(self) -> None:
         # Dropped either way; only its use as a line end is telling: netkit
@@ -1165,9 +1145,9 @@ class TelnetConnection(_Output, Protocol):
             self._send(_option(us, answer, option))
         if us and option == ECHO and old.state is not new.state:
             if new.enabled:
-                self._notify(self.app.telnet_echo, True)
+                self._notify(self.app.door_echo, True)
             elif new.state is Q.NO:
-                self._notify(self.app.telnet_echo, False)
+                self._notify(self.app.door_echo, False)
         elif not us and option == TTYPE and new.enabled and not self._ttype_asked:
             self._ttype_asked = True
             self._send(bytes((IAC, SB, TTYPE, TTYPE_SEND, IAC, SE)))
@@ -1197,7 +1177,7 @@ class TelnetConnection(_Output, Protocol):
             # Parsed whether or not it was asked for: exploits send it unasked.
             variables = environ.parse(sub[1:])
             if variables:
-                self._notify(self.app.telnet_environ, variables)
+                self._notify(self.app.door_environ, variables)
         # Other subnegotiations are parsed and ignored.
 
     def _resize(self, width: int, height: int) -> None:
@@ -1227,7 +1207,7 @@ class TelnetConnection(_Output, Protocol):
             self._window_due = self.clock.callLater(1 / self._windows.rate, self._window_timer)
             return
         self._reported = self.window
-        self._notify(self.app.telnet_window, *self.window)
+        self._notify(self.app.door_window, *self.window)
 
     def _window_timer(self) -> None:
         self._window_due = None
@@ -1239,7 +1219,7 @@ class TelnetConnection(_Output, Protocol):
         name = terminal_type_name(raw, self.limits.ttype_max)
         if name:
             self.terminal_type = name
-            self._notify(self.app.telnet_ttype, name)
+            self._notify(self.app.door_ttype, name)
 
 
 def terminal_type_name(raw: bytes, limit: int) -> str:

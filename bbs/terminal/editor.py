@@ -52,7 +52,7 @@ _EOF_NOTICE: Styled = (Span("Press Ctrl-D again to quit.", "dim"),)
 # Terminal shapes (prompt, width, colour) by the number that shares their output.
 _SHAPE_KEYS: dict[tuple, int] = {}
 _NUMBERS = itertools.count()
-MAX_KEYS = 4096  # shapes (prompt, width, colour) in use at once, far more than real
+MAX_KEYS = 4096  # shapes (prompt, width, colour, form) in use at once, far more than real
 
 
 def _key(shape: tuple) -> int:
@@ -67,9 +67,11 @@ def _key(shape: tuple) -> int:
     return key
 
 
-def _lay_out(prompt: str, width: int, colour: bool) -> tuple[str, int, int, int]:
+def _lay_out(prompt: str, width: int, colour: bool,
+             form: typing.Hashable) -> tuple[str, int, int, int]:
     """The prompt as shown in C{width} columns (cut to leave room to type), its
-    columns, and the line-mode and character-mode keys (see L{_key})."""
+    columns, and the line-mode and character-mode keys (see L{_key}) for
+    output that goes out in C{form} (see L{LineEditor.set_form})."""
     usable = width - 1  # the last column stays free for the cursor
     least = max(usable // 2, 4)  # a wide character and the cursor fit
     if visible_width(prompt) > usable - least:
@@ -81,12 +83,12 @@ def _lay_out(prompt: str, width: int, colour: bool) -> tuple[str, int, int, int]
                 break
             kept.append(char)
         prompt = "".join(kept)
-    return (prompt, visible_width(prompt), _key((False, "", width)),
-            _key((True, prompt, width, colour)))
+    return (prompt, visible_width(prompt), _key((False, "", width, form)),
+            _key((True, prompt, width, colour, form)))
 
 
-# (prompt, width, colour) -> what _lay_out makes of it: a few shapes serve all.
-_LAYOUTS: dict[tuple[str, int, bool], tuple[str, int, int, int]] = {}
+# (prompt, width, colour, form) -> what _lay_out makes of it: a few shapes serve all.
+_LAYOUTS: dict[tuple, tuple[str, int, int, int]] = {}
 
 
 @attrs.frozen
@@ -149,6 +151,7 @@ class LineEditor:
         "_drawn",
         "_ended",
         "_eof_pending",
+        "_form",
         "_height",
         "_history",
         "_keys",
@@ -212,6 +215,7 @@ class LineEditor:
         self._colour = False
         self._width = 80
         self._height = 24
+        self._form: typing.Hashable = None
         # Whether the prompt for the line being typed is on screen.  False
         # only while on_line runs: the next prompt is shown once it returns.
         self._drawn = True
@@ -276,6 +280,13 @@ class LineEditor:
     @colour.setter
     def colour(self, value: bool) -> None:
         self._colour = value
+        self._layout()
+
+    def set_form(self, form: typing.Hashable) -> None:
+        """Name what this editor's text becomes on its way out (its door's
+        wire form): editors share output (L{shared_key}) only with editors
+        whose text goes out in the same form."""
+        self._form = form
         self._layout()
 
     @property
@@ -834,7 +845,7 @@ class LineEditor:
     def _layout(self) -> None:
         """Fit the prompt to the width, leaving room to type, and make the
         keys L{shared_key} hands out: once per shape for all editors."""
-        shape = (self._prompt, self._width, self._colour)
+        shape = (self._prompt, self._width, self._colour, self._form)
         layout = _LAYOUTS.get(shape)
         if layout is None:
             if len(_LAYOUTS) >= MAX_KEYS:

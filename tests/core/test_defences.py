@@ -45,7 +45,7 @@ class World:
 
     def guest(self, ip: str = "127.0.0.1"):
         session, t = self.connect(ip)
-        session.telnet_data(b"\n")
+        session.door_data(b"\n")
         assert session.room is not None
         t.clear()
         return session, t
@@ -64,7 +64,7 @@ def test_a_burst_of_60_lines_reaches_others_as_far_fewer():
     w = World()
     flooder, ft = w.guest("127.0.0.2")
     _, listener = w.guest("127.0.0.3")
-    flooder.telnet_data(b"".join(b"spam %d\n" % i for i in range(60)))
+    flooder.door_data(b"".join(b"spam %d\n" % i for i in range(60)))
     heard = text(listener).count("> spam ")
     assert 5 <= heard <= 12
     assert text(ft).count("typing too fast") == 1
@@ -77,7 +77,7 @@ def test_persistent_flooders_are_muted_then_kicked():
     for second in range(30):
         if ft.disconnecting:
             break
-        flooder.telnet_data(b"".join(b"spam %d\n" % i for i in range(20)))
+        flooder.door_data(b"".join(b"spam %d\n" % i for i in range(20)))
         w.clock.advance(1)
     assert "You are muted (flooding)" in text(ft)
     assert ft.disconnecting and "Disconnected for flooding" in text(ft)
@@ -89,8 +89,8 @@ def test_sysops_and_trusted_networks_are_exempt_from_the_bucket():
     sysop, _ = w.guest("127.0.0.9")
     sysop.sysop = True
     _, listener = w.guest("127.0.0.3")
-    trusted.telnet_data(b"".join(b"ok %d\n" % i for i in range(40)))
-    sysop.telnet_data(b"".join(b"op %d\n" % i for i in range(40)))
+    trusted.door_data(b"".join(b"ok %d\n" % i for i in range(40)))
+    sysop.door_data(b"".join(b"op %d\n" % i for i in range(40)))
     w.clock.advance(0)
     assert text(listener).count("> ok ") == 40
     assert text(listener).count("> op ") == 40
@@ -155,7 +155,7 @@ def test_kick_mute_wall_and_ban_effects():
     bob, bobt = w.guest("127.0.0.3")
     carol, ct = w.guest("127.0.0.4")
     boss.apply([fx.Mute(bob.nick, w.clock.seconds() + 600)])
-    bob.telnet_data(b"can anyone hear me\n")
+    bob.door_data(b"can anyone hear me\n")
     assert "can anyone hear me" not in text(ct)
     assert "You are muted (by guest1) for 10m" in text(bobt)
     assert "nobody hears you" in text(bobt)
@@ -163,7 +163,7 @@ def test_kick_mute_wall_and_ban_effects():
     assert "Announcement from guest1: maintenance at noon" in text(ct)
     boss.apply([fx.Kick(bob.nick, "be nice")])
     assert bobt.disconnecting and "kicked by guest1: be nice" in text(bobt)
-    bob.telnet.connectionLost(None)
+    bob.door.connectionLost(None)
     w.clock.advance(0)
     assert "guest2 left (kicked by guest1: be nice)" in text(ct)
     record = BanRecord(1, "net", "127.0.0.4/32", "rude", "guest1", 0.0, None)
@@ -177,7 +177,7 @@ def test_kick_mute_wall_and_ban_effects():
 def test_a_bot_at_the_login_prompt_is_banned_at_once():
     w = World()
     bot, t = w.connect("203.0.113.5")
-    bot.telnet_data(b"root\r\n")
+    bot.door_data(b"root\r\n")
     assert t.disconnecting
     assert "banned" in w.bbs.admit("203.0.113.5")
     ids = w.ids()
@@ -196,7 +196,7 @@ def test_a_bot_at_the_login_prompt_is_banned_at_once():
 def test_people_chatting_about_sh_and_root_are_never_caught(line):
     w = World()
     person, t = w.guest("198.51.100.7")
-    person.telnet_data(line.encode() + b"\n")
+    person.door_data(line.encode() + b"\n")
     assert not t.disconnecting
     assert w.bbs.admit("198.51.100.7") is None
     assert "bbs.bot.detected" not in w.ids()
@@ -205,9 +205,9 @@ def test_people_chatting_about_sh_and_root_are_never_caught(line):
 def test_log_policy_holds_the_bot_in_the_shell_and_bans_nobody():
     w = World(bot_policy="log")
     bot, t = w.connect("203.0.113.6")
-    bot.telnet_data(b"root\r\n")
+    bot.door_data(b"root\r\n")
     assert not t.disconnecting and text(t).endswith("Password: ")
-    bot.telnet_data(b"xc3511\r\nexit\r\n")
+    bot.door_data(b"xc3511\r\nexit\r\n")
     assert t.disconnecting and w.bbs.hub.find("root") is None
     assert "bbs.bot.detected" in w.ids() and "bbs.bot.banned" not in w.ids()
     assert w.bbs.admit("203.0.113.6") is None
@@ -221,14 +221,14 @@ def test_failed_logins_are_throttled_then_refused(store):
     w.bbs.store, w.bbs.registered = store, store.account_keys()
     s, t = w.connect("192.0.2.44")
     for attempt in range(5):
-        s.telnet_data(b"alice\n")
+        s.door_data(b"alice\n")
         assert s._ask is not None and s._ask.login == "alice", text(t)
-        s.telnet_data(b"wrong password\n")
+        s.door_data(b"wrong password\n")
         w.clock.advance(60)  # past any growing delay
         assert "Login incorrect" in text(t)
         t.clear()
         s._login_tries = 0
-    s.telnet_data(b"alice\n")
+    s.door_data(b"alice\n")
     assert "Too many failed logins as alice from your address; try again in" in text(t)
     failed = [e for e in w.events.events if e["eventid"] == "cowrie.login.failed"]
     assert len(failed) == 5
@@ -249,7 +249,7 @@ def test_accounts_added_or_removed_from_outside_are_known_within_one_poll(store)
 
     def at_login(nick: str) -> str:
         s, t = w.connect(next(addresses))
-        s.telnet_data(nick.encode() + b"\n")
+        s.door_data(nick.encode() + b"\n")
         return "asked" if s._ask is not None else "welcomed" if s.room is not None else text(t)
 
     assert at_login("alice") == "asked"
@@ -261,7 +261,7 @@ def test_accounts_added_or_removed_from_outside_are_known_within_one_poll(store)
     assert at_login("alice") == "welcomed"
     # Registered here: known at once, without waiting for a poll.
     erin, t = w.connect(next(addresses))
-    erin.telnet_data(b"erin\n/register\nlong enough\nlong enough\n")
+    erin.door_data(b"erin\n/register\nlong enough\nlong enough\n")
     assert "Registered erin" in text(t)
     assert at_login("Erin") == "asked"
     w.bbs.stopService()
@@ -293,10 +293,10 @@ def test_the_login_delay_grows_after_the_free_attempts(store):
     w.bbs.store, w.bbs.registered = store, store.account_keys()
     s, t = w.connect("192.0.2.45")
     for _ in range(4):  # three are free; the fourth starts the delay
-        s.telnet_data(b"alice\nwrong password\n")
+        s.door_data(b"alice\nwrong password\n")
         s._login_tries = 0
     t.clear()
-    s.telnet_data(b"alice\nright password\n")
+    s.door_data(b"alice\nright password\n")
     assert "Welcome" not in text(t)  # the answer waits for the delay
     w.clock.advance(0.9)
     assert "Welcome" not in text(t)
@@ -308,15 +308,15 @@ def test_colour_follows_the_terminal_type_and_set_color():
     w = World()
     s, t = w.connect("127.0.0.2")
     # The client agrees to character mode and says it is an xterm.
-    s.telnet.dataReceived(b"\xff\xfd\x01\xff\xfd\x03\xff\xfb\x18")
-    s.telnet.dataReceived(b"\xff\xfa\x18\x00xterm-256color\xff\xf0")
-    s.telnet_data(b"\n")
+    s.door.dataReceived(b"\xff\xfd\x01\xff\xfd\x03\xff\xfb\x18")
+    s.door.dataReceived(b"\xff\xfa\x18\x00xterm-256color\xff\xf0")
+    s.door_data(b"\n")
     t.clear()
-    s.telnet_data(b"hello\n")
+    s.door_data(b"hello\n")
     assert b"\x1b[" in t.value() and "hello" in text(t)
     s.apply([fx.SetColour(False)])
     t.clear()
-    s.telnet_data(b"plain now\n")
+    s.door_data(b"plain now\n")
     assert "<guest1> plain now" in text(t)
     assert b"\x1b[3" not in t.value() and b"\x1b[1m" not in t.value()
 
@@ -328,9 +328,9 @@ def test_stopping_waits_until_every_session_has_ended():
     assert "shutting down" in text(at) and "shutting down" in text(bt)
     fired: list[object] = []
     stopped.addCallback(fired.append)
-    a.telnet.connectionLost(None)
+    a.door.connectionLost(None)
     assert not fired
-    b.telnet.connectionLost(None)
+    b.door.connectionLost(None)
     assert fired
     assert [e["eventid"] for e in w.events.events][-2:] == ["bbs.user.logout", "cowrie.session.closed"]
 
@@ -357,7 +357,7 @@ def test_a_muted_user_reaches_nobody_by_any_command_and_is_told_why():
     for line in (b"/nick bobby", b"/join den", b"/topic hello", b"/me waves", b"/away lunch",
                  f"/msg {carol.nick} psst".encode()):
         bt.clear()
-        bob.telnet_data(line + b"\n")
+        bob.door_data(line + b"\n")
         assert "You are muted for 10m more; nobody hears you." in text(bt), line
     assert text(ct) == ""
     assert bob.nick == "guest2" and bob.room.name == "lobby" and bob.away is None
@@ -365,7 +365,7 @@ def test_a_muted_user_reaches_nobody_by_any_command_and_is_told_why():
     bob.apply([fx.ChangeNick("bobby"), fx.SetTopic("x"), fx.Join("den")])
     assert text(ct) == "" and bob.nick == "guest2"
     bob.apply([fx.Quit("so long, suckers")])
-    bob.telnet.connectionLost(None)
+    bob.door.connectionLost(None)
     w.clock.advance(0)
     assert "guest2 left\r\n" in text(ct) and "suckers" not in text(ct)
 
@@ -375,24 +375,24 @@ def test_nick_changes_and_room_moves_are_paced_for_everyone_but_sysops():
     bob, bt = w.guest("127.0.0.3")
     _, ct = w.guest("127.0.0.4")
     for n in range(3):
-        bob.telnet_data(b"/nick bob%d\n" % n)
+        bob.door_data(b"/nick bob%d\n" % n)
     assert bob.nick == "bob2"
-    bob.telnet_data(b"/nick bob3\n")
+    bob.door_data(b"/nick bob3\n")
     assert bob.nick == "bob2"
     assert "You are changing your nickname too often; try again in 10s." in text(bt)
     w.clock.advance(10)
-    bob.telnet_data(b"/nick bob3\n")
+    bob.door_data(b"/nick bob3\n")
     assert bob.nick == "bob3"
     w.clock.advance(0)
     assert text(ct).count("is now known as") == 4
     for room in ("a1", "a2", "a3", "a4", "a5", "a6"):
-        bob.telnet_data(b"/join " + room.encode() + b"\n")
+        bob.door_data(b"/join " + room.encode() + b"\n")
     assert bob.room.name == "a5"
     assert "You are moving between rooms too often; try again in 5s." in text(bt)
     boss, _ = w.guest("127.0.0.2")
     boss.sysop = True
     for n in range(10):
-        boss.telnet_data(b"/nick boss%d\n" % n)
+        boss.door_data(b"/nick boss%d\n" % n)
     assert boss.nick == "boss9"
 
 
@@ -400,13 +400,13 @@ def test_rooms_are_capped_with_a_reason():
     w = World(max_rooms=3, trust=("127.0.0.0/8",))  # trusted: no pacing, only the cap
     a, at = w.guest("127.0.0.2")
     b, _ = w.guest("127.0.0.3")
-    a.telnet_data(b"/join one\n")
-    b.telnet_data(b"/join two\n")
-    a.telnet_data(b"/join three\n")  # 'one' empties and goes: three rooms open
+    a.door_data(b"/join one\n")
+    b.door_data(b"/join two\n")
+    a.door_data(b"/join three\n")  # 'one' empties and goes: three rooms open
     assert a.room.name == "three"
     c, ct = w.guest("127.0.0.4")
-    c.telnet_data(b"/join four\n")
+    c.door_data(b"/join four\n")
     assert c.room.name == "lobby"
     assert "3 rooms are open, as many as this server holds; join one of them" in text(ct)
-    c.telnet_data(b"/join two\n")
+    c.door_data(b"/join two\n")
     assert c.room.name == "two"

@@ -24,16 +24,16 @@ def person(w: World, ip: str):
     """A telnet client typed on by a person: it negotiates, and its login line
     comes a while after the prompt, key by key."""
     s, t = w.connect(ip)
-    s.telnet.dataReceived(NETKIT_ANSWERS)
+    s.door.dataReceived(NETKIT_ANSWERS)
     w.clock.advance(1.5)
     return s, t
 
 
 def type_line(w: World, s, line: str) -> None:
     for key in line:
-        s.telnet_data(key.encode())
+        s.door_data(key.encode())
         w.clock.advance(0.1)
-    s.telnet_data(b"\r\n")
+    s.door_data(b"\r\n")
 
 
 def failed_logins(w: World) -> list[tuple[str, str]]:
@@ -45,7 +45,7 @@ def test_a_glued_user_and_password_is_a_credential_attempt_not_a_nickname():
     w = World()
     bot, t = w.connect("203.0.113.20")
     w.clock.advance(1)
-    bot.telnet_data(b"rootxc3511\r\n")
+    bot.door_data(b"rootxc3511\r\n")
     assert t.disconnecting and w.bbs.hub.find("rootxc3511") is None
     assert failed_logins(w) == [("root", "xc3511")]
     detected = next(e for e in w.events.events if e["eventid"] == "bbs.bot.detected")
@@ -57,7 +57,7 @@ def test_a_glued_user_and_password_is_a_credential_attempt_not_a_nickname():
 def test_under_the_shell_policy_a_glued_login_opens_the_shell_as_root():
     w = World(bot_policy="shell")
     bot, t = w.connect("203.0.113.21")
-    bot.telnet_data(b"adminadmin\r\n")
+    bot.door_data(b"adminadmin\r\n")
     assert bot.state == SHELL and text(t).endswith("# ")
     success = next(e for e in w.events.events if e["eventid"] == "cowrie.login.success")
     assert (success["username"], success["password"]) == ("admin", "admin")
@@ -78,7 +78,7 @@ def test_a_common_user_name_typed_by_a_person_is_refused_with_the_reason(name):
 def test_a_common_user_name_sent_at_once_by_a_bot_is_trapped():
     w = World()
     bot, t = w.connect("203.0.113.22")
-    bot.telnet_data(b"tech\r\n")  # the whole line, within milliseconds of the prompt
+    bot.door_data(b"tech\r\n")  # the whole line, within milliseconds of the prompt
     assert t.disconnecting
     detected = next(e for e in w.events.events if e["eventid"] == "bbs.bot.detected")
     assert detected["rule"] == "login-tech"
@@ -87,11 +87,11 @@ def test_a_common_user_name_sent_at_once_by_a_bot_is_trapped():
 def test_a_line_this_soon_but_typed_key_by_key_is_not_instant():
     w = World()
     s, t = w.connect("198.51.100.21")
-    s.telnet.dataReceived(NETKIT_ANSWERS)
+    s.door.dataReceived(NETKIT_ANSWERS)
     for key in b"tech":
-        s.telnet_data(bytes((key,)))
+        s.door_data(bytes((key,)))
     w.clock.advance(INSTANT / 2)
-    s.telnet_data(b"\r\n")
+    s.door_data(b"\r\n")
     assert not t.disconnecting and "system account name" in text(t)
 
 
@@ -102,7 +102,7 @@ def test_people_are_never_trapped_by_chatting(line):
     type_line(w, s, "")
     assert s.state == CHAT
     t.clear()
-    s.telnet_data(line.encode() + b"\r\n")
+    s.door_data(line.encode() + b"\r\n")
     assert s.state == CHAT and s.room is not None and not t.disconnecting
     assert f"<{s.nick}> {line}" in text(t)
     assert "bbs.bot.detected" not in w.ids()
@@ -112,10 +112,10 @@ def test_a_chat_line_is_judged_when_the_connection_never_answered_telnet():
     w = World()
     s, t = w.connect("203.0.113.23")
     w.clock.advance(1)
-    s.telnet_data(b"\r\n")  # a guest, typed like a person...
+    s.door_data(b"\r\n")  # a guest, typed like a person...
     assert s.state == CHAT
     w.clock.advance(5)  # ...but nothing ever answered our negotiation
-    s.telnet_data(b"cd /tmp && ls\r\n")
+    s.door_data(b"cd /tmp && ls\r\n")
     assert t.disconnecting
     said = " ".join(text(t).split())
     assert ("Connection closed: that is what telnet bots type here (trap cd-chain); "
@@ -127,15 +127,15 @@ def test_under_the_log_policy_a_bot_in_the_chat_is_moved_to_the_holding_shell():
     watcher, wt = w.guest("198.51.100.30")
     bot, t = w.connect("203.0.113.24")
     w.clock.advance(1)
-    bot.telnet_data(b"\r\n")
+    bot.door_data(b"\r\n")
     w.clock.advance(5)
     nick = bot.nick
     wt.clear()
-    bot.telnet_data(b"enable\r\n")
+    bot.door_data(b"enable\r\n")
     assert bot.state == SHELL and bot.room is None and w.bbs.hub.find(nick) is None
     assert f"<{nick}> enable" not in text(wt)
     assert "-sh: enable: not found" in text(t) or text(t).endswith("# ")
-    bot.telnet_data(b"exit\r\n")
+    bot.door_data(b"exit\r\n")
     assert t.disconnecting
     assert "bbs.bot.banned" not in w.ids() and w.bbs.admit("203.0.113.24") is None
 
@@ -143,8 +143,8 @@ def test_under_the_log_policy_a_bot_in_the_chat_is_moved_to_the_holding_shell():
 def test_the_mirai_handshake_names_the_family_and_its_window_is_logged():
     w = World()
     bot, t = w.connect("203.0.113.25")
-    bot.telnet.dataReceived(MIRAI_ANSWERS)
-    bot.telnet_data(b"root\r\n")
+    bot.door.dataReceived(MIRAI_ANSWERS)
+    bot.door_data(b"root\r\n")
     detected = next(e for e in w.events.events if e["eventid"] == "bbs.bot.detected")
     assert detected["rule"] == "login-root" and detected["family"] == "mirai"
     size = next(e for e in w.events.events if e["eventid"] == "cowrie.client.size")
@@ -154,9 +154,9 @@ def test_the_mirai_handshake_names_the_family_and_its_window_is_logged():
 def test_new_environ_is_logged_and_the_user_variable_logs_nobody_in():
     w = World()
     s, t = w.connect("203.0.113.26")
-    s.telnet.dataReceived(bytes((IAC, SB, 39, 0, 0)) + b"USER\x01-f root" + bytes((IAC, SE)))
+    s.door.dataReceived(bytes((IAC, SB, 39, 0, 0)) + b"USER\x01-f root" + bytes((IAC, SE)))
     w.clock.advance(1)
-    s.telnet_data(b"\r\n")
+    s.door_data(b"\r\n")
     ids = w.ids()
     assert "cowrie.telnet.exploit_attempt" in ids
     var = next(e for e in w.events.events if e["eventid"] == "cowrie.client.var")
@@ -168,10 +168,10 @@ def test_mirais_handshake_is_evidence_enough_for_a_common_name():
     # Mirai tries tech/tech; its loader sends the name's line end a second later.
     w = World()
     bot, t = w.connect("203.0.113.27")
-    bot.telnet.dataReceived(MIRAI_ANSWERS)
-    bot.telnet_data(b"tech")
+    bot.door.dataReceived(MIRAI_ANSWERS)
+    bot.door_data(b"tech")
     w.clock.advance(1)
-    bot.telnet_data(b"\r\n")
+    bot.door_data(b"\r\n")
     assert t.disconnecting
     detected = next(e for e in w.events.events if e["eventid"] == "bbs.bot.detected")
     assert (detected["rule"], detected["family"]) == ("login-tech", "mirai")

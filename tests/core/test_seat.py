@@ -48,5 +48,5 @@ def test_a_mute_ends_by_itself_for_the_next_connection_too() -> None:
 def test_a_trapped_bot_is_remembered_for_bots() -> None:
     w = World()
     bot, _ = w.connect("192.0.2.7")
-    bot.telnet_data(b"enable\r\n")
+    bot.door_data(b"enable\r\n")
     assert [s.ip for s in w.bbs.sightings] == ["192.0.2.7"]

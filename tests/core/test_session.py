@@ -45,7 +45,7 @@ class Harness:
 
     async def login(self, nick: str) -> tuple[Session, StringTransport]:
         session, transport = self.connect()
-        session.telnet_data(nick.encode() + b"\n")
+        session.door_data(nick.encode() + b"\n")
         await settle(session)
         return session, transport
 
@@ -87,11 +87,11 @@ class SessionTests(TestCase):
         session, transport = self.h.connect()
         for bad in ("x", "guest5", "two words"):
             transport.clear()
-            session.telnet_data(bad.encode() + b"\n")
+            session.door_data(bad.encode() + b"\n")
             await settle(session)
             self.assertIn("Try another, or press Enter to be a guest.", " ".join(said(transport).split()))
             self.assertEqual((session.state, session.nick), ("login", ""))
-        session.telnet_data(b"\n")
+        session.door_data(b"\n")
         await settle(session)
         self.assertEqual(session.nick, "guest1")
 
@@ -106,7 +106,7 @@ class SessionTests(TestCase):
     async def test_chat_reaches_everyone_including_the_sender(self) -> None:
         alice, at = await self.h.login("alice")
         bob, bt = await self.h.login("bob")
-        alice.telnet_data(b"hello bob\n")
+        alice.door_data(b"hello bob\n")
         await settle(alice)
         self.assertIn("<alice> hello bob", said(at))
         self.assertIn("<alice> hello bob", said(bt))
@@ -140,7 +140,7 @@ class SessionTests(TestCase):
         alice, at = await self.h.login("alice")
         self.h.bbs.store = Store()
         self.h.bbs.commands = registry
-        alice.telnet_data(b"/quick\n/hash\n/store\n")
+        alice.door_data(b"/quick\n/hash\n/store\n")
         await settle(alice)
         self.assertIn("quick ran", said(at))
         self.assertIn("hash ran", said(at))
@@ -166,7 +166,7 @@ class SessionTests(TestCase):
 
         self.h.bbs.commands = boom
         alice, at = await self.h.login("alice")
-        alice.telnet_data(b"/boom\nstill here\n")
+        alice.door_data(b"/boom\nstill here\n")
         await settle(alice)
         self.assertIn("/boom failed with an internal error", said(at))
         self.assertIn("<alice> still here", said(at))
@@ -189,7 +189,7 @@ class SessionTests(TestCase):
         sessions = [await self.h.login(f"user{i}") for i in range(8)]
         for s, t in sessions:
             t.clear()
-            s.telnet_data(b"".join(b"/n %d\n" % k for k in range(20)))
+            s.door_data(b"".join(b"/n %d\n" % k for k in range(20)))
         for s, t in sessions:
             await settle(s)
         for s, t in sessions:
@@ -199,10 +199,10 @@ class SessionTests(TestCase):
     async def test_commands_then_chat_keep_their_order(self) -> None:
         alice, at = await self.h.login("alice")
         bob, bt = await self.h.login("bob")
-        bob.telnet_data(b"/join den\n")
+        bob.door_data(b"/join den\n")
         await settle(bob)
         bt.clear()
-        alice.telnet_data(b"/join den\nhi den\n")
+        alice.door_data(b"/join den\nhi den\n")
         await settle(alice)
         text = said(bt)
         self.assertIn("<alice> hi den", text)
@@ -214,8 +214,8 @@ class SessionTests(TestCase):
         alice, at = await self.h.login("alice")
         bob, bt = await self.h.login("bob")
         at.clear()
-        alice.telnet_data(b"hello\n")
-        bob.telnet_data(b"/msg alice psst\n")
+        alice.door_data(b"hello\n")
+        bob.door_data(b"/msg alice psst\n")
         await settle(bob)
         await settle(alice)
         text = said(at)
@@ -224,10 +224,10 @@ class SessionTests(TestCase):
     async def test_quitting_tells_the_room_and_closes(self) -> None:
         alice, at = await self.h.login("alice")
         bob, bt = await self.h.login("bob")
-        alice.telnet_data(b"/quit see you\n")
+        alice.door_data(b"/quit see you\n")
         await settle(alice)
         self.assertTrue(at.disconnecting)
-        alice.telnet.connectionLost(None)
+        alice.door.connectionLost(None)
         await deferLater(reactor, 0, lambda: None)
         self.assertIn("-- alice left (see you)", said(bt))
         self.assertIsNone(self.h.bbs.hub.find("alice"))
@@ -253,14 +253,14 @@ class ThreadSafetyTests(TestCase):
 
         for name in ("claim", "join", "leave", "say", "broadcast", "set_topic", "view", "changed"):
             watch(Hub, name)
-        for name in ("write", "write_wire", "close"):
+        for name in ("write", "write_prepared", "close"):
             watch(TelnetConnection, name)
         h = Harness(self)
         alice, _ = await h.login("alice")
         bob, _ = await h.login("bob")
         for line in (b"/join den\n", b"hi\n", b"/topic tea\n", b"/msg bob psst\n",
                      b"/who\n", b"/me waves\n", b"/nick alicia\n", b"/part\n", b"/quit\n"):
-            alice.telnet_data(line)
+            alice.door_data(line)
         await settle(alice)
         names = {name for name, _ in touched}
         self.assertTrue({"join", "say", "set_topic", "write", "claim"} <= names)

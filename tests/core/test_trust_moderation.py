@@ -20,9 +20,9 @@ HOUR = 3600.0
 def bot_ban(w: World, ip: str) -> float:
     """A bot from C{ip} types root at login:; the length of the ban it gets."""
     bot, t = w.connect(ip)
-    bot.telnet_data(b"root\r\n")
+    bot.door_data(b"root\r\n")
     assert t.disconnecting
-    bot.telnet.connectionLost(None)
+    bot.door.connectionLost(None)
     banned = [e for e in w.events.events if e["eventid"] == "bbs.bot.banned"]
     return banned[-1]["duration"]
 
@@ -60,8 +60,8 @@ def test_a_bot_serving_a_ban_at_a_restart_is_a_repeat_offender_after_it(store):
 def character_mode_guest(w: World, ip: str):
     """A guest whose client let us echo (DO ECHO, DO SUPPRESS-GO-AHEAD)."""
     s, t = w.connect(ip)
-    s.telnet.dataReceived(b"\xff\xfd\x01\xff\xfd\x03")
-    s.telnet_data(b"\n")
+    s.door.dataReceived(b"\xff\xfd\x01\xff\xfd\x03")
+    s.door_data(b"\n")
     assert s.room is not None
     t.clear()
     return s, t
@@ -78,7 +78,7 @@ def test_a_closing_notice_clears_the_prompt_row_first(act, notice):
     boss, _ = w.guest("127.0.0.2")
     boss.sysop = True
     bob, t = character_mode_guest(w, "127.0.0.3")
-    bob.telnet_data(b"half typed")
+    bob.door_data(b"half typed")
     assert t.value().endswith(b"half typed")
     act(w, boss, bob)
     assert t.disconnecting

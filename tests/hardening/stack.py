@@ -63,30 +63,30 @@ class Stack:
 
     # -- TelnetApplication
 
-    def telnet_connected(self, telnet: TelnetConnection) -> None:
+    def door_connected(self, telnet: TelnetConnection) -> None:
         self.editor.set_prompt("> ")
 
-    def telnet_data(self, data: bytes) -> None:
+    def door_data(self, data: bytes) -> None:
         self.editor.feed(data)
 
-    def telnet_window(self, width: int, height: int) -> None:
+    def door_window(self, width: int, height: int) -> None:
         self.events.append(("window", width, height))
         self.editor.set_size(width, height)
 
-    def telnet_ttype(self, name: str) -> None:
+    def door_ttype(self, name: str) -> None:
         self.events.append(("ttype", name))
 
-    def telnet_echo(self, server_echoes: bool) -> None:
+    def door_echo(self, server_echoes: bool) -> None:
         self.events.append(("echo", server_echoes))
         self.editor.character_mode = server_echoes
 
-    def telnet_signal(self, name: str) -> None:
+    def door_signal(self, name: str) -> None:
         self.events.append(("signal", name))
 
-    def telnet_environ(self, variables: tuple) -> None:
+    def door_environ(self, variables: tuple) -> None:
         self.events.append(("environ", variables))
 
-    def telnet_lost(self, reason: str) -> None:
+    def door_lost(self, reason: str) -> None:
         self.events.append(("lost", reason))
 
     # -- the editor's side

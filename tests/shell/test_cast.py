@@ -75,9 +75,9 @@ def test_truncation(tmp_path: Path) -> None:
 def test_sent_bytes_are_recorded_as_the_terminal_gets_them(tmp_path: Path) -> None:
     path = tmp_path / "w.cast"
     cast = CastRecorder(path, width=80, height=24, started=T0, title="t")
-    cast.sent(T0, b"ls\r\nbin\r\n# ")
-    cast.sent(T0 + 1, b"a\r\0b\xff\xff\r\n\xc3")  # CR NUL, IAC IAC, half of an e-acute
-    cast.sent(T0 + 2, b"\xa9\r\n")
+    cast.sent(T0, b"ls\nbin\r\n# ")  # application line ends, a CR LF tolerated
+    cast.sent(T0 + 1, b"a\rb\xff\n\xc3")  # a bare CR, a stray byte, half of an e-acute
+    cast.sent(T0 + 2, b"\xa9\n")
     cast.close()
     _, events = read(path)
     assert events == [[0.0, "o", "ls\r\nbin\r\n# "], [1.0, "o", "a\rb\ufffd\r\n"],

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bbs.telnet.environ import Variable, parse
+from bbs.door import Variable
+from bbs.telnet.environ import parse
 from tests.telnet.test_protocol import IAC, SB, SE, WILL, DO, cmd, connect, sub
 
 NEW_ENVIRON = 39

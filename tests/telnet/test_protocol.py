@@ -48,32 +48,32 @@ class RecordingApp:
     telnet: TelnetConnection | None = None
     fail_on_data: bool = False
 
-    def telnet_connected(self, telnet: TelnetConnection) -> None:
+    def door_connected(self, telnet: TelnetConnection) -> None:
         self.telnet = telnet
         self.wire_at_connect = telnet.transport.value()
         self.events.append(("connected",))
 
-    def telnet_data(self, data: bytes) -> None:
+    def door_data(self, data: bytes) -> None:
         if self.fail_on_data:
             raise RuntimeError("session bug")
         self.events.append(("data", data))
 
-    def telnet_window(self, width: int, height: int) -> None:
+    def door_window(self, width: int, height: int) -> None:
         self.events.append(("window", width, height))
 
-    def telnet_ttype(self, name: str) -> None:
+    def door_ttype(self, name: str) -> None:
         self.events.append(("ttype", name))
 
-    def telnet_echo(self, server_echoes: bool) -> None:
+    def door_echo(self, server_echoes: bool) -> None:
         self.events.append(("echo", server_echoes))
 
-    def telnet_signal(self, name: str) -> None:
+    def door_signal(self, name: str) -> None:
         self.events.append(("signal", name))
 
-    def telnet_environ(self, variables: tuple) -> None:
+    def door_environ(self, variables: tuple) -> None:
         self.events.append(("environ", variables))
 
-    def telnet_lost(self, reason: str) -> None:
+    def door_lost(self, reason: str) -> None:
         self.events.append(("lost", reason))
 
     @property
@@ -802,7 +802,7 @@ def test_write_encodes():
 
 def test_write_wire_is_sent_verbatim():
     c = connect()
-    c.telnet.write_wire(b"\xff\xfb\x01raw\r\n")
+    c.telnet.write_prepared(b"\xff\xfb\x01raw\r\n")
     assert c.sent() == b"\xff\xfb\x01raw\r\n"
 
 
@@ -945,13 +945,13 @@ def test_coalescing_sends_one_write_per_turn_in_order():
     assert len(writes) == 1 and writes[0].startswith(b"\xff") and writes[0].endswith(b"login: ")
     writes.clear()
     transport.clear()
-    proto.write_wire(b"one\r\n")
+    proto.write_prepared(b"one\r\n")
     proto.write(b"two\n")
-    proto.write_wire(b"three\r\n")
+    proto.write_prepared(b"three\r\n")
     assert writes == []
     clock.advance(0)
     assert writes == [b"one\r\ntwo\r\nthree\r\n"]
-    proto.write_wire(b"last\r\n")
+    proto.write_prepared(b"last\r\n")
     proto.close("bye")
     assert transport.value().endswith(b"last\r\nbye\r\n")
 
@@ -981,17 +981,17 @@ def test_writes_as_the_turn_ends_go_to_the_socket_but_never_overtake():
     # As on a Twisted TCP transport with nothing queued:
     transport.dataBuffer, transport._tempDataLen, proto._queued = b"", 0, False
     sock = proto._socket = _Socket(room=8)
-    at_turn_end(clock, lambda: proto.write_wire(b"0123456789\r\n"))
+    at_turn_end(clock, lambda: proto.write_prepared(b"0123456789\r\n"))
     clock.advance(0)
     # What the socket did not take waits in the transport...
     assert sock.sent == [b"01234567"] and writes == [b"89\r\n"]
     sock.room = 100  # ...and, while it waits there, nothing goes past it,
     transport.dataBuffer = b"89\r\n"  # (as Twisted keeps it until it can send)
-    at_turn_end(clock, lambda: proto.write_wire(b"next\r\n"))
+    at_turn_end(clock, lambda: proto.write_prepared(b"next\r\n"))
     clock.advance(0)
     assert sock.sent == [b"01234567"] and writes == [b"89\r\n", b"next\r\n"]
     transport.dataBuffer = b""  # once Twisted sent it all, straight to the socket again
-    at_turn_end(clock, lambda: proto.write_wire(b"last\r\n"))
+    at_turn_end(clock, lambda: proto.write_prepared(b"last\r\n"))
     clock.advance(0)
     assert sock.sent == [b"01234567", b"last\r\n"]
 
@@ -1006,9 +1006,9 @@ def test_turn_end_sources_write_first_and_a_failure_holds_up_nobody(logged):
     def broken() -> None:
         raise RuntimeError("a bug in one source")
 
-    proto.write_wire(b"mine\r\n")
+    proto.write_prepared(b"mine\r\n")
     at_turn_end(clock, broken)
-    at_turn_end(clock, lambda: proto.write_wire(b"the room's\r\n"))
+    at_turn_end(clock, lambda: proto.write_prepared(b"the room's\r\n"))
     clock.advance(0)
     # What the sources wrote joins what was waiting: one write, in order.
     assert writes == [b"mine\r\nthe room's\r\n"]

@@ -24,7 +24,7 @@ class App:
     def __init__(self, connected: defer.Deferred) -> None:
         self.connected = connected
 
-    def telnet_connected(self, telnet: TelnetConnection) -> None:
+    def door_connected(self, telnet: TelnetConnection) -> None:
         self.connected.callback(telnet)
 
     def __getattr__(self, name: str):
@@ -54,13 +54,13 @@ def chunk(n: int) -> bytes:
 
 class DirectSendTests(TestCase):
     async def test_output_stays_in_order_when_the_client_is_slow(self) -> None:
-        await self._slow_client(lambda telnet, data: telnet.write_wire(data))
+        await self._slow_client(lambda telnet, data: telnet.write_prepared(data))
 
     async def test_so_does_output_written_while_the_turn_ends(self) -> None:
         # A room flush writes to its members as the turn ends (at_turn_end),
         # when writes go straight to the socket instead of into the batch.
         await self._slow_client(
-            lambda telnet, data: at_turn_end(reactor, lambda: telnet.write_wire(data)))
+            lambda telnet, data: at_turn_end(reactor, lambda: telnet.write_prepared(data)))
 
     async def _slow_client(self, write) -> None:
         connected: defer.Deferred = defer.Deferred()
