@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
-from twisted.internet.task import deferLater
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from bbs import effects as fx
 from bbs.commands import CommandError
 from bbs.commands.accounts import identify
+from bbs.applying import Applying
 from bbs.context import Context, HubView, Sighting
 from bbs.door import Door, Variable
 from bbs.durations import format_duration
@@ -34,13 +33,13 @@ from bbs.guard.limits import LoginAttempt, MessageLimiter, Verdict
 from bbs.guard.policy import outcome
 from bbs.guard.traps import SURE, BotScore, Detection
 from bbs.honeypot import Honeypot
+from bbs.states import CHAT, CLOSED, LOGIN, SHELL
 from bbs.hub import LOBBY, Room, notice
-from bbs.lines import Message
 from bbs.lines import deliver as _deliver_lines
 from bbs.pool import WORKER_ONLY, NeedsWorker, Overloaded, try_here
 from bbs.rates import TokenBucket
 from bbs.store import HistoryEntry, Refused, StoreError
-from bbs.styled import Span, Styled
+from bbs.styled import Styled, error
 from bbs.terminal.editor import LineEditor
 from bbs.text import fold, loggable, sanitize
 
@@ -60,9 +59,6 @@ FLOOD_MUTE = 300.0
 IDLE_WARNING = 120.0
 KEEPALIVE = 120.0
 INSTANT = 0.02  # a whole line this soon after the prompt is typed by no person
-# What is announced to a room is paced for everyone but sysops and trusted
-# networks: (burst, then one per so many seconds).
-PACES = {"nick": (3, 10.0), "room": (5, 5.0)}
 _SIGNALS = {"no-negotiation": "no-telnet-reply", "nul-line-end": "nul-line-end",
             "protocol-error": "foreign-protocol", "input-flood": "line-burst",
             "mirai-negotiation": "mirai-negotiation"}
@@ -77,11 +73,6 @@ SIMPLE_COMMANDS = frozenset(("help", "who", "quit"))
 _COLOUR_TERMS = ("xterm", "ansi", "screen", "tmux", "linux", "putty", "rxvt",
                  "konsole", "color", "256", "vt220", "cygwin", "syncterm", "mudlet")
 
-LOGIN, CHAT, SHELL, CLOSED = "login", "chat", "shell", "closed"
-
-
-def error(text: str) -> Styled:
-    return (Span(text, "error"),)
 
 
 class _Seat:
@@ -95,7 +86,7 @@ class _Seat:
     __slots__ = ("editor", "ignoring", "door", "shared_key")
 
 
-class Session(_Seat):
+class Session(_Seat, Applying):
     """What sits behind a door (a L{bbs.door.DoorApplication}), the same
     whichever door the user came in by: login, chat and the honeypot.
 
@@ -665,262 +656,6 @@ class Session(_Seat):
         if self.state != CLOSED:
             self.print(error(f"Sorry, {what} failed with an internal error."))
 
-    # -- effects --------------------------------------------------------------
-
-    def apply(self, effects: Sequence[fx.Effect]) -> None:
-        for effect in effects:
-            if self.state == CLOSED:
-                return
-            if type(effect) in _HEARD and self.state == CHAT and self._silenced():
-                continue  # muted while the command ran
-            _APPLY[type(effect)](self, effect)
-
-    def _silenced(self) -> bool:
-        """Whether the user is muted (and told so): nothing they do may reach others."""
-        if not self.is_muted():
-            return False
-        self.print(error(f"You are muted {self._until(self.muted_until)}; nobody hears you."))
-        return True
-
-    def _too_soon(self, what: str) -> bool:
-        """Whether C{what} (a key of L{PACES}) comes too soon after the last
-        ones, and the user was told how long to wait; else it spends a turn."""
-        if self.sysop or self.trusted:
-            return False
-        paces = self._paces
-        if paces is None:
-            paces = self._paces = {}
-        bucket = paces.get(what)
-        if bucket is None:
-            burst, every = PACES[what]
-            bucket = paces[what] = TokenBucket(self.bbs.clock, 1 / every, burst)
-        if bucket.take():
-            return False
-        doing = "changing your nickname" if what == "nick" else "moving between rooms"
-        wait = format_duration(max(1.0, bucket.wait()))
-        self.print(error(f"You are {doing} too often; try again in {wait}."))
-        return True
-
-    def _reply(self, e: fx.Reply) -> None:
-        self.print(e.message)
-
-    def _say(self, e: fx.Say) -> None:
-        if self.muted and self._silenced():  # the attribute first: every chat line asks
-            return
-        if self.room is None:
-            return
-        self.bbs.hub.say(self, e.text, e.emote)
-        if self.bbs.config.log_chat:
-            self.event("bbs.chat", f"<{self.nick}> {e.text}", room=self.room.name,
-                       nick=self.nick, text=e.text)
-
-    def _private(self, e: fx.PrivateMessage) -> None:
-        target = self.bbs.hub.find(e.target)
-        if target is None:
-            self.print(error(f"No such user online: {e.target}"))
-            return
-        if fold(self.nick) not in target.ignoring:
-            shown = f"* {self.nick} {e.text}" if e.emote else f"*{self.nick}* {e.text}"
-            self.bbs.hub.tell(target, Message((Span(shown, "private"),), fold(self.nick)))
-            target.reply_to = self.nick
-        self.print((Span(f"-> *{target.nick}* {e.text}", "private"),))
-        if target.away is not None:
-            self.print(notice(f"{target.nick} is away: {target.away}"))
-
-    def _change_nick(self, e: fx.ChangeNick) -> None:
-        if self.state == LOGIN:
-            self._enter(e.nick, guest=False)
-            return
-        if self._too_soon("nick"):
-            return
-        problem = self.bbs.hub.claim(self, e.nick)
-        if problem:
-            self.print(error(problem))
-            return
-        self.guest = False
-        self.bbs.hub.changed(self)
-        self.print(notice(f"You are now known as {e.nick}."))
-
-    def _join_effect(self, e: fx.Join) -> None:
-        hub, here, most = self.bbs.hub, self.room, self.bbs.config.max_rooms
-        emptied = here is not None and here.key != LOBBY and len(here.members) == 1
-        if fold(e.room) not in hub.rooms and len(hub.rooms) - emptied >= most:
-            self.print(error(f"{most} rooms are open, as many as this server holds; "
-                             "join one of them (/rooms lists them)."))
-            return
-        if self._too_soon("room"):
-            return
-        self._join(e.room, e.history)
-
-    def _topic(self, e: fx.SetTopic) -> None:
-        if self._too_soon("room"):
-            return
-        self.bbs.hub.set_topic(self, e.topic)
-
-    def _away(self, e: fx.SetAway) -> None:
-        self.away = e.text
-        self.bbs.hub.changed(self)
-        if e.text is None:
-            self.print(notice("Welcome back; you are no longer marked away."))
-        else:
-            self.print(notice(f"You are marked away: {e.text}"))
-
-    def _ignore(self, e: fx.ToggleIgnore) -> None:
-        key = fold(e.nick)
-        if key in self.ignoring:
-            self.ignoring -= {key}
-            self.print(notice(f"You see {e.nick}'s lines again."))
-        else:
-            self.ignoring |= {key}
-            self.print(notice(f"Ignoring {e.nick}. /ignore {e.nick} again to undo."))
-
-    def _colour(self, e: fx.SetColour) -> None:
-        self.colour_choice = e.on
-        self._update_colour()
-        self.print(notice(f"Colour is {'on' if e.on else 'off'}."))
-
-    def _quit(self, e: fx.Quit) -> None:
-        self.quit(e.message)
-
-    def _ask_effect(self, e: fx.Ask) -> None:
-        if e.login is not None:
-            refused = self.bbs.throttle.refusal(self.ip, e.login)
-            if refused is not None:
-                self.print(error(refused))  # not even asked: it would not be checked
-                return
-        self._ask = e
-        # An answer (a post's body line) is not echoed back by the room the
-        # way a chat line is: it stays on screen, as at login:.
-        self.editor.keep_entered = True
-
-    def _answer(self, text: str) -> Deferred | None:
-        """The line typed at an L{fx.Ask} prompt goes to its continuation."""
-        ask, self._ask = self._ask, None
-        self.editor.keep_entered = self.state != CHAT
-        # The editor ended the secret line and cleared its prompt itself.
-        self._shown_prompt = ("", False)
-        if ask.secret and self._secret_echo and self.door.character_mode:
-            self._write("\n")  # the client echoed nothing, not even the line's end
-        if ask.login is not None:
-            return self._try_password(ask, text)
-        return self._run(ask.then, text, f"answer to {ask.prompt.strip()}")
-
-    def _try_password(self, ask: fx.Ask, password: str) -> Deferred | None:
-        """Check a password when the throttle lets it be: counted as typed,
-        after its delay, and when its account has a check slot free."""
-        attempt = self.bbs.throttle.attempt(self.ip, ask.login)
-        if isinstance(attempt, str):
-            self.print(error(attempt))
-            return None
-        self._attempt = attempt
-        d = deferLater(self.bbs.clock, attempt.delay, _nothing) if attempt.delay else succeed(None)
-        d.addCallback(lambda _: _turn(attempt))
-        d.addCallback(lambda _: self._check_password(ask, password, attempt))
-        d.addBoth(self._password_checked, attempt)
-        return d
-
-    def _check_password(self, ask: fx.Ask, password: str,
-                        attempt: LoginAttempt) -> Deferred | None:
-        if attempt.over or self.state == CLOSED:
-            return None
-        return self._run(ask.then, password, "login", judge=partial(_verdict, attempt))
-
-    def _password_checked(self, result: object, attempt: LoginAttempt) -> object:
-        attempt.release()  # no verdict came (no store, a crash): it counts for nothing
-        if self._attempt is attempt:
-            self._attempt = None
-        return result
-
-    def _notify(self, e: fx.Notify) -> None:
-        target = self.bbs.hub.find(e.nick)
-        if target is not None:
-            target.print(notice(e.text))
-
-    def _logged_in(self, e: fx.LoggedIn) -> None:
-        holder = self.bbs.hub.holder(e.nick)
-        if holder is not None and holder is not self:
-            if holder.account is not None:
-                self.print(error(f"{holder.nick} is already logged in elsewhere."))
-                return
-            # Someone is using the name, or a look-alike, unregistered: the owner takes it back.
-            taken = holder.nick
-            self.bbs.hub.claim(holder, self.bbs.hub.guest_name())
-            holder.guest = True
-            self.bbs.hub.changed(holder)
-            why = "is" if fold(taken) == fold(e.nick) else f"looks like {e.nick}, which is"
-            holder.print(notice(f"{taken} {why} a registered nickname; you are now {holder.nick}."))
-        ban = None if self.trusted else self.bbs.bans.match_nick(e.nick)
-        if ban is not None:
-            self.close(describe(ban, self.bbs.clock.seconds()))
-            return
-        self.account = e.nick
-        self.sysop = e.sysop
-        if fold(e.nick) not in self.bbs.registered:  # registered just now
-            self.bbs.note_account(e.nick)
-        if self.state == LOGIN:
-            self._enter(e.nick, guest=False)
-        else:
-            if self.nick != e.nick:
-                self.bbs.hub.claim(self, e.nick)
-            self.guest = False
-            self.bbs.hub.changed(self)
-            self.print(notice(f"You are logged in as {e.nick}."))
-            self.event("bbs.user.login", f"{e.nick} logged in", nick=e.nick, guest=False,
-                       account=e.nick)
-        if e.unread:
-            plural = "s" if e.unread != 1 else ""
-            self.print(notice(f"You have {e.unread} new message{plural}; /inbox reads them."))
-
-    def _login_failed(self, e: fx.LoginFailed) -> None:
-        self.event("cowrie.login.failed", f"login attempt [{e.nick}] failed", username=e.nick)
-        self.print(error("Login incorrect."))
-
-    # -- sysop effects --------------------------------------------------------
-
-    def _sysop_event(self, action: str, target: str, reason: str = "") -> None:
-        self.event("bbs.sysop.action", f"{self.nick} {action} {target}: {reason}",
-                   actor=self.nick, action=action, target=target, reason=reason)
-
-    def _kick(self, e: fx.Kick) -> None:
-        target = self.bbs.hub.find(e.nick)
-        if target is None:
-            self.print(error(f"No such user online: {e.nick}"))
-            return
-        said = f": {e.reason}" if e.reason else ""
-        self._sysop_event("kick", target.nick, e.reason)
-        target.quit_message = f"kicked by {self.nick}{said}"
-        target.close(f"You have been kicked by {self.nick}{said}")
-        self.print(notice(f"Kicked {target.nick}{said}."))
-
-    def _banned(self, e: fx.Banned) -> None:
-        for record in e.records:
-            self._sysop_event("ban", record.target, record.reason)
-        self.bbs.add_bans(e.records)
-
-    def _unbanned(self, e: fx.Unbanned) -> None:
-        self.bbs.lift_ban(e.kind, e.target)
-        self._sysop_event("unban", e.target)
-
-    def _mute_effect(self, e: fx.Mute) -> None:
-        target = self.bbs.hub.find(e.nick)
-        if target is None:
-            self.print(error(f"No such user online: {e.nick}"))
-            return
-        if e.on:
-            self._sysop_event("mute", target.nick)
-            target.mute(e.until, f"by {self.nick}")
-        else:
-            self._sysop_event("unmute", target.nick)
-            target.unmute()
-
-    def _wall(self, e: fx.Wall) -> None:
-        self._sysop_event("wall", "everyone", e.text)
-        self.bbs.hub.wall(Message((Span(f"*** Announcement from {self.nick}: {e.text}", "bold"),)))
-
-    def _shutdown(self, e: fx.Shutdown) -> None:
-        self._sysop_event("shutdown", "server", e.message)
-        self.bbs.shutdown_in(e.delay, e.message, self.nick)
-
     # -- leaving --------------------------------------------------------------
 
     def quit(self, message: str) -> None:
@@ -936,28 +671,6 @@ class Session(_Seat):
             if reason is not None:
                 self.editor.farewell(reason)
             self.door.close(reason, shown=True)
-
-
-def _nothing() -> None:
-    pass
-
-
-def _turn(attempt: LoginAttempt) -> Deferred:
-    """Fire when the attempt's account may have one more check running."""
-    d: Deferred = Deferred()
-    attempt.turn(lambda: d.callback(None))
-    return d
-
-
-def _verdict(attempt: LoginAttempt, effects: Sequence[fx.Effect]) -> None:
-    """Tell the throttle what a password check found."""
-    for effect in effects:
-        if isinstance(effect, fx.LoginFailed):
-            attempt.failed()
-            return
-        if isinstance(effect, fx.LoggedIn):
-            attempt.succeeded()
-            return
 
 
 def _judged(effects: Sequence[fx.Effect],
@@ -976,30 +689,3 @@ def _call(handler: Callable[[Context, str], Sequence[fx.Effect]],
     except StoreError as e:
         log.error("store: {error}", error=loggable(str(e)))
         return (fx.Reply(error("Sorry, that could not be saved or read just now; try again later.")),)
-
-
-# Effects that reach other people: none while the user is muted.
-_HEARD = frozenset((fx.PrivateMessage, fx.ChangeNick, fx.Join, fx.SetTopic, fx.SetAway))
-
-_APPLY: dict[type, Callable[[Session, Any], None]] = {
-    fx.Reply: Session._reply,
-    fx.PrivateMessage: Session._private,
-    fx.Say: Session._say,
-    fx.ChangeNick: Session._change_nick,
-    fx.Join: Session._join_effect,
-    fx.SetTopic: Session._topic,
-    fx.SetAway: Session._away,
-    fx.ToggleIgnore: Session._ignore,
-    fx.SetColour: Session._colour,
-    fx.Quit: Session._quit,
-    fx.Ask: Session._ask_effect,
-    fx.Notify: Session._notify,
-    fx.LoggedIn: Session._logged_in,
-    fx.LoginFailed: Session._login_failed,
-    fx.Kick: Session._kick,
-    fx.Banned: Session._banned,
-    fx.Unbanned: Session._unbanned,
-    fx.Mute: Session._mute_effect,
-    fx.Wall: Session._wall,
-    fx.Shutdown: Session._shutdown,
-}

@@ -30,6 +30,11 @@ class Span:
 Styled = tuple[Span, ...]
 
 
+def error(text: str) -> Styled:
+    """A line that tells the user what went wrong."""
+    return (Span(text, "error"),)
+
+
 def visible_width(text: str) -> int:
     """The number of terminal columns C{text} occupies.
 

@@ -16,9 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "bbs"
 
 # What sits above the doors and must reach them only through the door interface.
-# What knows a connection only as a bbs.door.Door, never as the telnet door.
-ABOVE_DOORS = ("bbs.session", "bbs.hub", "bbs.lines", "bbs.commands", "bbs.honeypot",
-               "bbs.shell")
+ABOVE_DOORS = ("bbs.session", "bbs.applying", "bbs.hub", "bbs.lines", "bbs.commands",
+               "bbs.honeypot", "bbs.shell")
 DOOR = "bbs.telnet"
 # Today's imports of the telnet door from above it, removed by the door work.
 def module_name(path: Path) -> str:

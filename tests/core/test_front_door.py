@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bbs.session import CHAT, INSTANT, SHELL
+from bbs.session import INSTANT
+from bbs.states import CHAT, SHELL
 from tests.core.test_defences import World, text
 
 IAC, DO, WILL, WONT, SB, SE = 255, 253, 251, 252, 250, 240
