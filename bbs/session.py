@@ -75,18 +75,21 @@ _COLOUR_TERMS = ("xterm", "ansi", "screen", "tmux", "linux", "putty", "rxvt",
 
 
 
-class _Seat:
-    """What a room flush reads of each member.
+class _FlushFirst:
+    """What a room flush reads of each member (L{bbs.lines.deliver}): a fast
+    path in memory layout only.
 
     CPython lays a base class's slots out first, so these share a cache line
     with the object header: in a flush to thousands of members, fetching each
     one's fields from memory costs more than the code that uses them.
+    C{bench/layout.py} measures it against the same fields in their natural
+    order (a flush to 20,000 members: 1.12x as long without it).
     """
 
     __slots__ = ("editor", "ignoring", "door", "shared_key")
 
 
-class Session(_Seat, Applying):
+class Session(_FlushFirst, Applying):
     """What sits behind a door (a L{bbs.door.DoorApplication}), the same
     whichever door the user came in by: login, chat and the honeypot.
 
@@ -151,7 +154,7 @@ class Session(_Seat, Applying):
         self._typed = False
         self.editor = LineEditor(
             self._write, self._line, on_eof=self._eof, completer=self._complete,
-            clock=bbs.clock, seat=self,
+            clock=bbs.clock, holder=self,
         )
 
     # -- door application ---------------------------------------------------

@@ -1,6 +1,6 @@
 """Does laying out what a room flush reads first in each object pay?
 
-`bbs.session._Seat` is a base class that exists only so that CPython places
+`bbs.session._FlushFirst` is a base class that exists only so that CPython places
 the fields a room flush reads (editor, ignoring, door, shared key) right
 after the object header, in its first cache line.  This measures a room
 flush with that layout against the same class with the fields in their
@@ -26,7 +26,7 @@ from bbs.config import Config
 from bbs.lines import Message
 from bbs.pool import WorkerPool
 from bbs.server import BBS
-from bbs.session import Session, _Seat
+from bbs.session import Session, _FlushFirst
 from bbs.styled import Span
 from bbs.telnet.protocol import TelnetConnection
 
@@ -67,7 +67,7 @@ def _flat() -> type:
     """Session with the seat's fields among the rest, not first."""
     namespace = {k: v for k, v in vars(Session).items()
                  if k not in Session.__slots__ and k not in ("__dict__", "__weakref__")}
-    namespace["__slots__"] = tuple(Session.__slots__) + tuple(_Seat.__slots__)
+    namespace["__slots__"] = tuple(Session.__slots__) + tuple(_FlushFirst.__slots__)
     return type("FlatSession", (object,), namespace)
 
 

@@ -542,7 +542,7 @@ def _clamp(value: int, bounds: tuple[int, int]) -> int:
 class _Output:
     """What sending reads, alone in a base class so that CPython lays it out
     first, in the object header's cache line: a room flush sends to thousands
-    of connections (see L{bbs.session._Seat})."""
+    of connections (see L{bbs.session._FlushFirst})."""
 
     __slots__ = ("_batch", "_closing", "_coalesce", "_paused", "_queued", "_socket")
 

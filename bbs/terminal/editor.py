@@ -118,15 +118,15 @@ def _widths(text: str) -> list[int]:
     return [max(wcwidth(char), 0) for char in text]
 
 
-class Seat(typing.Protocol):
+class KeyHolder(typing.Protocol):
     """Where an editor keeps L{LineEditor.shared_key}: its owner, whom a room
     flush visits anyway, so that reading the key of each of thousands of
-    members costs no visit to their editors (see L{bbs.session._Seat})."""
+    members costs no visit to their editors (see L{bbs.session._FlushFirst})."""
 
     shared_key: int | None
 
 
-class _OwnSeat:
+class _OwnHolder:
     __slots__ = ("shared_key",)
 
 
@@ -169,7 +169,7 @@ class LineEditor:
         "_row_from",
         "_row_used",
         "_scroll",
-        "_seat",
+        "_holder",
         "_secret",
         "_shown_prompt",
         "_line_key",
@@ -190,7 +190,7 @@ class LineEditor:
         completer: Callable[[str], Sequence[str]] | None = None,
         limits: EditorLimits = EditorLimits(),
         clock: IReactorTime | None = None,
-        seat: Seat | None = None,
+        holder: KeyHolder | None = None,
     ) -> None:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
@@ -241,8 +241,8 @@ class LineEditor:
         # row is cleared for the next prompt (a chat client's: the line
         # comes back as the message everyone sees).
         self.keep_entered = True
-        self._seat: Seat = _OwnSeat() if seat is None else seat
-        self._seat.shared_key = None  # kept by _share
+        self._holder: KeyHolder = _OwnHolder() if holder is None else holder
+        self._holder.shared_key = None  # kept by _share
         self._layout()
 
     # -- configuration --------------------------------------------------------
@@ -409,21 +409,21 @@ class LineEditor:
 
         L{_flush} calls this; it ends every operation and comes before each
         call out (write, line, end of input) that could show a message.  So
-        the key can be a plain attribute, kept in the editor's L{Seat}: a
+        the key can be a plain attribute, kept in the editor's L{KeyHolder}: a
         room flush reads one per member, not the editor's whole state,
         cache-cold for each of thousands.
         """
         if self._chars or self._out or self._stale is not None:
-            self._seat.shared_key = None
+            self._holder.shared_key = None
         elif not self._character_mode:
-            self._seat.shared_key = None if self._row_used else self._line_key
+            self._holder.shared_key = None if self._row_used else self._line_key
         else:
-            self._seat.shared_key = self._char_key if self._drawn else None
+            self._holder.shared_key = self._char_key if self._drawn else None
 
     @property
     def shared_key(self) -> int | None:
-        """See L{_share}; kept in the editor's L{Seat}."""
-        return self._seat.shared_key
+        """See L{_share}; kept in the editor's L{KeyHolder}."""
+        return self._holder.shared_key
 
     def shared_output(self, rendered: str) -> str:
         """What L{print_rendered} writes while L{shared_key} is not C{None}."""

@@ -36,7 +36,7 @@ class Viewer:
         self.shared_key: int | None = None
         self.door = door
         self.editor = LineEditor(lambda text: door.write(text.encode()), lambda line: None,
-                                 on_eof=lambda: None, clock=Clock(), seat=self)
+                                 on_eof=lambda: None, clock=Clock(), holder=self)
         self.editor.set_form(door.prepare)
         self.editor.character_mode = True
         self.editor.set_prompt("> ")
