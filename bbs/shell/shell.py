@@ -18,17 +18,9 @@ from fnmatch import fnmatchcase
 import attrs
 from twisted.internet.interfaces import IReactorTime
 
-from bbs.shell import applets, builtins, coreutils, sysinfo  # noqa: F401 (they register commands)
-from bbs.shell.applets import (
-    BUILTINS,
-    Handler,
-    Io,
-    LoopControl,
-    Reader,
-    ShellExit,
-    Sink,
-    dispatch,
-)
+from bbs.shell.applets.program import Handler, Io, LoopControl, Reader, ShellExit, Sink, as_bytes
+from bbs.shell.applets.programs import denied, dispatch, layout, not_found, run_file
+from bbs.shell.applets.registry import BUILTINS
 from bbs.shell.arith import ArithError, evaluate
 from bbs.shell.fs import ARCHES, DIR, FILE, FileSystem, FsError, FsLimits, build_image
 from bbs.shell.limits import ShellLimits
@@ -40,7 +32,7 @@ from bbs.shell.payloads import Payload, PayloadWatch
 from bbs.shell.procfs import Proc
 from bbs.shell.sensor import Sensor
 
-_LAYOUT = applets.layout()
+_LAYOUT = layout()
 _EVENT_IDS = {
     "command.input": "cowrie.command.input",
     "command.failed": "cowrie.command.failed",
@@ -597,17 +589,17 @@ class BusyBoxShell:
                 return BUILTINS[name], argv, True
             path = self.which(name)
             if path is None:
-                return applets.not_found, argv, False
+                return not_found, argv, False
         else:
             path = self.path(name)
         node = self.fs.lookup(path)
         if node is None:
-            return applets.not_found, argv, False
+            return not_found, argv, False
         if node.kind == DIR:
-            return applets.denied, argv, True
+            return denied, argv, True
         if node.program and node.mode & 0o111:
             return dispatch(node.program, argv)
-        return applets.run_file, argv, True
+        return run_file, argv, True
 
     def _command(self, command: Command, io: Io) -> int:
         self._spend_command()
@@ -683,7 +675,7 @@ class BusyBoxShell:
                 if r.op == "<<":
                     body = r.body if r.quoted else Word(r.body.parts)
                     text = "".join(p.text for p in body.parts) if r.quoted else self._string(body)
-                    source = Reader(applets.as_bytes(text))
+                    source = Reader(as_bytes(text))
                     continue
                 fields = self._fields(r.target)
                 if len(fields) != 1:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bbs.arches import ARCH_NAMES
-from bbs.shell.applets import layout
+from bbs.shell.applets.programs import layout
 from bbs.shell.fs import ARCHES, DIR, FileSystem, FsError, FsLimits, build_image
 from bbs.shell.sensor import Sensor
 
