@@ -31,7 +31,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "bbs.telnet": GROUND | {"bbs.telnet"},
     "bbs.terminal": GROUND | {"bbs.terminal"},
     "bbs.guard": GROUND | {"bbs.guard"},
-    "bbs.store": GROUND,
+    "bbs.store": GROUND | {"bbs.store"},
     "bbs.events": GROUND,
     "bbs.shell": GROUND | {"bbs.shell"},
     "bbs.names": GROUND,
