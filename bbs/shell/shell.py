@@ -24,14 +24,14 @@ from bbs.shell.applets.registry import BUILTINS
 from bbs.shell.arith import ArithError, evaluate
 from bbs.shell.fs import ARCHES, DIR, FILE, FileSystem, FsError, FsLimits, build_image
 from bbs.shell.limits import ShellLimits
-from bbs.shell.parse import (
-    AndOr, Case, Command, For, Group, If, Incomplete, Loop, Node, Part, Pipeline, Redirect,
-    Script, ShellSyntaxError, Word, parse, template,
-)
+from bbs.shell.parse import Incomplete, ShellSyntaxError, parse, template
 from bbs.shell.payloads import Payload, PayloadWatch
 from bbs.shell.procfs import Proc
 from bbs.shell.results import ShellEvent, ShellResult
 from bbs.shell.sensor import Sensor
+from bbs.shell.syntax import (
+    AndOr, Case, Command, For, Group, If, Loop, Node, Part, Pipeline, Redirect, Script, Word,
+)
 
 _LAYOUT = layout()
 
