@@ -22,10 +22,12 @@ from bbs.shell.applets.program import Handler, Io, LoopControl, Reader, ShellExi
 from bbs.shell.applets.programs import denied, dispatch, layout, not_found, run_file
 from bbs.shell.applets.registry import BUILTINS
 from bbs.shell.arith import ArithError, evaluate
-from bbs.shell.fs import ARCHES, DIR, FILE, FileSystem, FsError, FsLimits, build_image
+from bbs.shell.fs import DIR, FILE, FileSystem, FsError, FsLimits
+from bbs.shell.image import build_image
 from bbs.shell.limits import ShellLimits
 from bbs.shell.parse import Incomplete, ShellSyntaxError, parse, template
 from bbs.shell.payloads import Payload, PayloadWatch
+from bbs.shell.processors import ARCHES
 from bbs.shell.procfs import Proc
 from bbs.shell.results import ShellEvent, ShellResult
 from bbs.shell.sensor import Sensor

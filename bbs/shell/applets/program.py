@@ -13,8 +13,9 @@ import attrs
 
 
 if TYPE_CHECKING:
-    from bbs.shell.fs import Arch, FileSystem
+    from bbs.shell.fs import FileSystem
     from bbs.shell.limits import ShellLimits
+    from bbs.shell.processors import Arch
     from bbs.shell.sensor import Sensor
 
 
