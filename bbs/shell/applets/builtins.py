@@ -1,6 +1,7 @@
-"""ash's own commands beyond the basics: what bots use to branch, loop and
-probe (C{test}, C{printf}, C{read}, C{set}, C{type}, C{ulimit}, C{exec},
-C{eval}, C{break}), worded as BusyBox 1.35's ash words them.  Each is a
+"""ash's own commands: C{cd}, C{exit}, C{export}, and what bots use to
+branch, loop and probe (C{test}, C{printf}, C{read}, C{set}, C{type},
+C{ulimit}, C{exec}, C{eval}, C{break}), worded as BusyBox 1.35's ash words
+them.  Each is a
 plain function C{(shell, io, argv) -> exit status}, registered by name.
 """
 
