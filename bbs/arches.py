@@ -2,7 +2,7 @@
 
 The option parser checks C{--shell-arch} against these without importing the
 shell; what each one reports (uname, /proc/cpuinfo, ELF headers) is
-L{bbs.shell.fs.ARCHES}, which holds exactly these names, in this order.
+L{bbs.shell.processors.ARCHES}, which holds exactly these names, in this order.
 """
 
 from __future__ import annotations

@@ -28,7 +28,8 @@ from bbs.samples import DOWNLOADS, SampleStore
 from bbs.shell.cast import CastRecorder
 from bbs.shell.limits import ShellLimits
 from bbs.shell.payloads import Payload
-from bbs.shell.shell import BusyBoxShell, ShellResult
+from bbs.shell.results import ShellResult
+from bbs.shell.shell import BusyBoxShell
 
 if TYPE_CHECKING:
     from bbs.seat import Seat

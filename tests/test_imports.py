@@ -3,18 +3,16 @@
 The ground floor (text rules, styled text, rates, durations, architecture
 names) is what every layer shares, so it imports nothing above it; the
 telnet and terminal layers, the guard, the store and the event log build on
-it alone; handlers never reach a connection.  Imports under C{TYPE_CHECKING}
-count: a type is a dependency too.
+it alone; handlers never reach a connection.  The imports are read by
+L{tests.imports_graph}, the walk the cycle check uses too: imports under
+C{TYPE_CHECKING} count (a type is a dependency too), and relative ones.
 """
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 
-BBS = Path(__file__).resolve().parent.parent / "bbs"
+from tests.imports_graph import Import, imports, modules
 
 # (bbs.guard.addresses is the one rule of what an address or network is, and
 # of the network a ban covers: the store files bans by it, the guard matches.)
@@ -33,7 +31,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "bbs.telnet": GROUND | {"bbs.telnet", "bbs.door"},
     "bbs.terminal": GROUND | {"bbs.terminal"},
     "bbs.guard": GROUND | {"bbs.guard"},
-    "bbs.store": GROUND,
+    "bbs.store": GROUND | {"bbs.store"},
     "bbs.events": GROUND,
     "bbs.shell": GROUND | {"bbs.shell"},
     "bbs.names": GROUND,
@@ -63,33 +61,8 @@ FORBIDDEN: dict[str, frozenset[str]] = {
 }
 
 
-def _modules() -> dict[str, Path]:
-    found = {}
-    for path in BBS.rglob("*.py"):
-        parts = path.relative_to(BBS.parent).with_suffix("").parts
-        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-        found[name] = path
-    return found
-
-
-def _imports(path: Path) -> list[tuple[str, str, int]]:
-    """(module, name or "", line) for each C{bbs} import in C{path}."""
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module \
-                and (node.module == "bbs" or node.module.startswith("bbs.")):
-            found.extend((node.module, alias.name, node.lineno) for alias in node.names)
-        elif isinstance(node, ast.Import):
-            found.extend((alias.name, "", node.lineno) for alias in node.names
-                         if alias.name == "bbs" or alias.name.startswith("bbs."))
-    return found
-
-
-def _target(module: str, name: str, modules: dict[str, Path]) -> str:
-    """The module an import reaches: C{from bbs import text} reaches C{bbs.text}."""
-    if name and f"{module}.{name}" in modules:
-        return f"{module}.{name}"
-    return module
+def _imports(module: str) -> list[Import]:
+    return imports(module, MODULES[module], MODULES)
 
 
 def _within(module: str, prefixes: frozenset[str]) -> bool:
@@ -100,11 +73,12 @@ def _owner(module: str, table: dict[str, frozenset[str]]) -> str | None:
     return next((p for p in table if module == p or module.startswith(p + ".")), None)
 
 
-MODULES = _modules()
+MODULES = modules()
 
 
 def test_the_walk_sees_the_layers() -> None:
-    for name in (*GROUND, "bbs.telnet.protocol", "bbs.terminal.editor", "bbs.commands.chat"):
+    for name in (*GROUND, "bbs.telnet.protocol", "bbs.terminal.editor", "bbs.commands.chat",
+                 "bbs.store.sqlite", "bbs.shell.applets.registry"):
         assert name in MODULES, name
 
 
@@ -113,14 +87,14 @@ def test_imports_point_down(module: str) -> None:
     allowed_key = _owner(module, ALLOWED)
     forbidden_key = _owner(module, FORBIDDEN)
     wrong = []
-    for imported, name, line in _imports(MODULES[module]):
-        target = _target(imported, name, MODULES)
+    for found in _imports(module):
+        target = found.target
         if _within(target, frozenset({module})):
             continue
         if allowed_key is not None and not _within(target, ALLOWED[allowed_key]):
-            wrong.append(f"line {line}: {target}")
+            wrong.append(f"line {found.line}: {target}")
         if forbidden_key is not None and _within(target, FORBIDDEN[forbidden_key]):
-            wrong.append(f"line {line}: {target}")
+            wrong.append(f"line {found.line}: {target}")
     assert wrong == [], f"{module} imports above its layer: {wrong}"
 
 
@@ -131,7 +105,6 @@ def _unit(module: str) -> str:
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_no_module_imports_another_ones_private_names(module: str) -> None:
-    private = [f"line {line}: {imported}.{name}" for imported, name, line
-               in _imports(MODULES[module])
-               if name.startswith("_") and _unit(imported) != _unit(module)]
+    private = [f"line {i.line}: {i.module}.{i.name}" for i in _imports(module)
+               if i.name.startswith("_") and _unit(i.module) != _unit(module)]
     assert private == [], f"{module} reaches into private names: {private}"

@@ -1,66 +1,20 @@
 """Imports point down the layer map: no cycle between modules of C{bbs}, and
 no door (C{bbs.telnet}) imported by what sits above the doors.
 
-Every import counts: at module level, inside a function, and under
-C{if TYPE_CHECKING:} (a type is a dependency too).
+The imports are read by L{tests.imports_graph}, which counts every one: at
+module level, inside a function, under C{if TYPE_CHECKING:}, and relative.
 """
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "bbs"
+from tests.imports_graph import graph, imported
 
 # What sits above the doors and must reach them only through the door interface.
 ABOVE_DOORS = ("bbs.session", "bbs.applying", "bbs.hub", "bbs.lines", "bbs.commands",
                "bbs.honeypot", "bbs.shell")
 DOOR = "bbs.telnet"
-# Today's imports of the telnet door from above it, removed by the door work.
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def modules() -> dict[str, Path]:
-    return {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
-
-
-def imported(name: str, path: Path, known: set[str]) -> set[str]:
-    """The C{bbs} modules that module C{name} imports, anywhere in its text.
-
-    C{from bbs.x import y} counts as importing C{bbs.x.y} when that is a
-    module, else C{bbs.x}; importing a submodule runs its package's
-    C{__init__} first, but that is no dependency of the importer's own
-    making, so packages are not added.
-    """
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                source = ".".join(base + ([node.module] if node.module else []))
-            else:
-                source = node.module or ""
-            for alias in node.names:
-                sub = f"{source}.{alias.name}"
-                found.add(sub if sub in known else source)
-    return {m for m in found if m in known and m != name}
-
-
-def graph() -> dict[str, set[str]]:
-    found = modules()
-    known = set(found)
-    return {name: imported(name, path, known) for name, path in found.items()}
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from bbs.shell.fs import DIR, FILE, LINK, Node
 
 if TYPE_CHECKING:
-    from bbs.shell.applets import Shell
+    from bbs.shell.applets.program import Shell
 
 _ENTRIES = ("cmdline", "comm", "cwd", "environ", "exe", "fd", "stat", "status")
 

@@ -18,86 +18,24 @@ from fnmatch import fnmatchcase
 import attrs
 from twisted.internet.interfaces import IReactorTime
 
-from bbs.shell import applets, builtins, coreutils, sysinfo  # noqa: F401 (they register commands)
-from bbs.shell.applets import (
-    BUILTINS,
-    Handler,
-    Io,
-    LoopControl,
-    Reader,
-    ShellExit,
-    Sink,
-    dispatch,
-)
+from bbs.shell.applets.program import Handler, Io, LoopControl, Reader, ShellExit, Sink, as_bytes
+from bbs.shell.applets.programs import denied, dispatch, layout, not_found, run_file
+from bbs.shell.applets.registry import BUILTINS
 from bbs.shell.arith import ArithError, evaluate
-from bbs.shell.fs import ARCHES, DIR, FILE, FileSystem, FsError, FsLimits, build_image
+from bbs.shell.fs import DIR, FILE, FileSystem, FsError, FsLimits
+from bbs.shell.image import build_image
 from bbs.shell.limits import ShellLimits
-from bbs.shell.parse import (
-    AndOr, Case, Command, For, Group, If, Incomplete, Loop, Node, Part, Pipeline, Redirect,
-    Script, ShellSyntaxError, Word, parse, template,
-)
+from bbs.shell.parse import Incomplete, ShellSyntaxError, parse, template
 from bbs.shell.payloads import Payload, PayloadWatch
+from bbs.shell.processors import ARCHES
 from bbs.shell.procfs import Proc
+from bbs.shell.results import ShellEvent, ShellResult
 from bbs.shell.sensor import Sensor
+from bbs.shell.syntax import (
+    AndOr, Case, Command, For, Group, If, Loop, Node, Part, Pipeline, Redirect, Script, Word,
+)
 
-_LAYOUT = applets.layout()
-_EVENT_IDS = {
-    "command.input": "cowrie.command.input",
-    "command.failed": "cowrie.command.failed",
-    "file_download": "cowrie.session.file_download",
-}
-
-
-@attrs.frozen
-class ShellEvent:
-    """Something worth logging.  C{kind} is C{command.input} (a command ran),
-    C{command.failed} (no such command or applet) or C{file_download}."""
-
-    kind: str = attrs.field(validator=attrs.validators.in_(_EVENT_IDS))
-    input: str | None = None
-    url: str | None = None
-    outfile: str | None = None
-    protocol: str | None = None
-
-    @property
-    def eventid(self) -> str:
-        """The Cowrie event id this becomes in the event log."""
-        return _EVENT_IDS[self.kind]
-
-    @property
-    def message(self) -> str:
-        if self.kind == "command.input":
-            return f"CMD: {self.input}"
-        if self.kind == "command.failed":
-            return f"Command not found: {self.input}"
-        return f"Download attempt of {self.url} to {self.outfile} (not fetched)"
-
-    def fields(self) -> dict[str, str]:
-        """The event-log fields, for C{make_event(self.eventid, self.fields(), ...)}."""
-        return {k: v for k, v in attrs.asdict(self).items() if k != "kind" and v is not None}
-
-
-@attrs.frozen
-class ShellResult:
-    """What one line produced.  C{output} holds bytes that are not UTF-8 (a
-    binary C{cat}) as lone surrogates; C{data} is the exact bytes to send.
-    C{pauses} are (offset in C{data}, seconds): before sending the bytes from
-    that offset on, the device would have been busy that long."""
-
-    output: str
-    events: tuple[ShellEvent, ...]
-    exit: bool
-    pauses: tuple[tuple[int, float], ...] = ()
-    payloads: tuple[Payload, ...] = ()
-
-    @property
-    def data(self) -> bytes:
-        return self.output.encode("utf-8", "surrogateescape")
-
-    @property
-    def delay(self) -> float:
-        """Seconds the whole line took on the device."""
-        return sum(seconds for _, seconds in self.pauses)
+_LAYOUT = layout()
 
 
 class _CommandBudget(Exception):
@@ -597,17 +535,17 @@ class BusyBoxShell:
                 return BUILTINS[name], argv, True
             path = self.which(name)
             if path is None:
-                return applets.not_found, argv, False
+                return not_found, argv, False
         else:
             path = self.path(name)
         node = self.fs.lookup(path)
         if node is None:
-            return applets.not_found, argv, False
+            return not_found, argv, False
         if node.kind == DIR:
-            return applets.denied, argv, True
+            return denied, argv, True
         if node.program and node.mode & 0o111:
             return dispatch(node.program, argv)
-        return applets.run_file, argv, True
+        return run_file, argv, True
 
     def _command(self, command: Command, io: Io) -> int:
         self._spend_command()
@@ -683,7 +621,7 @@ class BusyBoxShell:
                 if r.op == "<<":
                     body = r.body if r.quoted else Word(r.body.parts)
                     text = "".join(p.text for p in body.parts) if r.quoted else self._string(body)
-                    source = Reader(applets.as_bytes(text))
+                    source = Reader(as_bytes(text))
                     continue
                 fields = self._fields(r.target)
                 if len(fields) != 1:

@@ -10,6 +10,7 @@ from bbs import effects as fx
 from bbs.commands import CommandError
 from bbs.commands.catalog import load
 from bbs.context import Context, HubView, RoomView, UserView
+from tests.store.peek import account_keys
 
 registry = load()
 
@@ -32,7 +33,7 @@ def ctx(nick="alice", room="lobby", *, sysop=False, away=None, reply_to=None,
         rooms.setdefault(r, []).append(u)
     rooms_view = {r: RoomView(r, "", len(m)) for r, m in rooms.items()}
     if store is not None:  # what the server knows of the store's accounts
-        extra.setdefault("registered", store.account_keys())
+        extra.setdefault("registered", account_keys(store))
     return Context(
         session="s1", nick=nick, room=room, guest=False, account=account, sysop=sysop,
         away=away, reply_to=reply_to, ignoring=frozenset(), colour=False, now=now,

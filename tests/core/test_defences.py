@@ -20,6 +20,7 @@ from bbs.store import BanRecord
 from bbs.telnet.protocol import TelnetConnection
 from tests.events.schema import validate
 from tests.events.sink import MemoryEventSink
+from tests.store.peek import account_keys
 
 
 class InlinePool:
@@ -218,7 +219,7 @@ def test_failed_logins_are_throttled_then_refused(store):
 
     store.create_account("alice", passwords.hash_password("right password"))
     w = World()
-    w.bbs.store, w.bbs.registered = store, store.account_keys()
+    w.bbs.store, w.bbs.registered = store, account_keys(store)
     s, t = w.connect("192.0.2.44")
     for attempt in range(5):
         s.door_data(b"alice\n")
@@ -290,7 +291,7 @@ def test_the_login_delay_grows_after_the_free_attempts(store):
 
     store.create_account("alice", passwords.hash_password("right password"))
     w = World()
-    w.bbs.store, w.bbs.registered = store, store.account_keys()
+    w.bbs.store, w.bbs.registered = store, account_keys(store)
     s, t = w.connect("192.0.2.45")
     for _ in range(4):  # three are free; the fourth starts the delay
         s.door_data(b"alice\nwrong password\n")

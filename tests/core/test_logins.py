@@ -10,6 +10,7 @@ from twisted.python.failure import Failure
 
 from bbs import passwords
 from tests.core.test_defences import World, text
+from tests.store.peek import account_keys
 
 
 class HeldPool:
@@ -41,7 +42,7 @@ def world_with(store, pool=None) -> World:
     w = World()
     if pool is not None:
         w.bbs.pool = pool
-    w.bbs.store, w.bbs.registered = store, store.account_keys()
+    w.bbs.store, w.bbs.registered = store, account_keys(store)
     return w
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bbs.honeypot import CHUNK, PACE
-from bbs.shell.fs import BUSYBOX_SIZE
+from bbs.shell.image import BUSYBOX_SIZE
 from tests.core.test_defences import World
 
 

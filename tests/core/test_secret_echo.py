@@ -7,6 +7,7 @@ import pytest
 
 from bbs import passwords
 from tests.core.test_defences import World
+from tests.store.peek import account_keys
 
 IAC, WILL, WONT, DO, DONT, ECHO = 255, 251, 252, 253, 254, 1
 WILL_ECHO, WONT_ECHO = bytes((IAC, WILL, ECHO)), bytes((IAC, WONT, ECHO))
@@ -18,7 +19,7 @@ TOLD = b"Your client shows what you type"
 def world(store):
     store.create_account("alice", passwords.hash_password("right password"))
     w = World()
-    w.bbs.store, w.bbs.registered = store, store.account_keys()
+    w.bbs.store, w.bbs.registered = store, account_keys(store)
     return w
 
 

@@ -12,6 +12,7 @@ import pytest
 from bbs import report
 from bbs.admin import main
 from bbs.events import MAX_LINE, event_line, make_event
+from bbs.report import reading
 from bbs.styled import visible_width
 
 DAY0 = 1_795_604_400.0  # 2026-11-25 11:00 UTC, before --since 2026-11-26
@@ -304,8 +305,8 @@ def test_text_for_an_ascii_terminal(data: Path) -> None:
 def test_rankings_past_the_limit_are_approximate(
         capsys: pytest.CaptureFixture[str], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(report, "DISTINCT_LIMIT", 4)
-    monkeypatch.setattr(report, "ADDRESS_LIMIT", 6)
+    monkeypatch.setattr(reading, "DISTINCT_LIMIT", 4)
+    monkeypatch.setattr(reading, "ADDRESS_LIMIT", 6)
     events = []
     for i in range(20):
         events.append(line("cowrie.command.input", DAY2 + i, input="uname -a"))

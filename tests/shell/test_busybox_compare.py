@@ -68,8 +68,8 @@ def test_every_applet_is_one_busybox_1_35_has() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"CI must compare with a real BusyBox: {reason}")
         pytest.skip(reason)
-    from bbs.shell import shell  # noqa: F401 (registers every applet)
-    from bbs.shell.applets import APPLETS
+    from bbs.shell.applets import programs  # noqa: F401 (registers every applet)
+    from bbs.shell.applets.registry import APPLETS
     real = set(subprocess.run([str(BUSYBOX), "--list"], capture_output=True, text=True)
                .stdout.split())
     assert set(APPLETS) - real == set()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bbs.arches import ARCH_NAMES
-from bbs.shell.applets import layout
-from bbs.shell.fs import ARCHES, DIR, FileSystem, FsError, FsLimits, build_image
+from bbs.shell.applets.programs import layout
+from bbs.shell.fs import DIR, FileSystem, FsError, FsLimits
+from bbs.shell.image import build_image
+from bbs.shell.processors import ARCHES
 from bbs.shell.sensor import Sensor
 
 
@@ -16,7 +18,7 @@ def make_fs(max_files: int = 50, max_bytes: int = 10_000) -> FileSystem:
 
 
 def test_every_architecture_the_options_accept_is_one_the_shell_can_be() -> None:
-    """--shell-arch is checked against bbs.arches, the shell builds from fs.ARCHES."""
+    """--shell-arch is checked against bbs.arches, the shell builds from processors.ARCHES."""
     assert tuple(ARCHES) == ARCH_NAMES
 
 

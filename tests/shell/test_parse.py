@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bbs.shell.parse import (
-    Case, Command, For, Group, If, Incomplete, Loop, Redirect, ShellSyntaxError, Word, parse,
-)
+from bbs.shell.parse import Incomplete, ShellSyntaxError, parse
+from bbs.shell.syntax import Case, Command, For, Group, If, Loop, Redirect, Word
 
 
 def commands(line: str) -> list[Command]:

@@ -202,13 +202,13 @@ def test_works_while_the_server_runs(admin: Admin) -> None:
     admin("user", "add", "Alice", stdin=PASSWORD + "\n")
     server = admin.store()
     try:
-        version = server.bans_version()
+        change = server.last_ban_change()
         with closing(sqlite3.connect(admin.data / "bbs.sqlite3", isolation_level=None)) as reader:
             reader.execute("BEGIN")  # a long read in progress does not block
             reader.execute("SELECT COUNT(*) FROM accounts").fetchall()
             assert admin("ban", "add", "203.0.113.5")[0] == 0
             reader.execute("COMMIT")
-        assert server.bans_version() != version
+        assert server.last_ban_change() != change
         assert [b.target for b in server.list_bans(time.time())] == ["203.0.113.5/32"]
         server.add_post("general", "alice", "live", "written by the server", 1.0)
         assert admin("user", "sysop", "alice", "on")[0] == 0

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bbs import store as store_module
 from bbs.store import BanChanges, BanRecord, BanRow, SQLiteStore
+from bbs.store import sqlite as sqlite_store
+from bbs.store.schema import MIGRATIONS
 from tests.store.test_store import FakeClock
 
 
@@ -106,7 +107,7 @@ def test_reading_is_paged(server: SQLiteStore, admin: SQLiteStore) -> None:
 def test_a_reader_too_far_behind_is_told_to_read_everything(
     server: SQLiteStore, admin: SQLiteStore, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "BAN_CHANGES_KEEP", 3)
+    monkeypatch.setattr(sqlite_store, "BAN_CHANGES_KEEP", 3)
     last = server.last_ban_change()
     for n in range(10):
         admin.add_ban(ban(f"192.0.2.{n}/32"))
@@ -119,7 +120,7 @@ def test_a_reader_too_far_behind_is_told_to_read_everything(
 def test_change_numbers_never_go_back_even_when_every_change_is_pruned(
     server: SQLiteStore, admin: SQLiteStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "BAN_CHANGES_KEEP", 0)
+    monkeypatch.setattr(sqlite_store, "BAN_CHANGES_KEEP", 0)
     admin.add_ban(ban("192.0.2.1/32"))
     admin.prune_bans()
     last = server.last_ban_change()
@@ -158,9 +159,9 @@ def test_ban_rows_are_the_bans_in_force(server: SQLiteStore) -> None:
 
 def test_an_old_database_is_migrated_with_its_bans(path: Path, clock: FakeClock) -> None:
     """A file from before the change feed keeps its bans; changes start being recorded."""
-    step = len(store_module.MIGRATIONS) - 1
+    step = len(MIGRATIONS) - 1
     with sqlite3.connect(path) as db:
-        for statements in store_module.MIGRATIONS[:step]:
+        for statements in MIGRATIONS[:step]:
             for statement in statements:
                 db.execute(statement)
         db.execute("INSERT INTO bans (kind, target, target_key, reason, set_by, created, expires)"

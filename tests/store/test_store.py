@@ -14,7 +14,6 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 from zope.interface.verify import verifyObject
 
-from bbs import store as store_module
 from bbs.store import (
     Account,
     AccountExists,
@@ -24,10 +23,14 @@ from bbs.store import (
     MailboxFull,
     NoSuchAccount,
     NoSuchBoard,
+    Post,
+    PostHeader,
     SQLiteStore,
     StoreError,
 )
+from bbs.store import sqlite as sqlite_store
 from tests.store.deferred import DeferredStore
+from tests.store.peek import account_keys
 
 
 class FakeClock:
@@ -145,7 +148,7 @@ def test_mail_to_unknown_account(store: SQLiteStore) -> None:
 
 
 def test_mailbox_is_bounded(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_module, "MAILBOX_LIMIT", 3)
+    monkeypatch.setattr(sqlite_store, "MAILBOX_LIMIT", 3)
     store.create_account("Alice", "h")
     for n in range(3):
         store.send_mail("bob", "alice", f"letter {n}", n)
@@ -186,10 +189,10 @@ def test_posts(store: SQLiteStore) -> None:
     assert store.add_post("general", "bob", "Re: Hi", "Second.", 20.0) == 2
     assert store.add_post("announcements", "sysop", "News", "Body", 30.0) == 1
     assert store.list_posts("GENERAL") == [
-        store_module.PostHeader(1, "alice", "Hi", 10.0),
-        store_module.PostHeader(2, "bob", "Re: Hi", 20.0),
+        PostHeader(1, "alice", "Hi", 10.0),
+        PostHeader(2, "bob", "Re: Hi", 20.0),
     ]
-    assert store.get_post("general", 2) == store_module.Post(
+    assert store.get_post("general", 2) == Post(
         "general", 2, "bob", "Re: Hi", "Second.", 20.0
     )
     assert store.get_post("general", 3) is None
@@ -230,7 +233,7 @@ def test_history_oldest_first(store: SQLiteStore) -> None:
 
 
 def test_history_is_pruned(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(store_module, "HISTORY_KEEP", 5)
+    monkeypatch.setattr(sqlite_store, "HISTORY_KEEP", 5)
     store.append_history_many([_line("lobby", n) for n in range(8)] + [_line("den", 0)])
     store.append_history(_line("lobby", 8))
     assert [e.text for e in store.recent_history("lobby", limit=100)] == [
@@ -288,14 +291,14 @@ def test_expired_bans_are_dropped_by_the_prune(store: SQLiteStore, clock: FakeCl
     assert [b.target for b in store.list_bans(0)] == ["192.0.2.2/32"]
 
 
-def test_account_keys_and_their_version(store: SQLiteStore) -> None:
+def test_accounts_and_their_version(store: SQLiteStore) -> None:
     start = store.accounts_version()
-    assert store.account_keys() == frozenset()
+    assert account_keys(store) == frozenset()
     store.create_account("Alice", "h")
     store.create_account("BOB", "h")
     added = store.accounts_version()
     assert added != start
-    assert store.account_keys() == {"alice", "bob"}
+    assert account_keys(store) == {"alice", "bob"}
     store.touch_seen("alice", 5.0)
     store.set_password_hash("alice", "h2")
     store.add_ban(_ban("192.0.2.0/24"))
@@ -307,22 +310,22 @@ def test_account_keys_and_their_version(store: SQLiteStore) -> None:
     assert store.accounts_version() not in (added, promoted)
     store.delete_account("alice")
     assert store.accounts_version() not in (start, added, promoted)
-    assert store.account_keys() == {"bob"}
+    assert account_keys(store) == {"bob"}
 
 
-def test_bans_version_changes_with_bans_only(store: SQLiteStore) -> None:
-    start = store.bans_version()
+def test_the_last_ban_change_moves_with_bans_only(store: SQLiteStore) -> None:
+    start = store.last_ban_change()
     store.create_account("Alice", "h")
     store.list_bans(0)
-    assert store.bans_version() == start
+    assert store.last_ban_change() == start
     store.add_ban(_ban("192.0.2.0/24"))
-    added = store.bans_version()
+    added = store.last_ban_change()
     assert added != start
     store.add_ban(_ban("192.0.2.0/24", expires=5000.0))
-    replaced = store.bans_version()
+    replaced = store.last_ban_change()
     assert replaced != added
     store.remove_ban("net", "192.0.2.0/24")
-    assert store.bans_version() not in (start, added, replaced)
+    assert store.last_ban_change() not in (start, added, replaced)
 
 
 def test_ban_record_checks_itself() -> None:

@@ -1,21 +1,18 @@
-"""ash's own commands beyond the basics: what bots use to branch, loop and
-probe (C{test}, C{printf}, C{read}, C{set}, C{type}, C{ulimit}, C{exec},
-C{eval}, C{break}), worded as BusyBox 1.35's ash words them.  Each is a
+"""ash's own commands: C{cd}, C{exit}, C{export}, and what bots use to
+branch, loop and probe (C{test}, C{printf}, C{read}, C{set}, C{type},
+C{ulimit}, C{exec}, C{eval}, C{break}), worded as BusyBox 1.35's ash words
+them.  Each is a
 plain function C{(shell, io, argv) -> exit status}, registered by name.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
-from bbs.shell.applets import (
-    APPLETS, Io, LoopControl, ShellExit, applet, as_bytes, builtin, unescape,
-)
+from bbs.shell.applets.program import Io, LoopControl, Shell, ShellExit, as_bytes
+from bbs.shell.applets.registry import APPLETS, applet, builtin, decimal
+from bbs.shell.applets.text import unescape
 from bbs.shell.fs import DIR, FILE, LINK, FsError
-
-if TYPE_CHECKING:
-    from bbs.shell.applets import Shell
 
 # ash's builtins, in the order its help lists them.
 ASH_BUILTINS = (". : [ [[ alias bg break cd chdir command continue echo eval exec exit export "
@@ -23,6 +20,45 @@ ASH_BUILTINS = (". : [ [[ alias bg break cd chdir command continue echo eval exe
                 "readonly return set shift source test times trap true type ulimit umask "
                 "unalias unset wait").split()
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@builtin("cd", "chdir")
+def cd(sh: Shell, io: Io, argv: list[str]) -> int:
+    target = argv[1] if len(argv) > 1 else sh.env.get("HOME", "/")
+    if target == "-":
+        target = sh.env.get("OLDPWD", sh.cwd)
+        io.out(target + "\n")
+    path = sh.path(target)
+    node = sh.fs.lookup(path)
+    if node is None or node.kind != DIR:
+        io.err(f"-sh: cd: can't cd to {target}: "
+               f"{'Not a directory' if node is not None else 'No such file or directory'}\n")
+        return 2
+    sh.env["OLDPWD"] = sh.cwd
+    sh.cwd = sh.env["PWD"] = path
+    return 0
+
+
+@builtin("exit", "logout")
+def exit_(sh: Shell, io: Io, argv: list[str]) -> int:
+    status = decimal(argv[1]) if len(argv) > 1 else sh.status
+    raise ShellExit((status if status is not None else 2) & 0xFF)
+
+
+@builtin("export")
+def export(sh: Shell, io: Io, argv: list[str]) -> int:
+    if len(argv) == 1:
+        for name in sorted(sh.env):
+            io.out(f"export {name}='{sh.env[name]}'\n")
+    for arg in argv[1:]:
+        name, eq, value = arg.partition("=")
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            if eq:
+                sh.env[name] = value
+        else:
+            io.err(f"-sh: export: bad variable name '{name}'\n")
+            return 1
+    return 0
 
 
 def _loop_control(sh: Shell, io: Io, argv: list[str]) -> int:

@@ -1,12 +1,4 @@
-"""Persistence: accounts, mail, boards, room history and bans.
-
-L{IStore} is the boundary; L{SQLiteStore} keeps everything in one SQLite file
-(C{bbs.sqlite3} in the data directory) so that a PostgreSQL backend can be
-added later without touching its callers.
-
-Every method blocks. Command handlers call them from worker threads; code on
-the reactor thread hands each call to the worker pool (L{bbs.pool.WorkerPool.run})
-and gets a Deferred back.
+"""L{IStore} in one SQLite file, C{bbs.sqlite3} in the data directory.
 
 Durability choices, and why:
 
@@ -22,8 +14,9 @@ Durability choices, and why:
   - C{busy_timeout}: C{hfnjbbs-admin} writes while the server runs; each side
     waits for the other's short transaction instead of failing.
 
-The schema is versioned with C{PRAGMA user_version}; L{MIGRATIONS} is applied
-in order at open. A file written by a newer version is refused, untouched.
+The schema is versioned with C{PRAGMA user_version}; L{MIGRATIONS}
+(L{bbs.store.schema}) is applied in order at open. A file written by a newer
+version is refused, untouched.
 SQLite errors (disk full, I/O errors, locked too long) come out as
 L{StoreError}, after which the store is still usable.
 """
@@ -37,401 +30,23 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import attrs
-from zope.interface import Interface, implementer
+from zope.interface import implementer
 
-from bbs.guard.addresses import BanKind, ban_target
+from bbs.store.bounds import BAN_CHANGES_KEEP, BAN_CHANGES_READ, HISTORY_KEEP, MAILBOX_LIMIT, PRUNE_BATCH
+from bbs.store.errors import (
+    AccountExists, MailboxFull, NoSuchAccount, NoSuchBoard, SchemaTooNew, StoreError,
+)
+from bbs.store.interface import IStore
+from bbs.store.records import (
+    Account, BanChanges, BanRecord, BanRow, BoardInfo, HistoryEntry, Mail, Post, PostHeader,
+)
+from bbs.store.schema import MIGRATIONS, SCHEMA_VERSION
 from bbs.text import fold
 
 DATABASE_NAME = "bbs.sqlite3"
-
-# Bounds on what one user can make the server keep.
-MAILBOX_LIMIT = 100
-HISTORY_KEEP = 200
-# Lines of a room replayed to who joins it: the hub keeps as many in memory
-# and the history writer saves no more per room in one batch.
-HISTORY_LINES = 20
-BAN_CHANGES_KEEP = 10_000  # a reader further behind than this reads every ban again
-BAN_CHANGES_READ = 10_000  # changes read in one go
-PRUNE_BATCH = 1_000  # expired bans deleted in one transaction
-
-
-class StoreError(Exception):
-    """The database could not be read or written; nothing was changed.
-
-    The message says what failed; callers tell the user to try later.
-    """
-
-
-class SchemaTooNew(StoreError):
-    """The database was written by a newer hfnjbbs than this one."""
-
-
-class Refused(Exception):
-    """A request the store will not carry out; the message is for the user."""
-
-
-class AccountExists(Refused):
-    pass
-
-
-class NoSuchAccount(Refused):
-    pass
-
-
-class NoSuchBoard(Refused):
-    pass
-
-
-class MailboxFull(Refused):
-    pass
-
-
-@attrs.frozen
-class Account:
-    nick: str
-    password_hash: str = attrs.field(repr=False)
-    is_sysop: bool
-    created: float
-    last_seen: float | None
-
-
-@attrs.frozen
-class Mail:
-    """One letter; C{number} is its place in the inbox, oldest first."""
-
-    number: int
-    id: int
-    sender: str
-    sent: float
-    text: str
-    read: bool
-
-
-@attrs.frozen
-class BoardInfo:
-    name: str
-    description: str
-    post_role: Literal["registered", "sysop"]
-    posts: int
-    newest: float | None
-
-
-@attrs.frozen
-class PostHeader:
-    number: int
-    author: str
-    subject: str
-    posted: float
-
-
-@attrs.frozen
-class Post:
-    board: str
-    number: int
-    author: str
-    subject: str
-    body: str
-    posted: float
-
-
-@attrs.frozen
-class HistoryEntry:
-    """A line said in a room, kept so that people who join can catch up."""
-
-    room: str
-    nick: str
-    text: str
-    kind: str
-    at: float
-
-
-def _check_target(record: BanRecord, attribute: attrs.Attribute, target: str) -> None:
-    if ban_target(target) != (record.kind, target):
-        raise ValueError(f"{target!r} is not a normalised {record.kind} target")
-
-
-@attrs.frozen
-class BanRecord:
-    """A ban as stored; C{expires} is C{None} for a permanent ban.
-
-    Nick bans match by L{fold}; net bans hold the normalised network.
-    """
-
-    id: int | None
-    kind: BanKind = attrs.field(validator=attrs.validators.in_(("net", "nick")))
-    target: str = attrs.field(validator=_check_target)
-    reason: str
-    set_by: str
-    created: float
-    expires: float | None
-
-    def key(self) -> str:
-        """The identity of the target: two bans with one key are one ban."""
-        return fold(self.target) if self.kind == "nick" else self.target
-
-
-class BanRow(NamedTuple):
-    """A ban as read in bulk: the fields of L{BanRecord}, without its checks
-    (a hundred thousand of them are read at start-up)."""
-
-    id: int
-    kind: str
-    target: str
-    reason: str
-    set_by: str
-    created: float
-    expires: float | None
-
-
-@attrs.frozen
-class BanChanges:
-    """The bans changed after a change number, as they are now.
-
-    C{bans} are in force (added or replaced), C{lifted} are gone (lifted or
-    expired), as C{(kind, target)} with the target as L{ban_target} spells it.
-    C{complete} is false when changes after C{since} were already pruned:
-    the reader must read every ban again.  C{last} is the change to ask
-    after next time.
-    """
-
-    last: int
-    bans: tuple[BanRow, ...] = ()
-    lifted: tuple[tuple[str, str], ...] = ()
-    complete: bool = True
-
-
-class IStore(Interface):
-    """Blocking, thread-safe persistence for the BBS.
-
-    Nicknames and board names are compared by L{fold}. Writes are committed
-    before they return. Failures to read or write raise L{StoreError};
-    refusals raise a L{Refused} subclass.
-    """
-
-    def open() -> None:
-        """Open (creating or upgrading) the database. Idempotent."""
-
-    def close() -> None:
-        """Close every connection. Idempotent."""
-
-    def create_account(nick: str, password_hash: str, *, sysop: bool = False) -> Account:
-        """Register C{nick}; raise L{AccountExists} if it is taken."""
-
-    def get_account(nick: str) -> Account | None:
-        """The account registered as C{nick}, if any."""
-
-    def set_password_hash(nick: str, password_hash: str) -> None:
-        """Replace the password hash; raise L{NoSuchAccount}."""
-
-    def set_sysop(nick: str, on: bool) -> None:
-        """Grant or revoke sysop rights; raise L{NoSuchAccount}."""
-
-    def delete_account(nick: str) -> bool:
-        """Remove the account and its mailbox; whether it existed."""
-
-    def list_accounts() -> list[Account]:
-        """Every account, by folded nickname."""
-
-    def touch_seen(nick: str, when: float) -> None:
-        """Record when C{nick} was last seen; unknown nicks are ignored."""
-
-    def send_mail(sender: str, recipient: str, text: str, when: float) -> int:
-        """Leave mail; raise L{NoSuchAccount} or L{MailboxFull}. The id."""
-
-    def inbox(nick: str) -> list[Mail]:
-        """The mail of C{nick}, numbered from 1, oldest first."""
-
-    def mark_read(nick: str) -> int:
-        """Mark all mail of C{nick} read; how many were unread."""
-
-    def unread_count(nick: str) -> int:
-        """How many letters C{nick} has not read."""
-
-    def delete_mail(nick: str, number: int) -> bool:
-        """Delete letter C{number} of the inbox; whether it existed."""
-
-    def list_boards() -> list[BoardInfo]:
-        """Every board, by name."""
-
-    def get_board(name: str) -> BoardInfo | None:
-        """The board called C{name}, if any."""
-
-    def list_posts(board: str, limit: int = 50) -> list[PostHeader]:
-        """The newest C{limit} posts of C{board}, oldest first."""
-
-    def get_post(board: str, number: int) -> Post | None:
-        """Post C{number} of C{board}; raise L{NoSuchBoard}."""
-
-    def add_post(board: str, author: str, subject: str, body: str, when: float) -> int:
-        """Post on C{board}; raise L{NoSuchBoard}. The post's number."""
-
-    def append_history(entry: HistoryEntry) -> None:
-        """Keep a room line, forgetting the oldest beyond the limit."""
-
-    def append_history_many(entries: Iterable[HistoryEntry]) -> None:
-        """Keep many room lines in one transaction."""
-
-    def recent_history(room: str, limit: int = 20) -> list[HistoryEntry]:
-        """The last C{limit} lines of C{room}, oldest first."""
-
-    def add_ban(record: BanRecord) -> BanRecord:
-        """Store C{record}, replacing a ban on the same target. With id."""
-
-    def remove_ban(kind: str, target: str) -> int:
-        """Lift the ban on C{target} (as L{ban_target} spells it); 0 or 1."""
-
-    def list_bans(now: float) -> list[BanRecord]:
-        """The bans still in force at C{now}."""
-
-    def find_bans(now: float, match: str = "", limit: int = 50) -> tuple[int, list[BanRecord]]:
-        """How many bans in force at C{now} mention C{match} (in the target,
-        reason or who set it; any ban if empty), and the newest C{limit} of them."""
-
-    def bans_version() -> int:
-        """A number that changes whenever the bans change, cheap to poll."""
-
-    def ban_rows(now: float) -> Iterator[BanRow]:
-        """The bans still in force at C{now}, unchecked and in bulk (start-up)."""
-
-    def last_ban_change() -> int:
-        """The number of the latest change to the bans (0 if none)."""
-
-    def ban_changes(since: int, limit: int = ...) -> BanChanges:
-        """What changed in the bans after change number C{since}."""
-
-    def prune_bans(now: float | None = None, batch: int = ...) -> int:
-        """Delete up to C{batch} bans that ended by C{now}; how many went."""
-
-    def account_keys() -> frozenset[str]:
-        """The folded nickname of every account: what the server keeps in memory."""
-
-    def accounts_version() -> int:
-        """A number that changes whenever an account is added or removed, or
-        a sysop's role is given or taken away; cheap to poll."""
-
-
-# Append-only: a released step is never edited, a change is a new step.
-# Each step is a sequence of single statements (executescript would commit).
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE accounts (
-            nick_key TEXT PRIMARY KEY,
-            nick TEXT NOT NULL,
-            password_hash TEXT NOT NULL,
-            is_sysop INTEGER NOT NULL DEFAULT 0 CHECK (is_sysop IN (0, 1)),
-            created REAL NOT NULL,
-            last_seen REAL
-        )""",
-        """CREATE TABLE mail (
-            id INTEGER PRIMARY KEY,
-            recipient_key TEXT NOT NULL
-                REFERENCES accounts (nick_key) ON DELETE CASCADE,
-            sender TEXT NOT NULL,
-            sent REAL NOT NULL,
-            text TEXT NOT NULL,
-            is_read INTEGER NOT NULL DEFAULT 0 CHECK (is_read IN (0, 1))
-        )""",
-        "CREATE INDEX mail_by_recipient ON mail (recipient_key, id)",
-        """CREATE TABLE boards (
-            id INTEGER PRIMARY KEY,
-            name_key TEXT NOT NULL UNIQUE,
-            name TEXT NOT NULL,
-            description TEXT NOT NULL,
-            post_role TEXT NOT NULL CHECK (post_role IN ('registered', 'sysop'))
-        )""",
-        """CREATE TABLE posts (
-            id INTEGER PRIMARY KEY,
-            board_id INTEGER NOT NULL REFERENCES boards (id) ON DELETE CASCADE,
-            number INTEGER NOT NULL,
-            author TEXT NOT NULL,
-            subject TEXT NOT NULL,
-            body TEXT NOT NULL,
-            posted REAL NOT NULL,
-            UNIQUE (board_id, number)
-        )""",
-        """INSERT INTO boards (name_key, name, description, post_role) VALUES
-            ('general', 'general', 'Anything goes.', 'registered'),
-            ('announcements', 'announcements', 'News from the sysops.', 'sysop')""",
-        """CREATE TABLE bans (
-            id INTEGER PRIMARY KEY,
-            kind TEXT NOT NULL CHECK (kind IN ('net', 'nick')),
-            target TEXT NOT NULL,
-            target_key TEXT NOT NULL,
-            reason TEXT NOT NULL,
-            set_by TEXT NOT NULL,
-            created REAL NOT NULL,
-            expires REAL,
-            UNIQUE (kind, target_key)
-        )""",
-    ),
-    (
-        """CREATE TABLE history (
-            id INTEGER PRIMARY KEY,
-            room_key TEXT NOT NULL,
-            room TEXT NOT NULL,
-            nick TEXT NOT NULL,
-            text TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            at REAL NOT NULL
-        )""",
-        "CREATE INDEX history_by_room ON history (room_key, id)",
-        """CREATE TABLE counters (
-            name TEXT PRIMARY KEY,
-            value INTEGER NOT NULL
-        )""",
-        "INSERT INTO counters (name, value) VALUES ('bans', 0)",
-        """CREATE TRIGGER bans_inserted AFTER INSERT ON bans BEGIN
-            UPDATE counters SET value = value + 1 WHERE name = 'bans';
-        END""",
-        """CREATE TRIGGER bans_updated AFTER UPDATE ON bans BEGIN
-            UPDATE counters SET value = value + 1 WHERE name = 'bans';
-        END""",
-        """CREATE TRIGGER bans_deleted AFTER DELETE ON bans BEGIN
-            UPDATE counters SET value = value + 1 WHERE name = 'bans';
-        END""",
-    ),
-    (
-        "INSERT INTO counters (name, value) VALUES ('accounts', 0)",
-        """CREATE TRIGGER accounts_inserted AFTER INSERT ON accounts BEGIN
-            UPDATE counters SET value = value + 1 WHERE name = 'accounts';
-        END""",
-        """CREATE TRIGGER accounts_deleted AFTER DELETE ON accounts BEGIN
-            UPDATE counters SET value = value + 1 WHERE name = 'accounts';
-        END""",
-    ),
-    (
-        # A sysop's role taken away must reach their sessions at the next poll.
-        """CREATE TRIGGER accounts_role_changed AFTER UPDATE OF is_sysop ON accounts BEGIN
-            UPDATE counters SET value = value + 1 WHERE name = 'accounts';
-        END""",
-    ),
-    (
-        # Every change to a ban, by target, so the server reads what changed
-        # since it last looked instead of every ban (see ban_changes).
-        """CREATE TABLE ban_changes (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            kind TEXT NOT NULL,
-            target_key TEXT NOT NULL
-        )""",
-        """CREATE TRIGGER ban_changes_inserted AFTER INSERT ON bans BEGIN
-            INSERT INTO ban_changes (kind, target_key) VALUES (new.kind, new.target_key);
-        END""",
-        """CREATE TRIGGER ban_changes_updated AFTER UPDATE ON bans BEGIN
-            INSERT INTO ban_changes (kind, target_key) SELECT old.kind, old.target_key
-                WHERE old.kind IS NOT new.kind OR old.target_key IS NOT new.target_key;
-            INSERT INTO ban_changes (kind, target_key) VALUES (new.kind, new.target_key);
-        END""",
-        """CREATE TRIGGER ban_changes_deleted AFTER DELETE ON bans BEGIN
-            INSERT INTO ban_changes (kind, target_key) VALUES (old.kind, old.target_key);
-        END""",
-        # Expired bans are pruned in batches, oldest first.
-        "CREATE INDEX bans_by_expiry ON bans (expires) WHERE expires IS NOT NULL",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -896,11 +511,6 @@ class SQLiteStore:
         rows = self._read(_BAN + where + " ORDER BY id DESC LIMIT ?", *parameters, limit)
         return total, [BanRecord(*row) for row in rows]
 
-    @_surfaced("read the bans version")
-    def bans_version(self) -> int:
-        (row,) = self._read("SELECT value FROM counters WHERE name = 'bans'")
-        return int(row[0])
-
     @_surfaced("read the bans")
     def ban_rows(self, now: float) -> Iterator[BanRow]:
         """Read as they are used, a thousand at a time: the server files each
@@ -974,10 +584,6 @@ class SQLiteStore:
                 (BAN_CHANGES_KEEP, batch + batch),
             )
         return gone
-
-    @_surfaced("list the accounts")
-    def account_keys(self) -> frozenset[str]:
-        return frozenset(key for (key,) in self._read("SELECT nick_key FROM accounts"))
 
     @_surfaced("read the accounts version")
     def accounts_version(self) -> int:

@@ -9,18 +9,15 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from typing import TYPE_CHECKING
 
-from bbs.shell.applets import Handler, Io, ShellExit, _parsed, applet, usage
+from bbs.shell.applets.program import Handler, Io, Shell, ShellExit
+from bbs.shell.applets.registry import applet, options_or_usage, usage
 from bbs.shell.fs import LINK, FsError
-
-if TYPE_CHECKING:
-    from bbs.shell.applets import Shell
 
 
 @applet("/bin", "ln [-sfnbtv] [-S SUF] TARGET... LINK|DIR")
 def ln(sh: Shell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(sh, io, argv, "sfnv")
+    parsed = options_or_usage(sh, io, argv, "sfnv")
     if parsed is None:
         return 1
     opts, operands = parsed
@@ -90,7 +87,7 @@ def env(sh: Shell, io: Io, argv: list[str]) -> int:
         "Print numbers from FIRST to LAST, in steps of INC.\nFIRST, INC default to 1.\n\n"
         "\t-w\tPad to last with leading zeros\n\t-s SEP\tString separator")
 def seq(sh: Shell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(sh, io, argv, "ws:")
+    parsed = options_or_usage(sh, io, argv, "ws:")
     if parsed is None:
         return 1
     opts, numbers = parsed
@@ -117,7 +114,7 @@ def seq(sh: Shell, io: Io, argv: list[str]) -> int:
 
 @applet("/usr/bin", "tee [-ai] [FILE]...")
 def tee(sh: Shell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(sh, io, argv, "ai")
+    parsed = options_or_usage(sh, io, argv, "ai")
     if parsed is None:
         return 1
     opts, files = parsed
@@ -135,7 +132,7 @@ def tee(sh: Shell, io: Io, argv: list[str]) -> int:
 
 @applet("/usr/bin", "readlink [-fnv] FILE")
 def readlink(sh: Shell, io: Io, argv: list[str]) -> int:
-    parsed = _parsed(sh, io, argv, "fnvse")
+    parsed = options_or_usage(sh, io, argv, "fnvse")
     if parsed is None:
         return 1
     opts, files = parsed
