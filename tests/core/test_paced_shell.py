@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bbs.honeypot import CHUNK, PACE
 from bbs.shell.image import BUSYBOX_SIZE
-from tests.core.test_defences import World
+from tests.world import World
 
 
 def shell(w: World, ip: str = "203.0.113.40"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.terminal.test_editor import Terminal
+from tests.terminal.emulator import Terminal
 
 
 def test_a_goodbye_clears_the_prompt_and_the_half_typed_line_first() -> None:

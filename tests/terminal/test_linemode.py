@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from bbs.styled import Span
 from bbs.terminal.editor import EditorLimits
-from tests.terminal.test_editor import Terminal
+from tests.terminal.emulator import Terminal
 
 
 def test_nothing_is_echoed_and_the_line_is_delivered_at_its_end() -> None:

@@ -5,7 +5,7 @@ prompt character as the password prompt)."""
 from __future__ import annotations
 
 from bbs.styled import Span
-from tests.terminal.test_editor import Terminal
+from tests.terminal.emulator import Terminal
 
 
 def _switch(term: Terminal) -> str:

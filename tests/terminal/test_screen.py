@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bbs.styled import Span, visible_width
-from tests.terminal.test_editor import END, HOME, LEFT, Terminal
+from tests.terminal.emulator import END, HOME, LEFT, Terminal
 
 
 def test_a_message_arriving_mid_typing_leaves_the_line_intact_at_the_bottom() -> None:

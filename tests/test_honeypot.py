@@ -19,7 +19,7 @@ from bbs.config import Config
 from bbs.server import BBS
 from bbs.session import Session
 from bbs.telnet.protocol import TelnetConnection
-from tests.core.test_defences import InlinePool
+from tests.world import InlinePool
 from tests.events.schema import validate
 from tests.events.sink import MemoryEventSink
 from tests.shell.dropper import echo_load, elf
