@@ -1,4 +1,5 @@
-"""Sessions over StringTransport: login, chat, commands on the worker pool."""
+"""Sessions over StringTransport: login, chat, commands on the worker pool,
+what tab completion offers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Command handlers as pure functions of a snapshot and their arguments."""
+"""The chat commands (help, who, nick, join, msg, rooms...) as pure functions
+of a snapshot and their arguments."""
 
 from __future__ import annotations
 

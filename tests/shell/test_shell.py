@@ -1,4 +1,4 @@
-"""The shell's semantics, isolation and limits."""
+"""The shell's grammar, semantics, isolation and limits."""
 
 from __future__ import annotations
 

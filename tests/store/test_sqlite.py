@@ -1,4 +1,5 @@
-"""The SQLite store: accounts, mail, boards, history, bans, threads."""
+"""The SQLite store: accounts, mail, boards, history, bans and their change
+feed, threads."""
 
 from __future__ import annotations
 
