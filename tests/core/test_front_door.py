@@ -7,7 +7,7 @@ import pytest
 
 from bbs.session import INSTANT
 from bbs.states import CHAT, SHELL
-from tests.core.test_defences import World, text
+from tests.world import World, text
 
 IAC, DO, WILL, WONT, SB, SE = 255, 253, 251, 252, 250, 240
 MIRAI_ANSWERS = bytes((IAC, DO, 1, IAC, DO, 3, IAC, WILL, 31, IAC, SB, 31, 0, 80, 0, 24, IAC, SE,

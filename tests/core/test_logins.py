@@ -9,7 +9,7 @@ from twisted.internet.error import ConnectionDone
 from twisted.python.failure import Failure
 
 from bbs import passwords
-from tests.core.test_defences import World, text
+from tests.world import World, text
 from tests.store.peek import account_keys
 
 

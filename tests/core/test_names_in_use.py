@@ -10,10 +10,9 @@ from bbs.commands import CommandError
 from bbs.commands.accounts import identify
 from bbs.hub import LOBBY
 from bbs.names import Registered
-from tests.core.test_accounts import register
-from tests.core.test_commands import ctx, run
-from tests.core.test_hub import FakeMember, make, turn
-from tests.core.test_session import Harness, said, settle
+from tests.commands.invoke import ctx, register, run
+from tests.harness import Harness, said, settle
+from tests.members import FakeMember, make, turn
 
 
 # -- the hub ------------------------------------------------------------------

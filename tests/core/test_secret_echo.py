@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bbs import passwords
-from tests.core.test_defences import World
+from tests.world import World
 from tests.store.peek import account_keys
 
 IAC, WILL, WONT, DO, DONT, ECHO = 255, 251, 252, 253, 254, 1

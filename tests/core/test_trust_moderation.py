@@ -12,19 +12,9 @@ from bbs import effects as fx
 from bbs.config import Config
 from bbs.server import BBS, BOT_BANNER, STORE_POLL
 from bbs.store import BanRecord
-from tests.core.test_defences import InlinePool, World
+from tests.world import InlinePool, World, bot_ban
 
 HOUR = 3600.0
-
-
-def bot_ban(w: World, ip: str) -> float:
-    """A bot from C{ip} types root at login:; the length of the ban it gets."""
-    bot, t = w.connect(ip)
-    bot.door_data(b"root\r\n")
-    assert t.disconnecting
-    bot.door.connectionLost(None)
-    banned = [e for e in w.events.events if e["eventid"] == "bbs.bot.banned"]
-    return banned[-1]["duration"]
 
 
 def test_a_bot_whose_ban_was_lifted_is_banned_twice_as_long_next_time(store):
@@ -96,8 +86,7 @@ def test_the_sysop_is_told_the_kick_was_done():
 
 def sysop_among(store, **ips):
     """boss (a sysop, account boss) online with bob, carol and dave at C{ips}."""
-    from tests.core.test_commands import ctx
-    from tests.core.test_sysop import at_addresses
+    from tests.commands.invoke import at_addresses, ctx
 
     store.create_account("boss", "h", sysop=True)  # sysop commands read the role from the store
 
@@ -107,7 +96,7 @@ def sysop_among(store, **ips):
 
 
 def test_a_ban_that_covers_the_sysop_and_others_asks_first(store):
-    from tests.core.test_commands import run, text_of
+    from tests.commands.invoke import run, text_of
 
     here = sysop_among(store, boss="127.0.0.1", bob="127.0.0.1", carol="127.0.0.1",
                        dave="127.0.0.1")
@@ -135,7 +124,7 @@ def test_a_ban_that_covers_the_sysop_and_others_asks_first(store):
      "/ban 127.0.0.9", "127.0.0.9, your own address"),
 ])
 def test_what_a_ban_would_cover_besides_its_target(store, ips, line, covers):
-    from tests.core.test_commands import run
+    from tests.commands.invoke import run
 
     (ask,) = run(line, sysop_among(store, **ips))
     assert ask.prompt == f"This ban covers {covers}: ban anyway? [y/N] "
@@ -143,7 +132,7 @@ def test_what_a_ban_would_cover_besides_its_target(store, ips, line, covers):
 
 @pytest.mark.parametrize("line", ["/ban carol", "/ban 127.0.0.0/30"])
 def test_a_ban_that_covers_only_what_was_named_is_not_asked_about(store, line):
-    from tests.core.test_commands import run
+    from tests.commands.invoke import run
 
     here = sysop_among(store, boss="127.0.0.9", bob="127.0.0.2", carol="127.0.0.3",
                        dave="127.0.0.4")

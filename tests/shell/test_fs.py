@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bbs.arches import ARCH_NAMES
 from bbs.shell.applets.programs import layout
 from bbs.shell.fs import DIR, FileSystem, FsError, FsLimits
 from bbs.shell.image import build_image
@@ -15,23 +14,6 @@ from bbs.shell.sensor import Sensor
 def make_fs(max_files: int = 50, max_bytes: int = 10_000) -> FileSystem:
     image = build_image(ARCHES["mipsel"], Sensor.derive("t", "box"), layout())
     return FileSystem(image, limits=FsLimits(max_files, max_bytes), now=lambda: 1000.0)
-
-
-def test_every_architecture_the_options_accept_is_one_the_shell_can_be() -> None:
-    """--shell-arch is checked against bbs.arches, the shell builds from processors.ARCHES."""
-    assert tuple(ARCHES) == ARCH_NAMES
-
-
-def test_base_image_is_shared_and_consistent() -> None:
-    a = build_image(ARCHES["armv7l"], Sensor.derive("t", "r"), layout())
-    assert a is build_image(ARCHES["armv7l"], Sensor.derive("t", "r"), layout())
-    assert a.nodes["/bin/sh"].target == "busybox"
-    assert a.nodes["/usr/bin/wget"].target == "../../bin/busybox"
-    assert a.nodes["/etc/hostname"].data == b"r\n"
-    for arch in ARCHES.values():
-        image = build_image(arch, Sensor.derive("t", "r"), layout())
-        assert arch.runs(image.nodes["/bin/busybox"].data)
-        assert image.nodes["/proc/cpuinfo"].data.decode() == arch.cpuinfo
 
 
 def test_links_and_paths() -> None:

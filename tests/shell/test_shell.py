@@ -1,25 +1,15 @@
-"""The shell's semantics, isolation and limits."""
+"""The shell's grammar, semantics, isolation and limits."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from twisted.internet.task import Clock
 
-from bbs.shell import BusyBoxShell, ShellLimits
-
-START = 1_795_777_200.0  # 2026-11-27 11:00 UTC
-
-
-def shell(limits: ShellLimits = ShellLimits(), **kwargs: object) -> BusyBoxShell:
-    clock = Clock()
-    clock.advance(START)
-    return BusyBoxShell(clock=clock, limits=limits, **kwargs)  # type: ignore[arg-type]
-
-
-def out(sh: BusyBoxShell, line: str) -> str:
-    return sh.run(line).output
+from bbs.shell import ShellLimits
+from tests.shell.run import out, shell
 
 
 def test_prompt_and_banner() -> None:
@@ -95,80 +85,6 @@ def test_pipes() -> None:
     result = sh.run("cat /etc/passwd | grep root | xyz")
     assert result.output == "-sh: xyz: not found\n"
     assert [e.kind for e in result.events] == ["command.input", "command.input", "command.failed"]
-
-
-def test_busybox_dispatch() -> None:
-    sh = shell()
-    assert out(sh, "busybox echo hi; /bin/busybox busybox echo ho") == "hi\nho\n"
-    assert out(sh, "busybox XYZ") == "XYZ: applet not found\n"
-    listing = out(sh, "busybox")
-    assert "Currently defined functions:" in listing and "wget" in listing
-    assert "wget\n" in out(sh, "busybox --list")
-    # BusyBox picks the applet by the name it runs under, even for a copy.
-    assert out(sh, "cp /bin/busybox /tmp/x; /tmp/x ls /tmp") == "x: applet not found\n"
-    assert out(sh, "cp /bin/busybox /tmp/ls; /tmp/ls /tmp") == "ls  x\n"
-
-
-def test_files_and_directories() -> None:
-    sh = shell()
-    sh.run("cd /tmp")
-    assert out(sh, "mkdir -p a/b/c; touch a/b/c/f; ls a a/b/c") == "a:\nb\n\na/b/c:\nf\n"
-    assert out(sh, "rm a") == "rm: 'a' is a directory\n"
-    assert out(sh, "rm -rf a; ls") == ""
-    assert out(sh, "echo 1 > x; cp x y; mv y z; ls; cat z") == "x  z\n1\n"
-    assert out(sh, "mv z /tmp/x; cat x; ls") == "1\nx\n"
-    assert out(sh, "mkdir d; mv x d; ls d; rmdir d") == "x\nrmdir: 'd': Directory not empty\n"
-    assert out(sh, "chmod 4755 d/x; ls -l d").startswith("total 4\n-rwsr-xr-x")
-    assert out(sh, "chmod u-x,go= d/x; ls -l d/x").startswith("-rwS------")
-    assert out(sh, "chmod nonsense d/x") == "chmod: invalid mode 'nonsense'\n"
-    assert out(sh, "rm -rf /tmp") == "rm: can't remove '/tmp': Device or resource busy\n"
-    assert out(sh, "rm /bin/busybox") == "rm: can't remove '/bin/busybox': Read-only file system\n"
-    assert out(sh, "chmod 777 /bin/busybox") == "chmod: /bin/busybox: Read-only file system\n"
-    assert out(sh, "mkdir /x") == "mkdir: can't create directory '/x': Read-only file system\n"
-    assert out(sh, "touch /etc/x") == "touch: /etc/x: Read-only file system\n"
-    assert out(sh, "cat /tmp") == "cat: read error: Is a directory\n"
-
-
-def test_system_applets() -> None:
-    sh = shell(hostname="cam01")
-    assert out(sh, "uname -a") == \
-        f"Linux cam01 3.10.14 {sh.sensor.kernel_build} armv7l GNU/Linux\n"
-    assert sh.sensor.kernel_build in out(sh, "cat /proc/version")
-    assert out(sh, "uname -m; uname -r; uname") == "armv7l\n3.10.14\nLinux\n"
-    assert out(sh, "id; whoami; hostname; nproc") == \
-        "uid=0(root) gid=0(root) groups=0(root)\nroot\ncam01\n2\n"
-    result = sh.run("sleep 5; echo done")
-    assert result.output == "done\n" and result.delay == 5.0
-    assert out(sh, "sleep forever") == "sleep: invalid number 'forever'\n"
-    assert out(sh, "date") == "Fri Nov 27 11:00:00 UTC 2026\n"
-    assert out(sh, "df").splitlines()[1].split() == \
-        ["/dev/root", "6016", "6016", "0", "100%", "/"]
-    assert out(sh, "free").splitlines()[1].split()[:2] == ["Mem:", "61292"]
-    ps = out(sh, "ps")
-    assert "-sh" in ps and ps.splitlines()[0] == "PID   USER     COMMAND"
-    main = next(line.split()[0] for line in ps.splitlines() if line.endswith("/mnt/app/main"))
-    assert out(sh, f"kill -9 {main}; ps | grep -c app/mai[n]") == "0\n"
-    assert out(sh, "kill 4242") == "kill: can't kill pid 4242: No such process\n"
-    assert out(sh, "ls --bogus").startswith("ls: unrecognized option '--bogus'\n")
-    assert out(sh, "ls -Z").startswith("ls: invalid option -- 'Z'\nBusyBox v1.35.0 (")
-
-
-def test_scripts_run_through_the_shell() -> None:
-    sh = shell()
-    sh.run("cd /tmp")
-    sh.run("echo '#!/bin/sh' > s.sh; echo 'wget http://203.0.113.1/a' >> s.sh; "
-           "echo 'exit 3' >> s.sh; echo 'echo never' >> s.sh")
-    result = sh.run("sh s.sh; echo $?")
-    assert result.output.endswith("3\n") and "never" not in result.output
-    assert any(e.url == "http://203.0.113.1/a" for e in result.events)
-    assert not result.exit  # exit ended the script, not the session
-    assert out(sh, "chmod +x s.sh; ./s.sh >/dev/null 2>&1; echo $?") == "3\n"
-    assert out(sh, "sh -c 'echo inner; exit 1'; echo outer") == "inner\nouter\n"
-    assert out(sh, "./nope") == "-sh: ./nope: not found\n"
-    assert out(sh, "echo x > t; ./t") == "-sh: ./t: Permission denied\n"
-    # A script that runs itself stops at the nesting limit instead of recursing.
-    sh.run("echo 'sh /tmp/r.sh' > r.sh")
-    assert "can't fork" in out(sh, "sh r.sh")
 
 
 def test_exit_ends_session() -> None:
@@ -254,3 +170,136 @@ def test_random_lines_never_raise(lines: list[str]) -> None:
             break
     assert sh.fs.written <= limits.max_bytes
     assert sh.fs._files <= limits.max_files
+
+
+# The grammar, built-ins, delays and per-sensor variation bots meet.
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("for i in 1 2 3; do echo $i; done", "1\n2\n3\n"),
+    ("for f in /bin/c*; do echo $f; done", "/bin/cat\n/bin/chmod\n/bin/cp\n"),
+    ("i=0; while [ $i -lt 3 ]; do echo $i; i=$((i+1)); done", "0\n1\n2\n"),
+    ("until true; do echo no; done; echo yes", "yes\n"),
+    ("if [ -d /tmp ]; then echo dir; elif true; then echo no; else echo no; fi", "dir\n"),
+    ("if false; then echo a; else echo b; fi", "b\n"),
+    ("case armv7l in mips*) echo m;; arm*) echo a;; *) echo o;; esac", "a\n"),
+    ("x=$(echo hi); echo $x `echo back` \"$(echo 'q  r')\"", "hi back q  r\n"),
+    ("echo $((3*7)) $((10/3)) $((1<<4)) $((7%3)) $((-2+1)) $((0x10))", "21 3 16 1 -1 16\n"),
+    ("echo ${u:-dflt} ${u-x} ${HOME:+set} ${#HOME} ${u:=new} $u", "dflt x set 5 new new\n"),
+    ("f=/tmp/a.tar.gz; echo ${f##*/} ${f%.*} ${f#*.} ${f%%.*}", "a.tar.gz /tmp/a.tar tar.gz /tmp/a\n"),
+    ("echo ${nope:?missing}; echo after", "-sh: nope: missing\nafter\n"),
+    ("echo $((1/0)); echo after", "-sh: divide by zero\nafter\n"),
+    ("for i in 1 2 3; do [ $i = 2 ] && continue; [ $i = 3 ] && break; echo $i; done", "1\n"),
+    ("! false && echo negated", "negated\n"),
+    ("{ echo a; echo b; } | wc -l", "2\n"),
+    ("(cd /tmp; pwd); pwd", "/tmp\n/root\n"),
+    ("set -- a 'b c'; echo $# $2; shift; echo $1", "2 b c\nb c\n"),
+    ("printf '%s=%d %x %5s|%-3s|%c %%\\n' k 42 255 r l chr", "k=42 ff     r|l  |c %\n"),
+    ("printf '%s\\n' a b c", "a\nb\nc\n"),
+    ("printf '%d\\n' abc", "sh: invalid number 'abc'\n0\n"),
+    ("test 1 -eq 1 && [ a != b ] && [ -n x -a -z '' ] && [ ! -e /nope ] && echo ok", "ok\n"),
+    ("[ 1; echo $?", "sh: missing ]\n2\n"),
+    ("[ 1 -eq a ]; echo $?", "sh: a: bad number\n2\n"),
+    ("[ -x /bin/busybox ] && [ -w /tmp ] && ! [ -w /bin ] && echo probes", "probes\n"),
+    ("type echo ls if nosuch", "echo is a shell builtin\nls is ls\nif is a shell keyword\n"
+                               "nosuch: not found\n"),
+    ("ulimit; ulimit -n; ulimit -n 99999; ulimit -n 2048; ulimit -n",
+     "unlimited\n1024\nsh: error setting limit: Operation not permitted\n2048\n"),
+    ("eval 'echo $HOME'", "/root\n"),
+    ("which wget sh nosuch; echo $?", "/usr/bin/wget\n/bin/sh\n1\n"),
+    ("echo $RANDOM | grep -c '^[0-9][0-9]*$'", "1\n"),
+    ("readonly R=1; R=2; echo $R", "-sh: R: is read only\n1\n"),
+    ("local x", "-sh: local: not in a function\n"),
+    ("exec 2>&1; echo still", "still\n"),
+])
+def test_grammar(line: str, expected: str) -> None:
+    assert out(shell(), line) == expected
+
+
+def test_enable_and_friends_are_not_found() -> None:
+    sh = shell()
+    for word in ("enable", "system", "shell", "linuxshell"):
+        result = sh.run(word)
+        assert result.output == f"-sh: {word}: not found\n"
+        assert [e.kind for e in result.events] == ["command.failed"]
+
+
+def test_here_documents_and_read_loops() -> None:
+    sh = shell()
+    assert out(sh, "cat <<EOF\nhome $HOME\nEOF") == "home /root\n"
+    assert out(sh, "cat <<'EOF'\nhome $HOME\nEOF") == "home $HOME\n"
+    assert out(sh, "read a b <<EOF\none two three\nEOF\necho $b") == "two three\n"
+    sh.run("cd /tmp; echo -e 'x\\ny z' > .s")
+    assert out(sh, "while read i; do echo \"<$i>\"; done < .s") == "<x>\n<y z>\n"
+    assert out(sh, "dd bs=52 count=1 if=.none || cat .none || "
+                   "while read i; do echo $i; done < .none") == (
+        "dd: can't open '.none': No such file or directory\n"
+        "cat: can't open '.none': No such file or directory\n"
+        "-sh: can't open .none: no such file\n")
+
+
+def test_a_script_typed_over_lines_waits_at_the_continuation_prompt() -> None:
+    sh = shell()
+    assert sh.prompt == "# "
+    assert out(sh, "for i in 1 2") == "" and sh.prompt == "> "
+    assert out(sh, "do echo $i") == "" and sh.prompt == "> "
+    assert out(sh, "done") == "1\n2\n" and sh.prompt == "# "
+    assert out(sh, "cat <<EOF") == "" and sh.prompt == "> "
+    assert out(sh, "text") == ""
+    assert out(sh, "EOF") == "text\n" and sh.prompt == "# "
+
+
+def test_loops_and_substitutions_are_bounded() -> None:
+    limits = ShellLimits(max_iterations=50, max_commands=10_000, max_output=4096)
+    sh = shell(limits)
+    started = time.monotonic()
+    result = sh.run("while true; do echo spin; done; echo after")
+    assert result.output.count("spin") == 50 and result.output.endswith("after\n")
+    result = sh.run("for i in 1 2 3 4 5 6 7 8 9; do for j in 1 2 3 4 5 6 7 8 9; do "
+                    "echo $i$j; done; done | wc -l")
+    assert result.output == "81\n"
+    assert len(sh.run("while true; do echo xxxxxxxxxxxxxxxx; done").data) <= 4096
+    assert "can't fork" in out(sh, "echo " + "$(echo " * 6 + "x" + ")" * 6)
+    assert time.monotonic() - started < 5
+    # The command budget still ends a session that loops for ever.
+    sh = shell(ShellLimits(max_commands=100))
+    assert sh.run("while true; do true; done").exit
+
+
+def test_delays_are_pauses_for_the_caller() -> None:
+    sh = shell(ShellLimits(max_delay=12.0))
+    result = sh.run("echo a; sleep 2; echo b")
+    assert result.output == "a\nb\n" and result.pauses == ((2, 2.0),)
+    result = sh.run("wget http://198.51.100.1/x")
+    assert result.delay == 5.0
+    assert result.output.index("Connecting") < result.pauses[0][0]  # the wait comes after it
+    assert sh.run("sleep 1m").delay == 12.0  # within the line's limit
+    result = sh.run("date +%s; sleep 3; date +%s")
+    first, second = result.output.split()
+    assert int(second) - int(first) == 3
+    assert sh.run("sleep 0; echo x").pauses == ()
+
+
+def test_per_sensor_variation_is_consistent() -> None:
+    a, b, a2 = shell(sensor="one"), shell(sensor="two"), shell(sensor="one")
+    probe = "hostname; uname -v; cat /var/run/telnetd.pid; cat /etc/shadow | head -n 1; uptime"
+    assert out(a, probe) == out(a2, probe)
+    assert out(a, probe) != out(b, probe)
+    assert a.banner_after_login() == a2.banner_after_login() != b.banner_after_login()
+    assert a.sensor.stamp in out(a, "cat /etc/version")
+    assert shell(sensor="one", hostname="cam01").hostname == "cam01"
+
+
+@pytest.mark.parametrize("line,message", [
+    ("(" * 3000 + "echo x" + ")" * 3000, "-sh: syntax error: nesting too deep\n"),
+    ("{ " * 2000 + "echo x" + "; }" * 2000, "-sh: syntax error: nesting too deep\n"),
+    ("echo ${x:-" * 1000 + "y" + "}" * 1000, "-sh: syntax error: bad substitution\n"),
+    ("echo $((" + "(" * 500 + "1" + ")" * 500 + "))", "-sh: arithmetic syntax error\n"),
+    ("echo $((" + "-" * 1000 + "1))", "-sh: arithmetic syntax error\n"),
+    ("echo " + "$(echo " * 14 + "x" + ")" * 14,
+     "-sh: can't fork: Resource temporarily unavailable\n"),
+], ids=["subshells", "groups", "parameters", "parentheses", "signs", "substitutions"])
+def test_deep_nesting_is_refused_quickly(line: str, message: str) -> None:
+    started = time.monotonic()
+    assert message in out(shell(), line)
+    assert time.monotonic() - started < 2

@@ -1,4 +1,5 @@
-"""The line editor in character mode: keys in, buffer, cursor and bytes out.
+"""The line editor: keys in, buffer, cursor and bytes out, in character mode
+and in line mode.
 
 Everything the editor writes is also played on a pyte screen, the way a
 telnet client would show it, so tests can assert what the user sees.
@@ -6,92 +7,13 @@ telnet client would show it, so tests can assert what the user sees.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
-
-import pyte
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bbs.styled import Span
+from bbs.styled import Span, visible_width
 from bbs.terminal.editor import EditorLimits, LineEditor
-
-LEFT, RIGHT, UP, DOWN = b"\x1b[D", b"\x1b[C", b"\x1b[A", b"\x1b[B"
-HOME, END, DELETE = b"\x1b[H", b"\x1b[F", b"\x1b[3~"
-BELL = "\x07"
-
-
-class Terminal:
-    """A LineEditor wired to a pyte screen through a telnet-like write path."""
-
-    def __init__(
-        self,
-        width: int = 80,
-        height: int = 24,
-        *,
-        character_mode: bool = True,
-        prompt: str = "> ",
-        completer: Callable[[str], Sequence[str]] | None = None,
-        limits: EditorLimits = EditorLimits(),
-        on_line: Callable[[str], None] | None = None,
-    ) -> None:
-        self.written: list[str] = []
-        self.lines: list[str] = []
-        self.eofs = 0
-        self.screen = pyte.Screen(width, height)
-        self.stream = pyte.Stream(self.screen)
-        self.editor = LineEditor(
-            self._write,
-            on_line or self.lines.append,
-            on_eof=self._eof,
-            completer=completer,
-            limits=limits,
-        )
-        self.editor.set_size(width, height)
-        self.editor.character_mode = character_mode
-        if prompt:
-            self.editor.set_prompt(prompt)
-
-    def _write(self, text: str) -> None:
-        assert isinstance(text, str)
-        # The telnet layer turns "\n" into CR LF: the editor never writes
-        # CR LF itself, and never clears or resets the screen.
-        assert "\r\n" not in text
-        assert "\x1bc" not in text and "\x1b[2J" not in text
-        self.written.append(text)
-        self.stream.feed(text.replace("\n", "\r\n"))
-
-    def _eof(self) -> None:
-        self.eofs += 1
-
-    def feed(self, data: bytes | str) -> str:
-        """Type C{data}; return what the editor wrote in answer."""
-        if isinstance(data, str):
-            data = data.encode("utf-8")
-        start = len(self.written)
-        self.editor.feed(data)
-        return "".join(self.written[start:])
-
-    def call(self, action: Callable[[], None]) -> str:
-        start = len(self.written)
-        action()
-        return "".join(self.written[start:])
-
-    @property
-    def output(self) -> str:
-        return "".join(self.written)
-
-    @property
-    def row(self) -> str:
-        """The row the cursor is on, as the user sees it."""
-        return self.screen.display[self.screen.cursor.y].rstrip()
-
-    def rows(self) -> list[str]:
-        return [row.rstrip() for row in self.screen.display]
-
-    @property
-    def x(self) -> int:
-        return self.screen.cursor.x
+from tests.terminal.emulator import BELL, DELETE, DOWN, END, HOME, LEFT, RIGHT, UP, Terminal
 
 
 def test_typing_echoes_each_character_cheaply() -> None:
@@ -632,3 +554,324 @@ def test_equal_shapes_share_a_key_and_different_ones_never_do(monkeypatch):
     first, again = (LineEditor(lambda text: None, lambda line: None, on_eof=lambda: None)
                     for _ in range(2))
     assert first.shared_key == again.shared_key
+
+
+# What the user's screen shows while the editor works (played on pyte).
+
+
+def test_a_message_arriving_mid_typing_leaves_the_line_intact_at_the_bottom() -> None:
+    term = Terminal(width=40, height=10)
+    for n in range(15):
+        term.call(lambda: term.editor.print(f"message {n}"))
+    term.feed("hello wor" + "\x1b[D" * 3)
+    term.call(lambda: term.editor.print((Span("<bob>", "nick"), Span(" hi there"))))
+    rows = term.rows()
+    assert rows[-2:] == ["<bob> hi there", "> hello wor"]
+    assert rows[-3] == "message 14"
+    assert (term.screen.cursor.y, term.x) == (9, 2 + 9 - 3)
+    term.feed("ld")
+    assert term.rows()[-1] == "> hello ldwor"
+
+
+def test_a_long_message_wraps_above_the_line_and_the_line_stays_put() -> None:
+    term = Terminal(width=20, height=8)
+    term.feed("typing")
+    term.call(lambda: term.editor.print("a fairly long message that wraps"))
+    assert term.rows()[:4] == ["a fairly long", "  message that wraps", "> typing", ""]
+    assert (term.screen.cursor.y, term.x) == (2, 8)
+
+
+def test_wide_characters_keep_the_cursor_in_sync() -> None:
+    term = Terminal(width=40, height=6)
+    term.feed("日本語abc😀")
+    assert term.x == 2 + 6 + 3 + 2
+    term.feed(LEFT * 2)
+    assert term.x == 2 + 6 + 2
+    term.call(lambda: term.editor.print("ping"))
+    assert term.rows()[:2] == ["ping", "> 日本語abc😀"]
+    assert term.x == 2 + 6 + 2
+    term.feed("x")
+    assert term.rows()[1] == "> 日本語abxc😀" and term.x == 2 + 6 + 3
+    term.feed(HOME)
+    assert term.x == 2
+    term.feed(b"\x1b[C")
+    assert term.x == 4
+
+
+def test_a_long_line_scrolls_sideways_and_the_cursor_stays_visible() -> None:
+    term = Terminal(width=20, height=4)
+    text = "".join(chr(ord("a") + n % 26) for n in range(50))
+    term.feed(text)
+    assert term.editor.buffer == text
+    row = term.row
+    assert len(row) <= 19 and row.startswith("> ")
+    assert text.endswith(row[2:]) and term.x == len(row)
+    assert term.screen.cursor.y == 0 and term.rows()[1] == ""  # never wrapped
+    term.feed(HOME)
+    assert term.row == "> " + text[:17] and term.x == 2
+    term.feed(END)
+    assert text.endswith(term.row[2:]) and term.x == len(term.row)
+    term.feed(b"\n")
+    assert term.lines == [text]
+
+
+def test_wide_characters_scroll_without_breaking_the_row() -> None:
+    term = Terminal(width=20, height=4)
+    text = "日本語のテキスト" * 3
+    term.feed(text)
+    assert visible_width(term.row) <= 19
+    assert text.endswith(term.row[2:])
+    assert term.x == visible_width(term.row)
+    term.feed(HOME)
+    assert term.row == "> " + text[:8] and term.x == 2
+
+
+def test_a_prompt_wider_than_the_window_is_cut_not_wrapped() -> None:
+    term = Terminal(width=20, height=4, prompt="[a-very-long-room-name] ")
+    term.feed("hello")
+    assert term.row.startswith("[a-very-lo") and term.row.endswith("hello")
+    assert len(term.row) <= 19 and term.rows()[1] == ""
+
+
+PRINT = object()
+_keys = st.sampled_from(
+    ["a", "b", " ", "日", "本語", "é", "xyz", "😀", "\x7f", "\x1b[D", "\x1b[C", "\x01",
+     "\x05", "\x17", "\x0b", "\x15", "\x1b[3~", "\x1bb", "\x1bf"]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(_keys, st.just(PRINT)), max_size=40), st.sampled_from([10, 12, 20, 33]))
+def test_the_row_always_shows_a_slice_of_the_line_around_the_cursor(keys, width) -> None:
+    term = Terminal(width=width, height=45, prompt="> ")
+    printed = 0
+    for key in keys:
+        if key is PRINT:
+            term.call(lambda: term.editor.print("msg"))
+            printed += 1
+        else:
+            term.feed(key)
+        buffer, cursor = term.editor.buffer, term.editor.cursor
+        rows = term.rows()
+        # Messages above, then the input row, never wrapped onto a second row.
+        assert rows[:printed] == ["msg"] * printed
+        assert term.screen.cursor.y == printed
+        assert not any(rows[printed + 1:])
+        row = rows[printed]
+        assert row.startswith(">") and visible_width(row) <= width - 1
+        shown = row[2:]
+        # The cursor sits where the buffer's cursor is within the slice shown.
+        starts = [
+            start for start in range(cursor + 1)
+            if 2 + visible_width(buffer[start:cursor]) == term.x
+            and buffer[start:].rstrip(" ").startswith(shown)
+            and (start == 0 or start < cursor)
+        ]
+        assert starts, (buffer, cursor, row, term.x)
+
+
+# Line mode: the client echoes (netcat, socat, bots); we never draw.
+
+
+def test_nothing_is_echoed_and_the_line_is_delivered_at_its_end() -> None:
+    term = Terminal(character_mode=False, prompt="")
+    assert term.feed("hello 日本") == ""
+    assert term.lines == []
+    assert term.feed(b" there\n") == ""
+    assert term.lines == ["hello 日本 there"]
+
+
+def test_the_prompt_is_written_once_then_after_each_line() -> None:
+    term = Terminal(character_mode=False, prompt="")
+    assert term.call(lambda: term.editor.set_prompt("login: ")) == "login: "
+    assert term.call(lambda: term.editor.set_prompt("login: ")) == ""
+    assert term.feed(b"root\n") == "login: "
+    assert term.lines == ["root"]
+
+
+def test_escape_sequences_and_controls_are_dropped_whole() -> None:
+    term = Terminal(character_mode=False, prompt="")
+    out = term.feed(b"ab\x1b[Acd\x1b[1;5D\x01\x03\x0b\tef\x07\x1bx\n")
+    assert out == ""
+    assert term.lines == ["abcdef"]
+
+
+def test_backspace_deletes_the_previous_character() -> None:
+    term = Terminal(character_mode=False, prompt="")
+    term.feed("abc\x7f\x08d日\x7fe\n")
+    assert term.lines == ["ade"]
+
+
+def test_a_too_long_line_is_cut_and_the_user_told() -> None:
+    term = Terminal(character_mode=False, prompt="", limits=EditorLimits(line=10))
+    term.feed("x" * 5000)
+    assert term.editor.buffer == "x" * 10  # bounded while pending
+    assert term.output == ""
+    out = term.feed(b"yyy\nnext\n")
+    assert term.lines == ["x" * 10, "next"]
+    assert out == "Line too long: cut to 10 characters.\n"
+    assert "\x1b" not in term.output and "\x07" not in term.output
+
+
+def test_the_default_limit_notice() -> None:
+    term = Terminal(character_mode=False, prompt="")
+    term.feed(b"z" * 1500 + b"\n")
+    assert term.lines == ["z" * 1024]
+    assert term.output == "Line too long: cut to 1024 characters.\n"
+
+
+def test_messages_are_plain_lines_and_start_on_a_fresh_row() -> None:
+    term = Terminal(character_mode=False, prompt="[lobby] ")
+    term.editor.colour = True
+    assert not term.editor.colour
+    out = term.call(lambda: term.editor.print((Span("<bob>", "nick"), Span(" hi", "error"))))
+    assert out == "\n<bob> hi\n"
+    assert term.call(lambda: term.editor.print("again")) == "again\n"
+    assert term.rows()[:3] == ["[lobby]", "<bob> hi", "again"]
+
+
+def test_a_line_typed_after_the_prompt_ends_the_row() -> None:
+    def on_line(line: str) -> None:
+        term.editor.print(f"<me> {line}")
+
+    term: Terminal = Terminal(character_mode=False, prompt="[lobby] ", on_line=on_line)
+    assert term.feed(b"hi\n") == "<me> hi\n[lobby] "
+
+
+def test_secret_in_line_mode_writes_the_prompt_only() -> None:
+    term = Terminal(character_mode=False, prompt="")
+    assert term.call(lambda: term.editor.ask_secret("Password: ")) == "Password: "
+    assert term.feed(b"pw\n") == ""
+    assert term.lines == ["pw"]
+    term.feed(b"\x1b[A")
+    assert term.editor.buffer == ""
+
+
+def test_ctrl_d_twice_on_an_empty_line_is_eof() -> None:
+    term = Terminal(character_mode=False, prompt="")
+    assert term.feed(b"\x04") == "Press Ctrl-D again to quit.\n"
+    term.feed(b"\x04")
+    assert term.eofs == 1
+
+
+def test_switching_to_character_mode_draws_the_pending_line() -> None:
+    term = Terminal(character_mode=False, prompt="login: ")
+    term.feed(b"ali")
+    out = term.call(lambda: setattr(term.editor, "character_mode", True))
+    assert out == "\rlogin: ali\x1b[K"
+    assert term.feed(b"ce") == "ce"
+    term.feed(b"\n")
+    assert term.lines == ["alice"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=300))
+def test_line_mode_never_writes_an_escape_or_a_bell(data: bytes) -> None:
+    term = Terminal(character_mode=False, prompt="> ", limits=EditorLimits(line=16))
+    term.feed(data)
+    term.call(lambda: term.editor.print((Span("x", "error"),)))
+    assert "\x1b" not in term.output and "\x07" not in term.output
+    assert len(term.editor.buffer) <= 16
+    assert all(len(line) <= 16 for line in term.lines)
+
+
+_LINE_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=24)
+_PENDING = st.sampled_from([b"", b"ab", b"\x1b", b"\x1b[", b"\x1b[1;", b"\x1bO", b"\xe6\x97"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_LINE_TEXT, max_size=5), st.one_of(_PENDING, st.binary(max_size=6)), st.booleans())
+def test_a_packet_of_whole_lines_is_taken_as_typed_byte_by_byte(
+    lines: list[str], before: bytes, secret: bool
+) -> None:
+    """Whole lines of printable ASCII skip the key decoder; nothing else may
+    change: a line over the limit, something already pending (a partial
+    line, an escape sequence, half a UTF-8 character) or a password prompt
+    reads the same whole as byte by byte."""
+    packet = "".join(line + "\n" for line in lines).encode("ascii")
+    outputs = []
+    after = b"\xa5z\n"  # would end a UTF-8 character left pending before
+    for chunks in ([before, packet, after], [bytes([b]) for b in before + packet + after]):
+        term = Terminal(character_mode=False, prompt="> ", limits=EditorLimits(line=16))
+        if secret:
+            term.call(lambda t=term: t.editor.ask_secret("Password: "))
+        for chunk in chunks:
+            term.feed(chunk)
+        outputs.append((term.lines, term.output, term.editor.buffer))
+    assert outputs[0] == outputs[1]
+
+
+def test_a_packet_of_lines_counts_as_keys_typed_for_ctrl_d() -> None:
+    term = Terminal(character_mode=False, prompt="")
+    term.feed(b"\x04")
+    term.feed(b"hi\n")
+    term.feed(b"\x04")
+    assert term.eofs == 0  # the lines between made the second Ctrl-D a first
+
+
+# A client switching to character mode: the prompt already on its screen is
+# left alone unless the row needs drawing (Mirai's loader reads a second
+# prompt character as the password prompt).
+
+
+def _switch(term: Terminal) -> str:
+    def on() -> None:
+        term.editor.character_mode = True
+
+    return term.call(on)
+
+
+def test_an_unchanged_prompt_is_not_redrawn_when_echo_is_accepted() -> None:
+    term = Terminal(character_mode=False, prompt="login: ")
+    assert term.output.endswith("login: ")
+    assert _switch(term) == ""
+    # Typing now echoes after the prompt that was already there.
+    assert term.feed("ro") == "ro"
+    assert term.screen.display[0].rstrip() == "login: ro"
+
+
+def test_a_half_typed_line_is_drawn_again_under_the_editor() -> None:
+    term = Terminal(character_mode=False, prompt="login: ")
+    term.feed("ro")  # the client echoed it itself, in line mode
+    assert "login: ro" in _switch(term)
+
+
+def test_a_prompt_pushed_off_its_row_by_a_message_is_drawn_again() -> None:
+    term = Terminal(character_mode=False, prompt="login: ")
+    term.editor.print((Span("a notice", "error"),))
+    out = _switch(term)
+    assert "login: " in out
+
+
+# The last words before a close start a row of their own, never after a
+# prompt.
+
+
+def test_a_goodbye_clears_the_prompt_and_the_half_typed_line_first() -> None:
+    term = Terminal(prompt="[den] ")
+    term.feed("half a thou")
+    term.call(lambda: term.editor.farewell("You have been kicked by boss"))
+    assert term.rows()[0] == "You have been kicked by boss"
+    assert term.row == ""  # nothing drawn after it: no prompt, no echo
+    term.call(lambda: term.editor.print("a late line"))
+    assert "[den]" not in "\n".join(term.rows())
+
+
+def test_a_goodbye_in_the_middle_of_a_line_being_handled_is_alone_on_its_row() -> None:
+    term = Terminal(prompt="[den] ", on_line=lambda line: term.editor.farewell("Goodbye."))
+    term.editor.keep_entered = False  # as in a chat: the line comes back as a message
+    term.feed("/quit\r\n")
+    assert [r for r in term.rows() if r] == ["Goodbye."]
+
+
+def test_a_long_goodbye_is_wrapped_to_the_window_as_any_message() -> None:
+    term = Terminal(width=20, prompt="> ")
+    term.call(lambda: term.editor.farewell("You are banned: spam (until tomorrow)"))
+    assert [r for r in term.rows() if r] == ["You are banned: spam", "  (until tomorrow)"]
+
+
+def test_in_line_mode_a_goodbye_after_a_prompt_starts_a_new_line() -> None:
+    term = Terminal(character_mode=False, prompt="login: ")
+    out = term.call(lambda: term.editor.farewell("Login timed out. Goodbye."))
+    assert out == "\nLogin timed out. Goodbye.\n"
+    assert "\x1b" not in out

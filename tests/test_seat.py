@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 
 from bbs.seat import Seat
-from tests.core.test_defences import World, text
+from tests.world import World, text
 
 
 def _members() -> set[str]:

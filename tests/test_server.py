@@ -12,7 +12,7 @@ from bbs.guard.bantable import NetworkBans
 from bbs.config import Config
 from bbs.server import BBS, BOT_BANNER, PRUNE_EVERY, STORE_POLL
 from bbs.store import BanRecord, SQLiteStore
-from tests.core.test_defences import InlinePool, World
+from tests.world import InlinePool, World
 
 HOUR = 3600.0
 HELD = 2000
@@ -104,7 +104,7 @@ def test_expired_bans_are_pruned_from_the_store_on_schedule_and_leave_memory(wor
 
 def test_a_bot_whose_ban_ended_while_held_is_a_repeat_offender(world):
     w, store = world
-    from tests.core.test_trust_moderation import bot_ban
+    from tests.world import bot_ban
 
     assert bot_ban(w, "192.0.2.44") == HOUR
     w.clock.advance(HOUR + PRUNE_EVERY + STORE_POLL)  # ended, pruned, the feed says it went

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from types import MappingProxyType
 
-import attrs
 import pytest
 
 from bbs import effects as fx
 from bbs.commands import CommandError
 from bbs.commands.catalog import load
 from bbs.context import Policy, Sighting
-from tests.core.test_commands import ctx, run, text_of
+from tests.commands.invoke import at_addresses, ctx, run, text_of
 
 registry = load()
 SYSOP_COMMANDS = ["kick", "ban", "unban", "bans", "mute", "unmute", "wall", "shutdown", "bots"]
@@ -29,13 +27,6 @@ def boss(store=None, **kw):
     context = ctx("boss", sysop=True, store=store,
                   users=(("boss", "lobby"), ("bob", "lobby"), ("carol", "den")), **kw)
     return at_addresses(context, boss="127.0.0.9", carol="127.0.0.3")
-
-
-def at_addresses(context, **ips):
-    """C{context} with the users named given those addresses (the rest keep theirs)."""
-    users = {key: attrs.evolve(u, ip=ips.get(key, u.ip)) for key, u in context.hub.users.items()}
-    hub = attrs.evolve(context.hub, users=MappingProxyType(users))
-    return attrs.evolve(context, hub=hub)
 
 
 def test_kick_needs_an_online_user():

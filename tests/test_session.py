@@ -1,71 +1,23 @@
-"""Sessions over StringTransport: login, chat, commands on the worker pool."""
+"""Sessions over StringTransport: login, chat, commands on the worker pool,
+what tab completion offers."""
 
 from __future__ import annotations
 
 import threading
 
 from twisted.internet import reactor
-from twisted.internet.defer import Deferred
-from twisted.internet.task import Clock, deferLater
-from twisted.internet.testing import StringTransport
+from twisted.internet.task import deferLater
 from twisted.trial.unittest import TestCase
 
 from bbs import effects as fx
 from bbs.commands import Registry
 from bbs.commands.catalog import load
 from bbs import passwords
-from bbs.pool import WorkerPool, blocking
+from bbs.pool import blocking
 from bbs.config import Config
-from bbs.server import BBS
-from bbs.session import Session
 from bbs.telnet.protocol import TelnetConnection
-from tests.events.schema import validate
-from tests.events.sink import MemoryEventSink
-
-
-class Harness:
-    def __init__(self, test: TestCase, workers: int = 4, config: Config = Config()) -> None:
-        self.pool = WorkerPool(reactor, workers)
-        self.pool.startService()
-        test.addCleanup(self.pool.stopService)
-        self.events = MemoryEventSink()
-        self.bbs = BBS(config, self.pool, self.events, reactor)
-        test.addCleanup(self.check_events)
-
-    def check_events(self) -> None:
-        for event in self.events.events:
-            assert validate(event) == [], event
-
-    def connect(self, ip: str = "127.0.0.1") -> tuple[Session, StringTransport]:
-        session = Session(self.bbs)
-        proto = TelnetConnection(session, clock=Clock())
-        transport = StringTransport(peerAddress=_addr(ip), hostAddress=_addr("127.0.0.1", 2323))
-        proto.makeConnection(transport)
-        return session, transport
-
-    async def login(self, nick: str) -> tuple[Session, StringTransport]:
-        session, transport = self.connect()
-        session.door_data(nick.encode() + b"\n")
-        await settle(session)
-        return session, transport
-
-
-def _addr(ip: str, port: int = 40000):
-    from twisted.internet.address import IPv4Address
-
-    return IPv4Address("TCP", ip, port)
-
-
-async def settle(session: Session) -> None:
-    """Wait until C{session}'s lines are handled and the turn's room lines delivered."""
-    handled: Deferred = Deferred()
-    session._enqueue(lambda: handled.callback(None))  # after everything typed so far
-    await handled
-    await deferLater(reactor, 0, lambda: None)
-
-
-def said(transport: StringTransport) -> str:
-    return transport.value().decode("utf-8", "replace")
+from tests.harness import Harness, said, settle
+from tests.world import World
 
 
 class SessionTests(TestCase):
@@ -265,3 +217,18 @@ class ThreadSafetyTests(TestCase):
         names = {name for name, _ in touched}
         self.assertTrue({"join", "say", "set_topic", "write", "claim"} <= names)
         self.assertEqual({ident for _, ident in touched}, {reactor_thread})
+
+
+SYSOP_ONLY = sorted(f"/{c.name}" for c in load() if c.sysop)
+
+
+def test_tab_offers_only_the_commands_a_user_may_run():
+    w = World()
+    person, _ = w.guest("192.0.2.10")
+    offered = person._complete("/")
+    assert "/help" in offered and "/msg" in offered
+    assert not set(SYSOP_ONLY) & set(offered)
+    assert person._complete("/ki") == [] and person._complete("/shut") == []
+    person.sysop = True
+    assert set(SYSOP_ONLY) <= set(person._complete("/"))
+    assert person._complete("/ki") == ["/kick"]

@@ -8,21 +8,7 @@ from bbs import effects as fx
 from bbs import passwords
 from bbs.commands import CommandError
 from bbs.commands.accounts import identify
-from tests.core.test_commands import ctx, run, text_of
-
-
-def answer(effect: fx.Ask, context, line: str):
-    assert isinstance(effect, fx.Ask)
-    return list(effect.then(context, line))
-
-
-def register(store, nick="alice", pw="correct horse"):
-    c = ctx(nick, store=store)
-    (ask,) = run("/register", c)
-    assert ask.secret and ask.prompt == "Password: "
-    (again,) = answer(ask, c, pw)
-    assert again.secret
-    return answer(again, c, pw)
+from tests.commands.invoke import answer, ctx, register, run, text_of
 
 
 def test_register_asks_twice_then_logs_in(store):
