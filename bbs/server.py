@@ -36,9 +36,9 @@ from bbs.names import Registered
 from bbs.pool import WorkerPool
 from bbs.session import Session
 from bbs.store import PRUNE_BATCH, BanChanges, BanRecord, IStore
-from bbs.telnet.protocol import at_turn_end
 from bbs.styled import Span
 from bbs.text import fold
+from bbs.turns import at_turn_end
 
 __all__ = ["BBS"]
 

@@ -29,7 +29,10 @@ from bbs.pool import WorkerPool
 from bbs.server import BBS
 from bbs.session import Session
 from bbs.store import DATABASE_NAME, SQLiteStore
-from bbs.telnet.protocol import TelnetConnection, TelnetLimits, at_turn_end, tune_listener
+from bbs.telnet.limits import TelnetLimits
+from bbs.telnet.protocol import TelnetConnection
+from bbs.telnet.sockets import tune_listener
+from bbs.turns import at_turn_end
 
 __all__ = ["Options", "makeService", "service_tree"]
 

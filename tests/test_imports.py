@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.imports_graph import Import, imports, modules
+from tests.imports_graph import ROOT, Import, imports, modules
 
 # (bbs.guard.addresses is the one rule of what an address or network is, and
-# of the network a ban covers: the store files bans by it, the guard matches.)
+# of the network a ban covers: the store files bans by it, the guard matches.
+# bbs.turns is the end of a reactor turn, where telnet, the hub and the event
+# log send what the turn made.)
 GROUND = frozenset({"bbs.arches", "bbs.durations", "bbs.rates", "bbs.styled", "bbs.text",
-                    "bbs.guard.addresses"})
+                    "bbs.turns", "bbs.guard.addresses"})
 
 # A module (or package, with its submodules) and what it may import from bbs.
 ALLOWED: dict[str, frozenset[str]] = {
@@ -26,6 +28,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "bbs.rates": GROUND,
     "bbs.styled": GROUND,
     "bbs.text": GROUND,
+    "bbs.turns": GROUND,
     # A door knows the interface it implements, and nothing above it.
     "bbs.door": GROUND,
     "bbs.telnet": GROUND | {"bbs.telnet", "bbs.door"},
@@ -77,8 +80,8 @@ MODULES = modules()
 
 
 def test_the_walk_sees_the_layers() -> None:
-    for name in (*GROUND, "bbs.telnet.protocol", "bbs.terminal.editor", "bbs.commands.chat",
-                 "bbs.store.sqlite", "bbs.shell.applets.registry"):
+    for name in (*GROUND, "bbs.telnet.protocol", "bbs.telnet.parser", "bbs.terminal.editor",
+                 "bbs.commands.chat", "bbs.store.sqlite", "bbs.shell.applets.registry"):
         assert name in MODULES, name
 
 
@@ -108,3 +111,33 @@ def test_no_module_imports_another_ones_private_names(module: str) -> None:
     private = [f"line {i.line}: {i.module}.{i.name}" for i in _imports(module)
                if i.name.startswith("_") and _unit(i.module) != _unit(module)]
     assert private == [], f"{module} reaches into private names: {private}"
+
+
+def test_the_telnet_parser_is_sans_io() -> None:
+    """The parser is bytes in, events out: no reactor, transport, socket or
+    clock, not even under C{TYPE_CHECKING}; only the adapter knows Twisted."""
+    import ast
+
+    tree = ast.parse(MODULES["bbs.telnet.parser"].read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    io = {name for name in imported if name.split(".")[0] in ("twisted", "socket", "time", "asyncio")
+          or name in ("bbs.rates", "bbs.turns") or name.startswith(("bbs.telnet.protocol",
+                                                                    "bbs.telnet.sockets"))}
+    assert io == set(), f"bbs.telnet.parser imports I/O: {sorted(io)}"
+
+
+def test_importing_the_telnet_parser_loads_no_twisted() -> None:
+    """Nor does anything it imports, all the way down."""
+    import subprocess
+    import sys
+
+    code = ("import sys, bbs.telnet.parser; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'twisted'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"

@@ -12,7 +12,8 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransportWithDisconnection
 
-from bbs.telnet.protocol import TelnetConnection, TelnetLimits
+from bbs.telnet.limits import TelnetLimits
+from bbs.telnet.protocol import TelnetConnection
 from bbs.terminal.editor import EditorLimits, LineEditor
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240

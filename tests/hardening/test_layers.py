@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from twisted.internet.task import Clock
 
-from bbs.telnet.protocol import LOG_PER, LOG_RATE, TelnetLimits
+from bbs.telnet.limits import TelnetLimits
+from bbs.telnet.protocol import LOG_PER, LOG_RATE
 from bbs.terminal.editor import EditorLimits
 from tests.hardening.stack import (
     DO, DONT, ECHO, IAC, NAWS, NEW_ENVIRON, SB, SE, TTYPE, WILL, WONT, Screen, Stack,
@@ -117,7 +118,7 @@ def test_unterminated_subnegotiation_is_held_within_4_kb_then_closes():
     stack.feed(bytes((IAC, SB, 99)) + b"y" * (4 * KB + 1))
     assert stack.closed
     assert ("lost", "subnegotiation too long") in stack.events
-    assert len(stack.telnet._sub) <= 4 * KB
+    assert len(stack.telnet.parser._sub) <= 4 * KB
 
 
 # -- bad IAC and foreign protocols --------------------------------------------------

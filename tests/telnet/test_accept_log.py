@@ -9,7 +9,8 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import LogLevel, formatEvent
 
-from bbs.telnet.protocol import AcceptLog, tune_listener
+from bbs.telnet.accept_log import AcceptLog
+from bbs.telnet.sockets import tune_listener
 
 
 def _accept_event(log_format: str, **fields: object) -> dict:

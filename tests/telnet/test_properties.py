@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from bbs.telnet.protocol import TelnetLimits
+from bbs.telnet.limits import TelnetLimits
 from tests.telnet.test_protocol import IAC, SB, SE, connect
 
 VERBS = (251, 252, 253, 254)

@@ -12,7 +12,9 @@ from twisted.internet import defer, reactor
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import TestCase
 
-from bbs.telnet.protocol import TelnetConnection, TelnetLimits, at_turn_end
+from bbs.telnet.limits import TelnetLimits
+from bbs.telnet.protocol import TelnetConnection
+from bbs.turns import at_turn_end
 
 CHUNK = 4096
 TURNS = 400  # 1.6 MB in all: far beyond what the socket buffers hold
