@@ -10,14 +10,18 @@ from __future__ import annotations
 import socket
 
 import pytest
+from twisted.internet import defer, reactor
 from twisted.internet.address import IPv4Address
+from twisted.internet.protocol import Factory
 from twisted.internet.testing import StringTransportWithDisconnection
+from twisted.trial.unittest import TestCase
 
 from bbs.telnet import sockets as sockets_module
 from bbs.telnet.limits import TelnetLimits
 from bbs.telnet.protocol import TelnetConnection
 from bbs.telnet.sockets import tune_listener
 from tests.telnet.test_protocol import connect
+from tests.telnet.test_tcp import App, Reader, _connect, _next_turn, chunk
 
 
 class _Port:
@@ -178,3 +182,45 @@ def test_the_local_address_is_the_one_connected_to(interface):
         port.close(client, accepted)
 
 
+
+
+class TwistedShapeTests(TestCase):
+    """What L{DirectSend} reads of Twisted's TCP transport, on a real one.
+
+    If a new Twisted renames or retypes C{dataBuffer} or C{_tempDataLen},
+    these fail: either the direct path is no longer taken, or queued output
+    goes unnoticed (and would be overtaken).
+    """
+
+    async def test_the_direct_path_notices_what_twisted_holds(self) -> None:
+        connected: defer.Deferred = defer.Deferred()
+        factory = Factory.forProtocol(lambda: TelnetConnection(
+            App(connected), clock=reactor, limits=TelnetLimits(pending_output=1 << 30)))
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        done: defer.Deferred = defer.Deferred()
+        client = await defer.ensureDeferred(_connect(port.getHost().port, Reader(done)))
+        telnet = await connected
+        transport = telnet.transport
+        # The fields, as Twisted 26.10.0 has them.
+        self.assertIsInstance(transport.dataBuffer, bytes)
+        self.assertIsInstance(transport._tempDataLen, int)
+        self.assertIsNotNone(telnet._socket, "a plain TCP transport should be sent past")
+        self.assertTrue(telnet._drained())
+        sent = 0
+        while not telnet._queued:  # the client does not read: the socket fills
+            telnet.write_wire(chunk(sent))
+            sent += 1
+            self.assertLess(sent, 10_000, "the socket never filled")
+        self.assertTrue(transport._tempDataLen or transport.dataBuffer)
+        self.assertFalse(telnet._drained(), "Twisted holds our output, yet it looks drained")
+        telnet.write_wire(b"the end")  # goes behind what Twisted holds
+        client.transport.resumeProducing()
+        for _ in range(10_000):
+            if telnet._drained():
+                break
+            await _next_turn()
+        self.assertTrue(telnet._drained(), "Twisted sent it all, yet it looks queued")
+        telnet.close()
+        data = await done
+        self.assertTrue(data.endswith(b"".join(chunk(n) for n in range(sent)) + b"the end"))
