@@ -357,10 +357,18 @@ class TelnetConnection(_Output, Protocol):
             else:
                 batch.append(wire)
             return
-        if self._batch is None and not self._paused:
-            self._put(wire)  # what a room flush does for each of its members
-        else:
-            self._send(wire)
+        sock = self._socket
+        if sock is not None and self._batch is None and not self._queued and not self._paused:
+            # What a room flush does for each of its members: DirectSend._put
+            # inlined (a call fewer per member), straight to the socket.
+            try:
+                sent = sock.send(wire)
+            except OSError:
+                sent = 0
+            if sent == len(wire):
+                return
+            wire = wire[sent:]
+        self._send(wire)
 
     def keepalive(self) -> None:
         """IAC NOP: shows nothing, and keeps routers' NAT state alive."""
