@@ -249,6 +249,7 @@ class TelnetParser:
                 # At an IAC.  What came before a command reaches the app
                 # first, so that if it ends the session (Ctrl-D, /quit)
                 # nothing after it is acted on, however the bytes were packed.
+                self._cr = False  # a CR just before it swallows nothing after it
                 self._end_sniff()
                 self._deliver()
                 if iac + 2 < end and WILL <= data[iac + 1] <= DONT:

@@ -338,7 +338,7 @@ class TelnetConnection(_Output, Protocol):
         self.write_prepared(to_wire(data))
 
     def write_prepared(self, wire: bytes) -> None:
-        """Send bytes that L{to_wire} has already made ready for the wire.
+        """Send bytes that L{to_wire} (L{prepare}) has already made ready for the wire.
 
         With C{coalesce}, everything written during one turn of the reactor
         goes out as one transport write at the end of the turn: a member of a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from bbs.telnet.environ import Variable
 from bbs.telnet.limits import TelnetLimits
@@ -221,6 +221,7 @@ SMALL = TelnetLimits(subnegotiation=16, negotiations=20, ttype_max=6)
 @settings(max_examples=500, deadline=None)
 @given(streams, st.lists(st.integers(min_value=0), max_size=8),
        st.sampled_from([TelnetLimits(), SMALL]))
+@example(b"\r\xff\xff\n", [], TelnetLimits())  # a CR before an IAC swallows no LF after it
 def test_whole_chunked_or_bytewise_the_events_are_the_same(stream, cuts, limits):
     # The plain-text run taken whole (the fast path) and byte by byte (the
     # byte-level states) must agree: this is what holds the one to the other.

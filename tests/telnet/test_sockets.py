@@ -209,12 +209,12 @@ class TwistedShapeTests(TestCase):
         self.assertTrue(telnet._drained())
         sent = 0
         while not telnet._queued:  # the client does not read: the socket fills
-            telnet.write_wire(chunk(sent))
+            telnet.write_prepared(chunk(sent))
             sent += 1
             self.assertLess(sent, 10_000, "the socket never filled")
         self.assertTrue(transport._tempDataLen or transport.dataBuffer)
         self.assertFalse(telnet._drained(), "Twisted holds our output, yet it looks drained")
-        telnet.write_wire(b"the end")  # goes behind what Twisted holds
+        telnet.write_prepared(b"the end")  # goes behind what Twisted holds
         client.transport.resumeProducing()
         for _ in range(10_000):
             if telnet._drained():
