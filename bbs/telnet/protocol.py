@@ -25,7 +25,7 @@ from bbs.door import DoorApplication, Variable
 from bbs.rates import InputMeter, RateLimit, TokenBucket
 from bbs.telnet.limits import TelnetLimits
 from bbs.telnet.parser import CR, IAC, LF, TelnetParser
-from bbs.telnet.sockets import DirectSend, address, tune_connection
+from bbs.telnet.sockets import ConnectionSocket, address
 from bbs.text import loggable
 from bbs.turns import TurnEnd, turn_end
 
@@ -142,7 +142,7 @@ def to_wire(data: bytes) -> bytes:
     return data
 
 
-class _Output(DirectSend):
+class _Output(ConnectionSocket):
     """What sending reads, alone in base classes so that CPython lays it out
     first, in the object header's cache line: a room flush sends to thousands
     of connections (see L{bbs.session._FlushFirst})."""
@@ -264,8 +264,7 @@ class TelnetConnection(_Output, Protocol):
 
     def connectionMade(self) -> None:
         transport = self.transport
-        self.host = tune_connection(transport, self.limits)
-        self._find_socket()
+        self.host = self._attach(self.limits)
         self.peer = address(transport.getPeer())
         transport.registerProducer(self, True)
         self._registered = True
@@ -359,7 +358,7 @@ class TelnetConnection(_Output, Protocol):
             return
         sock = self._socket
         if sock is not None and self._batch is None and not self._queued and not self._paused:
-            # What a room flush does for each of its members: DirectSend._put
+            # What a room flush does for each of its members: ConnectionSocket._put
             # inlined (a call fewer per member), straight to the socket.
             try:
                 sent = sock.send(wire)

@@ -3,13 +3,15 @@
 Two jobs that reach below Twisted's public interface, kept here so that
 nothing else does: the socket options every connection gets (set once on
 the listening socket where the system hands them down, L{tune_listener}),
-and sending straight to a connection's socket when nothing of ours waits in
-its transport (L{DirectSend}).
+and, behind one class (L{ConnectionSocket}), a connection's own socket:
+given the options it did not inherit, and sent on directly when nothing of
+ours waits in its transport.
 
-Checked against Twisted 26.10.0: L{DirectSend} reads the private fields
-C{dataBuffer} and C{_tempDataLen} of C{twisted.internet.abstract.FileDescriptor},
-and L{tune_connection} a TCP server transport's C{server} (its port).
-C{tests/telnet/test_sockets.py} fails if their shape changes.
+Checked against Twisted 26.10.0: L{ConnectionSocket} reads the private
+fields C{dataBuffer} and C{_tempDataLen} of
+C{twisted.internet.abstract.FileDescriptor}, and a TCP server transport's
+C{server} (its port).  C{tests/telnet/test_sockets.py} fails if their shape
+changes.
 """
 
 from __future__ import annotations
@@ -116,17 +118,9 @@ def tune_listener(port: object, limits: TelnetLimits | None = None) -> object:
     return port
 
 
-def tune_connection(transport: ITransport, limits: TelnetLimits) -> tuple[str, int]:
-    """Give a new connection's socket our options, those it did not come with
-    from its port, and return its local address (the port's, if bound to one)."""
-    port = getattr(transport, "server", None)
-    listening = _LISTENING.get(port) if port is not None else None
-    _tune(transport, listening, limits)
-    host = listening.host if listening is not None else None
-    return host if host is not None else address(transport.getHost())
-
-
 def _tune(transport: object, listening: _Listening | None, limits: TelnetLimits) -> None:
+    """Give a new connection's socket our options, those it did not come with
+    from its port."""
     if listening is not None and listening.limits is not limits \
             and _wanted(listening.limits) != _wanted(limits):
         listening = None  # the connection wants other options than its port has
@@ -174,8 +168,9 @@ def _socket_of(transport: object) -> socket.socket | None:
     return None
 
 
-class DirectSend:
-    """Sending on a connection's socket directly, past Twisted's buffer.
+class ConnectionSocket:
+    """The socket under one connection: tuned when connected (L{_attach}),
+    and sent on directly, past Twisted's buffer (L{_put}).
 
     Twisted's TCP transport always buffers a write and sends it on the next
     pass of the reactor: two C{epoll_ctl} calls and a poll wake-up per write.
@@ -194,9 +189,14 @@ class DirectSend:
 
     transport: ITransport
 
-    def _find_socket(self) -> None:
-        """Look at the transport once, when connected: may we send past it?"""
+    def _attach(self, limits: TelnetLimits) -> tuple[str, int]:
+        """Look at the transport once, when connected: tune its socket, see
+        whether we may send past it, and return the local address (the
+        port's, if it is bound to one: no system call)."""
         transport = self.transport
+        port = getattr(transport, "server", None)
+        listening = _LISTENING.get(port) if port is not None else None
+        _tune(transport, listening, limits)
         self._socket = None
         # We gave the transport output: until it has sent it all, ours goes
         # behind it (and checking costs two more objects per send, cache-cold
@@ -208,6 +208,8 @@ class DirectSend:
             sock = handle() if handle is not None else None
             if isinstance(sock, socket.socket):
                 self._socket = sock
+        host = listening.host if listening is not None else None
+        return host if host is not None else address(transport.getHost())
 
     def _put(self, wire: bytes) -> None:
         """Send C{wire} after everything sent before it: to the socket while

@@ -9,8 +9,10 @@ from bbs.turns import at_turn_end, turn_end
 
 
 class Waiter:
-    def __init__(self, name: str, calls: list[str], flushing_seen: list[bool]) -> None:
-        self.name, self.calls, self.flushing_seen = name, calls, flushing_seen
+    """Anything with a flush() may wait for the end of the turn."""
+
+    def __init__(self, name: str, calls: list[str]) -> None:
+        self.name, self.calls = name, calls
 
     def flush(self) -> None:
         self.calls.append(self.name)
@@ -22,9 +24,9 @@ def test_sources_run_first_then_the_waiting_in_order_on_one_timer():
     assert turn_end(clock) is ends  # one per reactor
     calls: list[str] = []
     flushing: list[bool] = []
-    ends.add(Waiter("a", calls, flushing))
+    ends.add(Waiter("a", calls))
     at_turn_end(clock, lambda: (calls.append("room"), flushing.append(ends.flushing)))
-    ends.add(Waiter("b", calls, flushing))
+    ends.add(Waiter("b", calls))
     assert len(clock.getDelayedCalls()) == 1 and calls == []
     clock.advance(0)
     assert calls == ["room", "a", "b"] and flushing == [True] and not ends.flushing
@@ -40,7 +42,7 @@ def test_a_failing_flush_is_logged_and_holds_up_nobody(logged):
             raise RuntimeError("a bug in one connection")
 
     turn_end(clock).add(Broken())
-    turn_end(clock).add(Waiter("after", calls, []))
+    turn_end(clock).add(Waiter("after", calls))
     clock.advance(0)
     assert calls == ["after"]
     failures = [e["log_failure"] for e in logged if "log_failure" in e]

@@ -11,7 +11,7 @@ from bbs.telnet.limits import TelnetLimits
 from bbs.telnet.parser import TelnetParser
 from tests.telnet.test_properties import streams
 from tests.telnet.test_protocol import (
-    BINARY, DO, DONT, ECHO, IAC, NAWS, OPENING, SB, SE, SGA, TTYPE, TTYPE_SEND, WILL, WONT,
+    BINARY, DO, DONT, ECHO, IAC, NAWS, OPENING, SB, SGA, TTYPE, TTYPE_SEND, WILL, WONT,
     cmd, naws, sub,
 )
 

@@ -185,7 +185,7 @@ def test_the_local_address_is_the_one_connected_to(interface):
 
 
 class TwistedShapeTests(TestCase):
-    """What L{DirectSend} reads of Twisted's TCP transport, on a real one.
+    """What L{ConnectionSocket} reads of Twisted's TCP transport, on a real one.
 
     If a new Twisted renames or retypes C{dataBuffer} or C{_tempDataLen},
     these fail: either the direct path is no longer taken, or queued output
