@@ -51,6 +51,8 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "bbs/shell/results.py": "tests/shell/test_shell.py, tests/test_events.py",
     "bbs/shell/sensor.py": "tests/shell/test_shell.py (test_per_sensor_variation_is_consistent)",
     "bbs/shell/syntax.py": "tests/shell/test_parse.py (the trees the parser builds)",
+    # The character-mode bindings, driven by keys fed to an editor.
+    "bbs/terminal/keymap.py": "tests/terminal/test_editor.py (test_left, test_kill_keys, history, Tab)",
     # One value of bounds, tested where each bound is enforced.
     "bbs/telnet/limits.py": "tests/telnet/test_parser.py, test_protocol.py, test_sockets.py",
     # The store's interface, values and errors, with the store that has them.

@@ -21,8 +21,6 @@ everyone online, has its own rate.
 
 from __future__ import annotations
 
-import itertools
-import os
 import typing
 from collections import deque
 from typing import Callable, Sequence
@@ -32,63 +30,21 @@ from twisted.internet.interfaces import IReactorTime
 from wcwidth import wcwidth
 
 from bbs.rates import TokenBucket
-from bbs.styled import Span, Styled, visible_width
+from bbs.styled import Span, Styled
+from bbs.terminal.keymap import ACTIONS, KeyActions
 from bbs.terminal.keys import Key, KeyDecoder
 from bbs.terminal.render import render
-from bbs.text import printable, sanitize
+from bbs.terminal.shapes import layout
+from bbs.text import sanitize
 
 # Narrower than this there is no room for a prompt and a wide character.
 MIN_WIDTH = 8
-# Tab lists at most this many candidates.
-MAX_LISTED = 50
 
 _BELL = "\x07"
 _ERASE_TO_END = "\x1b[K"
 _ERASE_BELOW = "\x1b[J"
 _CLEAR_ROW = "\r" + _ERASE_TO_END
 _EOF_NOTICE: Styled = (Span("Press Ctrl-D again to quit.", "dim"),)
-
-
-# Terminal shapes (prompt, width, colour) by the number that shares their output.
-_SHAPE_KEYS: dict[tuple, int] = {}
-_NUMBERS = itertools.count()
-MAX_KEYS = 4096  # shapes (prompt, width, colour, form) in use at once, far more than real
-
-
-def _key(shape: tuple) -> int:
-    """A number for C{shape}: the same for equal shapes, never reused for
-    another, and an int's hash costs nothing (a tuple's is computed anew at
-    each lookup, once per member in a room flush)."""
-    key = _SHAPE_KEYS.get(shape)
-    if key is None:
-        if len(_SHAPE_KEYS) >= MAX_KEYS:
-            _SHAPE_KEYS.clear()  # numbers still held stay valid; they are just not shared
-        key = _SHAPE_KEYS[shape] = next(_NUMBERS)
-    return key
-
-
-def _lay_out(prompt: str, width: int, colour: bool,
-             form: typing.Hashable) -> tuple[str, int, int, int]:
-    """The prompt as shown in C{width} columns (cut to leave room to type), its
-    columns, and the line-mode and character-mode keys (see L{_key}) for
-    output that goes out in C{form} (see L{LineEditor.set_form})."""
-    usable = width - 1  # the last column stays free for the cursor
-    least = max(usable // 2, 4)  # a wide character and the cursor fit
-    if visible_width(prompt) > usable - least:
-        kept: list[str] = []
-        columns = 0
-        for char in prompt:
-            columns += max(wcwidth(char), 0)
-            if columns > usable - least:
-                break
-            kept.append(char)
-        prompt = "".join(kept)
-    return (prompt, visible_width(prompt), _key((False, "", width, form)),
-            _key((True, prompt, width, colour, form)))
-
-
-# (prompt, width, colour, form) -> what _lay_out makes of it: a few shapes serve all.
-_LAYOUTS: dict[tuple, tuple[str, int, int, int]] = {}
 
 
 @attrs.frozen
@@ -130,7 +86,7 @@ class _OwnHolder:
     __slots__ = ("shared_key",)
 
 
-class LineEditor:
+class LineEditor(KeyActions):
     """Input line editing and output interleaving for one connection.
 
     C{on_line} gets every finished line, empty ones included; C{on_eof}
@@ -460,6 +416,10 @@ class LineEditor:
         if self._stale is None:
             self._out.append(text)
 
+    def _erase_back(self, columns: int) -> None:
+        """Rub out the C{columns} just before the cursor, at the row's end."""
+        self._row("\b" * columns + _ERASE_TO_END)
+
     def _repaint(self, erase: str = _ERASE_TO_END) -> None:
         """The row is to be drawn whole: what was written for it goes."""
         del self._out[self._row_from :]
@@ -521,7 +481,7 @@ class LineEditor:
                 if event is not Key.TAB:
                     self._listed = None
                 if self._character_mode:
-                    _ACTIONS[event](self)
+                    ACTIONS[event](self)
                 elif event is Key.ENTER:
                     self._enter()
                 elif event is Key.BACKSPACE:
@@ -618,145 +578,6 @@ class LineEditor:
             self.print(_EOF_NOTICE)
             self._eof_pending = True
 
-    # -- keys (character mode) ------------------------------------------------
-
-    def _key_eof(self) -> None:
-        if self._chars:
-            self._key_delete()
-        else:
-            self._eof()
-
-    def _key_interrupt(self) -> None:
-        if self._secret:
-            self._text("^C\n")
-        else:
-            self._settle()  # the row on screen is the one to put "^C" after
-            start, end = self._view()
-            column = self._prompt_columns + sum(self._widths[start:end])
-            ahead = sum(self._widths[self._cursor:end])
-            move = f"\x1b[{ahead}C" if ahead else ""
-            # "^C" goes after the text when it fits, else on a row of its own.
-            self._text(move + ("^C\n" if column + 2 <= self._width else "\n^C\n"))
-        self._reset_line()
-        self._repaint()
-
-    def _key_backspace(self) -> None:
-        if self._cursor == 0:
-            return
-        start = self._cluster_before(self._cursor)
-        gone = sum(self._widths[start : self._cursor])
-        at_end = self._cursor == len(self._chars)
-        self._delete(start, self._cursor)
-        if self._secret or self._stale is not None:
-            return
-        if at_end and gone and self._in_view():
-            self._row("\b" * gone + _ERASE_TO_END)
-        else:
-            self._repaint()
-
-    def _key_delete(self) -> None:
-        self._kill(self._cursor, self._cluster_after(self._cursor))
-
-    def _key_left(self) -> None:
-        self._move(self._cluster_before(self._cursor))
-
-    def _key_right(self) -> None:
-        self._move(self._cluster_after(self._cursor))
-
-    def _key_home(self) -> None:
-        self._move(0)
-
-    def _key_end(self) -> None:
-        self._move(len(self._chars))
-
-    def _key_word_left(self) -> None:
-        self._move(self._word_before())
-
-    def _key_word_right(self) -> None:
-        chars, index = self._chars, self._cursor
-        while index < len(chars) and chars[index] == " ":
-            index += 1
-        while index < len(chars) and chars[index] != " ":
-            index += 1
-        self._move(index)
-
-    def _key_kill_start(self) -> None:
-        self._kill(0, self._cursor)
-
-    def _key_kill_end(self) -> None:
-        self._kill(self._cursor, len(self._chars))
-
-    def _key_kill_word(self) -> None:
-        self._kill(self._word_before(), self._cursor)
-
-    def _key_redraw(self) -> None:
-        self._repaint()
-
-    def _key_up(self) -> None:
-        if self._secret:
-            return
-        history = self._history or ()
-        index = (len(history) if self._recalled is None else self._recalled) - 1
-        if index < 0:
-            self._bell()
-            return
-        if self._recalled is None:
-            self._draft = "".join(self._chars)
-        self._recalled = index
-        self._load(history[index])
-
-    def _key_down(self) -> None:
-        if self._secret:
-            return
-        if self._recalled is None:
-            self._bell()
-            return
-        index = self._recalled + 1
-        if index < len(self._history or ()):
-            self._recalled = index
-            self._load(self._history[index])
-        else:
-            self._recalled = None
-            self._load(self._draft)
-            self._draft = ""
-
-    def _key_tab(self) -> None:
-        if self._secret:
-            return
-        if self._completer is None:
-            self._bell()
-            return
-        state = (tuple(self._chars), self._cursor)
-        if self._completions is None:
-            limits = self._limits
-            self._completions = TokenBucket(self._clock, limits.completions, limits.completion_burst)
-        if self._listed == state or not self._completions.take():
-            self._bell()  # already listed, or asked too often: not again
-            return
-        start = self._word_start()
-        word = "".join(self._chars[start : self._cursor])
-        candidates = list(
-            dict.fromkeys(
-                c for c in self._completer("".join(self._chars[: self._cursor]))
-                if c and all(printable(char) for char in c)
-            )
-        )
-        if not candidates:
-            self._bell()
-            return
-        if len(candidates) == 1:
-            self._replace(start, candidates[0] + " ")
-            return
-        common = os.path.commonprefix(candidates)
-        if len(common) > len(word):
-            self._replace(start, common)
-            return
-        self._listed = state
-        shown = "  ".join(candidates[:MAX_LISTED])
-        if len(candidates) > MAX_LISTED:
-            shown += f"  (+{len(candidates) - MAX_LISTED} more)"
-        self.print(shown)
-
     # -- editing helpers ------------------------------------------------------
 
     def _delete(self, start: int, end: int) -> None:
@@ -808,50 +629,13 @@ class LineEditor:
         if not self._secret:
             self._repaint()
 
-    def _cluster_before(self, index: int) -> int:
-        """Where the character ending at C{index} starts.
-
-        Combining marks belong to the character before them: the cursor
-        never stops between them, and one keystroke deletes them together.
-        """
-        index -= 1
-        while index > 0 and self._widths[index] == 0:
-            index -= 1
-        return max(index, 0)
-
-    def _cluster_after(self, index: int) -> int:
-        index += 1
-        while index < len(self._widths) and self._widths[index] == 0:
-            index += 1
-        return min(index, len(self._widths))
-
-    def _word_start(self) -> int:
-        index = self._cursor
-        while index > 0 and self._chars[index - 1] != " ":
-            index -= 1
-        return index
-
-    def _word_before(self) -> int:
-        """Readline's word rubout: the spaces before the cursor, then a word."""
-        index = self._cursor
-        while index > 0 and self._chars[index - 1] == " ":
-            index -= 1
-        while index > 0 and self._chars[index - 1] != " ":
-            index -= 1
-        return index
-
     # -- the input row --------------------------------------------------------
 
     def _layout(self) -> None:
         """Fit the prompt to the width, leaving room to type, and make the
         keys L{shared_key} hands out: once per shape for all editors."""
-        shape = (self._prompt, self._width, self._colour, self._form)
-        layout = _LAYOUTS.get(shape)
-        if layout is None:
-            if len(_LAYOUTS) >= MAX_KEYS:
-                _LAYOUTS.clear()
-            layout = _LAYOUTS[shape] = _lay_out(*shape)
-        self._shown_prompt, self._prompt_columns, self._line_key, self._char_key = layout
+        self._shown_prompt, self._prompt_columns, self._line_key, self._char_key = layout(
+            self._prompt, self._width, self._colour, self._form)
         self._room = self._width - 1 - self._prompt_columns
         self._share()
 
@@ -902,25 +686,3 @@ class LineEditor:
             + erase
             + (f"\x1b[{back}D" if back else "")
         )
-
-
-_ACTIONS: dict[Key, Callable[[LineEditor], None]] = {
-    Key.ENTER: LineEditor._enter,
-    Key.BACKSPACE: LineEditor._key_backspace,
-    Key.DELETE: LineEditor._key_delete,
-    Key.TAB: LineEditor._key_tab,
-    Key.LEFT: LineEditor._key_left,
-    Key.RIGHT: LineEditor._key_right,
-    Key.UP: LineEditor._key_up,
-    Key.DOWN: LineEditor._key_down,
-    Key.HOME: LineEditor._key_home,
-    Key.END: LineEditor._key_end,
-    Key.WORD_LEFT: LineEditor._key_word_left,
-    Key.WORD_RIGHT: LineEditor._key_word_right,
-    Key.KILL_START: LineEditor._key_kill_start,
-    Key.KILL_END: LineEditor._key_kill_end,
-    Key.KILL_WORD: LineEditor._key_kill_word,
-    Key.REDRAW: LineEditor._key_redraw,
-    Key.INTERRUPT: LineEditor._key_interrupt,
-    Key.EOF: LineEditor._key_eof,
-}

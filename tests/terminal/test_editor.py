@@ -542,20 +542,6 @@ def test_the_shared_key_is_never_out_of_date(steps, deliver_inside):
         assert editor.shared_key == _shared_key_by_definition(editor), step
 
 
-def test_equal_shapes_share_a_key_and_different_ones_never_do(monkeypatch):
-    import bbs.terminal.editor as module
-
-    monkeypatch.setattr(module, "MAX_KEYS", 3)  # the table is cleared along the way
-    seen: dict[int, int] = {}
-    for width in [80, 100, 80, 60, 120, 100, 40, 80]:
-        editor = LineEditor(lambda text: None, lambda line: None, on_eof=lambda: None)
-        editor.set_size(width, 24)
-        assert seen.setdefault(editor.shared_key, width) == width
-    first, again = (LineEditor(lambda text: None, lambda line: None, on_eof=lambda: None)
-                    for _ in range(2))
-    assert first.shared_key == again.shared_key
-
-
 # What the user's screen shows while the editor works (played on pyte).
 
 
