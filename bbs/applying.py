@@ -174,7 +174,7 @@ class Applying:
         # The editor ended the secret line and cleared its prompt itself.
         self._shown_prompt = ("", False)
         if ask.secret and self._secret_echo and self.door.character_mode:
-            self._write("\n")  # the client echoed nothing, not even the line's end
+            self.editor_output("\n")  # the client echoed nothing, not even the line's end
         if ask.login is not None:
             return self._try_password(ask, text)
         return self._run(ask.then, text, f"answer to {ask.prompt.strip()}")

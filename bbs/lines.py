@@ -80,7 +80,7 @@ class Lines:
 
 class Viewer(Protocol):
     """Who L{deliver} shows lines to: a session, with its editor's shared key
-    kept on itself (see L{bbs.terminal.editor.KeyHolder}) and its door."""
+    kept on itself (see L{bbs.terminal.editor.EditorOwner}) and its door."""
 
     shared_key: int | None
     editor: LineEditor

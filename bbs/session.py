@@ -152,10 +152,7 @@ class Session(_FlushFirst, Applying):
         # fed (so a line it ends came whole), and whether anything was.
         self._whole = False
         self._typed = False
-        self.editor = LineEditor(
-            self._write, self._line, on_eof=self._eof, completer=self._complete,
-            clock=bbs.clock, holder=self,
-        )
+        self.editor = LineEditor(self, clock=bbs.clock)  # we are its EditorOwner
 
     # -- door application ---------------------------------------------------
 
@@ -246,7 +243,7 @@ class Session(_FlushFirst, Applying):
 
     # -- output ---------------------------------------------------------------
 
-    def _write(self, text: str) -> None:
+    def editor_output(self, text: str) -> None:
         if self.door is not None:
             self._catch_up()
             data = text.encode("utf-8")
@@ -284,7 +281,7 @@ class Session(_FlushFirst, Applying):
 
     # -- input ----------------------------------------------------------------
 
-    def _line(self, text: str) -> None:
+    def editor_line(self, text: str) -> None:
         """A finished input line, in the order typed."""
         if self.state == CLOSED or self._closing:
             return
@@ -495,10 +492,10 @@ class Session(_FlushFirst, Applying):
             self._keepalive_at = now
             self.door.keepalive()
 
-    def _eof(self) -> None:
+    def editor_eof(self) -> None:
         self.quit("")
 
-    def _complete(self, before: str) -> Sequence[str]:
+    def editor_complete(self, before: str) -> Sequence[str]:
         word = before.rsplit(" ", 1)[-1]
         if word == before and word.startswith("/"):
             names = self.bbs.commands.names(sysop=self.sysop)

@@ -29,17 +29,28 @@ class FakeDoor:
 
 
 class Viewer:
-    """A session as far as L{deliver} is concerned: the editor keeps its
-    shared key on it, and it writes to its door."""
+    """A session as far as L{deliver} is concerned: its editor's owner,
+    which keeps the editor's shared key and writes to its door."""
 
     def __init__(self, door: FakeDoor) -> None:
         self.shared_key: int | None = None
         self.door = door
-        self.editor = LineEditor(lambda text: door.write(text.encode()), lambda line: None,
-                                 on_eof=lambda: None, clock=Clock(), holder=self)
+        self.editor = LineEditor(self, clock=Clock())
         self.editor.set_form(door.prepare)
         self.editor.character_mode = True
         self.editor.set_prompt("> ")
+
+    def editor_output(self, text: str) -> None:
+        self.door.write(text.encode())
+
+    def editor_line(self, line: str) -> None:
+        pass
+
+    def editor_eof(self) -> None:
+        pass
+
+    def editor_complete(self, before: str) -> tuple[str, ...]:
+        return ()
 
 
 def said(*texts: str) -> Lines:

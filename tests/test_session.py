@@ -225,10 +225,10 @@ SYSOP_ONLY = sorted(f"/{c.name}" for c in load() if c.sysop)
 def test_tab_offers_only_the_commands_a_user_may_run():
     w = World()
     person, _ = w.guest("192.0.2.10")
-    offered = person._complete("/")
+    offered = person.editor_complete("/")
     assert "/help" in offered and "/msg" in offered
     assert not set(SYSOP_ONLY) & set(offered)
-    assert person._complete("/ki") == [] and person._complete("/shut") == []
+    assert person.editor_complete("/ki") == [] and person.editor_complete("/shut") == []
     person.sysop = True
-    assert set(SYSOP_ONLY) <= set(person._complete("/"))
-    assert person._complete("/ki") == ["/kick"]
+    assert set(SYSOP_ONLY) <= set(person.editor_complete("/"))
+    assert person.editor_complete("/ki") == ["/kick"]

@@ -139,20 +139,17 @@ class TelnetParser:
         "_commands",
         "_cr",
         "_him",
+        "_limits",
         "_listener",
-        "_negotiations",
         "_now",
         "_received",
-        "_reply",
         "_signalled",
         "_sized",
         "_sniff",
         "_state",
         "_stopped",
         "_sub",
-        "_sub_limit",
         "_ttype_asked",
-        "_ttype_max",
         "_us",
         "_verb",
         "terminal_type",
@@ -161,20 +158,19 @@ class TelnetParser:
 
     def __init__(self, listener: ParserListener, limits: TelnetLimits = TelnetLimits()) -> None:
         self._listener = listener
-        # The two events of nearly every packet, looked up once.
+        # The event of nearly every packet, looked up once.
         self._app_data = listener.app_data
-        self._reply = listener.reply
-        self._sub_limit = limits.subnegotiation
-        self._negotiations = limits.negotiations
-        self._ttype_max = limits.ttype_max
+        self._limits = limits
         self._us: dict[int, Side] = {}
         self._him: dict[int, Side] = {}
         self._state = _DATA
         self._verb = 0
-        self._sub = bytearray()
+        # Bytes, not bytearrays, so that a connection holds none of its own
+        # until it needs them (thousands are connected at once).
+        self._sub = b""
         self._cr = False  # the last data byte was a CR: drop a following LF/NUL
-        self._received = bytearray()  # parsed application bytes not yet handed on
-        self._sniff: bytearray | None = bytearray()  # first bytes, until told apart
+        self._received = b""  # parsed application bytes not yet handed on
+        self._sniff: bytes | None = b""  # first bytes, until told apart
         self._commands = 0  # option commands received
         self._ttype_asked = False
         self._signalled: set[str] | None = None  # made at the first signal
@@ -272,7 +268,7 @@ class TelnetParser:
             elif state == _SUB:
                 j = data.find(b"\xff", i)
                 stop = end if j < 0 else j
-                if len(self._sub) + stop - i > self._sub_limit:
+                if len(self._sub) + stop - i > self._limits.subnegotiation:
                     self._sub_too_long()
                     return
                 self._sub += data[i:stop]
@@ -284,20 +280,19 @@ class TelnetParser:
                 byte = data[i]
                 i += 1
                 if byte == IAC:
-                    if len(self._sub) >= self._sub_limit:
+                    if len(self._sub) >= self._limits.subnegotiation:
                         self._sub_too_long()
                         return
-                    self._sub.append(IAC)
+                    self._sub += b"\xff"
                     self._state = _SUB
                 elif byte == SE:
                     self._state = _DATA
-                    sub = bytes(self._sub)
-                    self._sub.clear()
+                    sub, self._sub = self._sub, b""
                     self._subnegotiation(sub)
                 else:
                     # IAC <command> cuts the subnegotiation short; obey the
                     # command, as a lenient client would.
-                    self._sub.clear()
+                    self._sub = b""
                     self._state = _DATA
                     self._command(byte)
         if self._received:
@@ -306,13 +301,13 @@ class TelnetParser:
     def stop(self) -> None:
         """Act on nothing more: the connection is closing."""
         self._stopped = True
-        self._received.clear()
+        self._received = b""
 
     def held(self) -> bytes:
         """The first bytes held back until told apart from another protocol,
         and hold them no more: the client left before they could be."""
         held, self._sniff = self._sniff, None
-        return bytes(held) if held else b""
+        return held or b""
 
     def signal(self, name: str) -> None:
         """Tell the listener of a behaviour, once per name (the adapter's
@@ -336,7 +331,7 @@ class TelnetParser:
         was = self._us.get(ECHO, _OFF).headed_on
         wire = _ask(self._us, ECHO, True, on)
         if wire:
-            self._reply(wire)
+            self._listener.reply(wire)
         return self._us[ECHO].headed_on != was
 
     # -- input
@@ -376,12 +371,13 @@ class TelnetParser:
             sniff += data
             verdict = _foreign(sniff)
             if verdict is None:
+                self._sniff = sniff
                 return
             self._sniff = None
             if verdict:
-                self._listener.foreign_protocol(verdict, bytes(sniff))
+                self._listener.foreign_protocol(verdict, sniff)
                 return
-            data = bytes(sniff)
+            data = sniff
         self._received += data
 
     def _end_sniff(self) -> None:
@@ -393,8 +389,7 @@ class TelnetParser:
     def _deliver(self) -> None:
         """Hand on the application bytes parsed so far."""
         if self._received and not self._stopped:
-            data = bytes(self._received)
-            self._received.clear()
+            data, self._received = self._received, b""
             self._app_data(data)
 
     def _nul(self) -> None:
@@ -422,9 +417,9 @@ class TelnetParser:
         # NOP, DM, BRK, AO, GA, SUSP, ABORT, EOR and a stray SE mean nothing here.
 
     def _sub_too_long(self) -> None:
-        self._sub.clear()
+        self._sub = b""
         self._deliver()
-        self._listener.protocol_error(f"subnegotiation over {self._sub_limit} bytes",
+        self._listener.protocol_error(f"subnegotiation over {self._limits.subnegotiation} bytes",
                                       "subnegotiation too long")
 
     # -- options
@@ -440,11 +435,11 @@ class TelnetParser:
         table = self._us if us else self._him
         old = table.get(option, _OFF)
         new, answer = old.received(verb in (WILL, DO), option in (_OURS if us else _THEIRS))
-        if answer is not None and self._commands > self._negotiations:
+        if answer is not None and self._commands > self._limits.negotiations:
             return  # a storm: stop answering, only take note of answers
         table[option] = new
         if answer is not None:
-            self._reply(_option(us, answer, option))
+            self._listener.reply(_option(us, answer, option))
         if us and option == ECHO and old.state is not new.state:
             if new.enabled:
                 self._deliver()
@@ -456,9 +451,9 @@ class TelnetParser:
                     self._listener.echo_changed(False)
         elif not us and option == TTYPE and new.enabled and not self._ttype_asked:
             self._ttype_asked = True
-            self._reply(_TTYPE_SEND)
+            self._listener.reply(_TTYPE_SEND)
         elif not us and option == NEW_ENVIRON and new.enabled and not old.enabled:
-            self._reply(_ENVIRON_SEND)  # RFC 1572: an empty SEND asks for every variable
+            self._listener.reply(_ENVIRON_SEND)  # RFC 1572: an empty SEND asks for every variable
 
     def _judge_answer(self, answer: tuple[int, ...]) -> None:
         """Hand one of the first answers to the Mirai fingerprint (L{MiraiAnswers})."""
@@ -505,7 +500,7 @@ class TelnetParser:
     def _terminal_type(self, raw: bytes) -> None:
         if self.terminal_type is not None:
             return
-        name = terminal_type_name(raw, self._ttype_max)
+        name = terminal_type_name(raw, self._limits.ttype_max)
         if name:
             self.terminal_type = name
             self._deliver()

@@ -176,7 +176,6 @@ class TelnetConnection(_Output, Protocol):
         "_reason",
         "_registered",
         "_reported",
-        "_seconds",
         "_silent",
         "_unpause",
         "_window_due",
@@ -208,7 +207,6 @@ class TelnetConnection(_Output, Protocol):
         self.app = app
         self.app_data = app.door_data
         self.clock: IReactorTime = clock
-        self._seconds = clock.seconds
         self.limits = limits
         self.parser = TelnetParser(self, limits)
         self.peer: tuple[str, int] = ("", 0)
@@ -281,7 +279,7 @@ class TelnetConnection(_Output, Protocol):
         try:
             self._meter(len(data))
             if not self._closing:
-                self.parser.feed(data, self._seconds())
+                self.parser.feed(data, self.clock.seconds())
         except Exception:
             if _log_limit(self.clock).allow(self.peer[0]):
                 log.failure("Unexpected error on telnet input from {ip}", ip=self.peer[0])

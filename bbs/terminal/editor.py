@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import typing
 from collections import deque
-from typing import Callable, Sequence
+from typing import Sequence
 
 import attrs
 from twisted.internet.interfaces import IReactorTime
@@ -74,25 +74,37 @@ def _widths(text: str) -> list[int]:
     return [max(wcwidth(char), 0) for char in text]
 
 
-class KeyHolder(typing.Protocol):
-    """Where an editor keeps L{LineEditor.shared_key}: its owner, whom a room
-    flush visits anyway, so that reading the key of each of thousands of
-    members costs no visit to their editors (see L{bbs.session._FlushFirst})."""
+class EditorOwner(typing.Protocol):
+    """Whom an editor works for (a session): where its output and finished
+    lines go, and where it keeps L{LineEditor.shared_key}.
+
+    One object rather than four callbacks: thousands of editors are alive
+    at once, and a bound method each would cost a quarter of a kilobyte.
+    The key is kept on the owner because a room flush visits the owner
+    anyway, so reading the key of each of thousands of members costs no
+    visit to their editors (see L{bbs.session._FlushFirst}).
+    """
 
     shared_key: int | None
 
+    def editor_output(self, text: str) -> None:
+        """Show C{text} (C{"\\n"} line ends, escape sequences included)."""
 
-class _OwnHolder:
-    __slots__ = ("shared_key",)
+    def editor_line(self, line: str) -> None:
+        """A finished line, empty ones included."""
+
+    def editor_eof(self) -> None:
+        """A confirmed Ctrl-D."""
+
+    def editor_complete(self, before: str) -> Sequence[str]:
+        """The full words that could complete the last word of C{before}
+        (the text before the cursor); none for no completion."""
 
 
 class LineEditor(KeyActions):
-    """Input line editing and output interleaving for one connection.
-
-    C{on_line} gets every finished line, empty ones included; C{on_eof}
-    is called on a confirmed Ctrl-D; C{completer} maps the text before the
-    cursor to the full words that could complete its last word.  C{clock}
-    (the reactor by default) paces tab completion.
+    """Input line editing and output interleaving for one connection,
+    working for an L{EditorOwner}.  C{clock} (the reactor by default) paces
+    tab completion.
     """
 
     __slots__ = (
@@ -100,7 +112,6 @@ class LineEditor(KeyActions):
         "_chars",
         "_clock",
         "_colour",
-        "_completer",
         "_completions",
         "_cursor",
         "_draft",
@@ -113,8 +124,7 @@ class LineEditor(KeyActions):
         "_keys",
         "_limits",
         "_listed",
-        "_on_eof",
-        "_on_line",
+        "_owner",
         "_out",
         "_overflow",
         "_prompt",
@@ -125,7 +135,6 @@ class LineEditor(KeyActions):
         "_row_from",
         "_row_used",
         "_scroll",
-        "_holder",
         "_secret",
         "_shown_prompt",
         "_line_key",
@@ -133,27 +142,19 @@ class LineEditor(KeyActions):
         "_stale",
         "_width",
         "_widths",
-        "_write",
         "keep_entered",
     )
 
     def __init__(
         self,
-        write: Callable[[str], None],
-        on_line: Callable[[str], None],
+        owner: EditorOwner,
         *,
-        on_eof: Callable[[], None],
-        completer: Callable[[str], Sequence[str]] | None = None,
         limits: EditorLimits = EditorLimits(),
         clock: IReactorTime | None = None,
-        holder: KeyHolder | None = None,
     ) -> None:
         if clock is None:
             from twisted.internet import reactor as clock  # type: ignore[no-redef]
-        self._write = write
-        self._on_line = on_line
-        self._on_eof = on_eof
-        self._completer = completer
+        self._owner = owner
         self._clock = clock
         self._completions: TokenBucket | None = None  # made on the first Tab
         self._limits = limits
@@ -173,7 +174,8 @@ class LineEditor(KeyActions):
         self._height = 24
         self._form: typing.Hashable = None
         # Whether the prompt for the line being typed is on screen.  False
-        # only while on_line runs: the next prompt is shown once it returns.
+        # only while the owner's editor_line runs: the next prompt is shown
+        # once it returns.
         self._drawn = True
         # Line mode: the cursor is not at the start of a row (a prompt or
         # the client's own echo is on it).
@@ -197,8 +199,7 @@ class LineEditor(KeyActions):
         # row is cleared for the next prompt (a chat client's: the line
         # comes back as the message everyone sees).
         self.keep_entered = True
-        self._holder: KeyHolder = _OwnHolder() if holder is None else holder
-        self._holder.shared_key = None  # kept by _share
+        owner.shared_key = None  # kept by _share
         self._layout()
 
     # -- configuration --------------------------------------------------------
@@ -365,21 +366,21 @@ class LineEditor(KeyActions):
 
         L{_flush} calls this; it ends every operation and comes before each
         call out (write, line, end of input) that could show a message.  So
-        the key can be a plain attribute, kept in the editor's L{KeyHolder}: a
+        the key can be a plain attribute, kept in the editor's L{EditorOwner}: a
         room flush reads one per member, not the editor's whole state,
         cache-cold for each of thousands.
         """
         if self._chars or self._out or self._stale is not None:
-            self._holder.shared_key = None
+            self._owner.shared_key = None
         elif not self._character_mode:
-            self._holder.shared_key = None if self._row_used else self._line_key
+            self._owner.shared_key = None if self._row_used else self._line_key
         else:
-            self._holder.shared_key = self._char_key if self._drawn else None
+            self._owner.shared_key = self._char_key if self._drawn else None
 
     @property
     def shared_key(self) -> int | None:
-        """See L{_share}; kept in the editor's L{KeyHolder}."""
-        return self._holder.shared_key
+        """See L{_share}; kept in the editor's L{EditorOwner}."""
+        return self._owner.shared_key
 
     def shared_output(self, rendered: str) -> str:
         """What L{print_rendered} writes while L{shared_key} is not C{None}."""
@@ -442,7 +443,7 @@ class LineEditor(KeyActions):
         out.clear()
         self._share()  # before writing: the write may show room lines first
         if data:
-            self._write(data)
+            self._owner.editor_output(data)
 
     def _bell(self) -> None:
         if self._character_mode:
@@ -544,7 +545,7 @@ class LineEditor(KeyActions):
         self._drawn = False
         self._flush()
         try:
-            self._on_line(line)
+            self._owner.editor_line(line)
         finally:
             self._drawn = True
             if self._character_mode:
@@ -573,7 +574,7 @@ class LineEditor(KeyActions):
             self._eof_pending = False
             self._ended = True
             self._flush()
-            self._on_eof()
+            self._owner.editor_eof()
         else:
             self.print(_EOF_NOTICE)
             self._eof_pending = True

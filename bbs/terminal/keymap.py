@@ -132,9 +132,6 @@ class KeyActions:
     def _key_tab(self) -> None:
         if self._secret:
             return
-        if self._completer is None:
-            self._bell()
-            return
         state = (tuple(self._chars), self._cursor)
         if self._completions is None:
             limits = self._limits
@@ -146,7 +143,7 @@ class KeyActions:
         word = "".join(self._chars[start : self._cursor])
         candidates = list(
             dict.fromkeys(
-                c for c in self._completer("".join(self._chars[: self._cursor]))
+                c for c in self._owner.editor_complete("".join(self._chars[: self._cursor]))
                 if c and all(printable(char) for char in c)
             )
         )

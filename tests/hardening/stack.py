@@ -15,6 +15,7 @@ from twisted.internet.testing import StringTransportWithDisconnection
 from bbs.telnet.limits import TelnetLimits
 from bbs.telnet.protocol import TelnetConnection
 from bbs.terminal.editor import EditorLimits, LineEditor
+from tests.terminal.owner import Owner
 
 IAC, DONT, DO, WONT, WILL, SB, SE = 255, 254, 253, 252, 251, 250, 240
 ECHO, SGA, TTYPE, NAWS, NEW_ENVIRON = 1, 3, 24, 31, 39
@@ -52,7 +53,7 @@ class Stack:
         self.events: list[tuple] = []
         self.completions: list[str] = []
         self.editor = LineEditor(
-            self._write, self._line, on_eof=self._eof, completer=self._complete,
+            Owner(self._write, self._line, self._eof, self._complete),
             limits=editor_limits, clock=self.clock,
         )
         self.telnet = TelnetConnection(self, clock=self.clock, limits=telnet_limits)

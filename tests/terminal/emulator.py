@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 import pyte
 
 from bbs.terminal.editor import EditorLimits, LineEditor
+from tests.terminal.owner import Owner
 
 LEFT, RIGHT, UP, DOWN = b"\x1b[D", b"\x1b[C", b"\x1b[A", b"\x1b[B"
 HOME, END, DELETE = b"\x1b[H", b"\x1b[F", b"\x1b[3~"
@@ -34,10 +35,8 @@ class Terminal:
         self.screen = pyte.Screen(width, height)
         self.stream = pyte.Stream(self.screen)
         self.editor = LineEditor(
-            self._write,
-            on_line or self.lines.append,
-            on_eof=self._eof,
-            completer=completer,
+            Owner(self._write, on_line or self.lines.append, self._eof,
+                  completer or (lambda before: ())),
             limits=limits,
         )
         self.editor.set_size(width, height)

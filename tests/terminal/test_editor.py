@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from bbs.styled import Span, visible_width
 from bbs.terminal.editor import EditorLimits, LineEditor
 from tests.terminal.emulator import BELL, DELETE, DOWN, END, HOME, LEFT, RIGHT, UP, Terminal
+from tests.terminal.owner import Owner
 
 
 def test_typing_echoes_each_character_cheaply() -> None:
@@ -435,7 +436,7 @@ def test_limits_are_validated() -> None:
 def test_a_chat_client_clears_the_entered_row_instead_of_keeping_it():
     written: list[str] = []
     lines: list[str] = []
-    editor = LineEditor(written.append, lines.append, on_eof=lambda: None)
+    editor = LineEditor(Owner(written.append, lines.append))
     editor.character_mode = True
     editor.set_prompt("[lobby] ")
     editor.keep_entered = False
@@ -449,7 +450,7 @@ def test_a_chat_client_clears_the_entered_row_instead_of_keeping_it():
 @pytest.mark.parametrize("prompt", ["", "[lobby] ", "login: "])
 def test_shared_output_is_exactly_what_printing_writes(character_mode, prompt):
     written: list[str] = []
-    editor = LineEditor(written.append, lambda line: None, on_eof=lambda: None)
+    editor = LineEditor(Owner(written.append))
     editor.character_mode = character_mode
     editor.set_prompt(prompt)
     editor.feed(b"a line\n")  # entered: nothing left on the input line
@@ -467,7 +468,7 @@ def test_shared_output_is_exactly_what_printing_writes(character_mode, prompt):
 
 
 def test_nothing_is_shared_while_something_is_typed():
-    editor = LineEditor(lambda text: None, lambda line: None, on_eof=lambda: None)
+    editor = LineEditor(Owner())
     editor.character_mode = True
     editor.set_prompt("[lobby] ")
     editor.feed(b"half")
@@ -523,7 +524,7 @@ def test_the_shared_key_is_never_out_of_date(steps, deliver_inside):
             finally:
                 inside[0] = False
 
-    editor = LineEditor(callback, callback, on_eof=callback, completer=lambda before: ["alpha", "alps"])
+    editor = LineEditor(Owner(callback, callback, callback, lambda before: ["alpha", "alps"]))
     for step, arg in steps:
         if step == "feed":
             editor.feed(arg)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from bbs.terminal import shapes
 from bbs.terminal.editor import LineEditor
+from tests.terminal.owner import Owner
 
 
 def test_equal_shapes_share_a_key_and_different_ones_never_do(monkeypatch):
     monkeypatch.setattr(shapes, "MAX_KEYS", 3)  # the table is cleared along the way
     seen: dict[int, int] = {}
     for width in [80, 100, 80, 60, 120, 100, 40, 80]:
-        editor = LineEditor(lambda text: None, lambda line: None, on_eof=lambda: None)
+        editor = LineEditor(Owner())
         editor.set_size(width, 24)
         assert seen.setdefault(editor.shared_key, width) == width
-    first, again = (LineEditor(lambda text: None, lambda line: None, on_eof=lambda: None)
-                    for _ in range(2))
+    first, again = (LineEditor(Owner()) for _ in range(2))
     assert first.shared_key == again.shared_key
 
 
