@@ -217,15 +217,8 @@ class TelnetParser:
             state = self._state
             if state == _DATA:
                 if self._cr:
-                    self._cr = False
-                    byte = data[i]
-                    if byte == LF:
-                        i += 1
-                        continue
-                    if byte == NUL:
-                        i += 1
-                        self._nul()
-                        continue
+                    i = self._after_cr(data, i)
+                    continue
                 iac = data.find(b"\xff", i)
                 stop = end if iac < 0 else iac
                 if stop > i:
@@ -341,15 +334,8 @@ class TelnetParser:
         search = _CR_NUL.search
         while i < stop and not self._stopped:
             if self._cr:
-                self._cr = False
-                byte = data[i]
-                if byte == LF:
-                    i += 1
-                    continue
-                if byte == NUL:
-                    i += 1
-                    self._nul()
-                    continue
+                i = self._after_cr(data, i)
+                continue
             match = search(data, i, stop)
             if match is None:
                 self._emit(data[i:stop])
@@ -363,6 +349,18 @@ class TelnetParser:
                 self._cr = True
             else:
                 self._nul()
+
+    def _after_cr(self, data: bytes, i: int) -> int:
+        """Past the byte at C{i}, which follows a CR, if it is part of that
+        line end (CR LF, CR NUL); where the text goes on."""
+        self._cr = False
+        byte = data[i]
+        if byte == LF:
+            return i + 1
+        if byte == NUL:
+            self._nul()
+            return i + 1
+        return i
 
     def _emit(self, data: bytes) -> None:
         """Queue application bytes, first holding them until told apart."""
