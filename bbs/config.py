@@ -27,6 +27,8 @@ from bbs.twistd_log import log_path
 # A backlog of 511 (Twisted's default is 50) so that a burst of bots does not
 # overflow the accept queue and make people's connections wait for a retry.
 DEFAULT_PORT = "tcp:2323:backlog=511"
+# The browser door: a page and its WebSocket (--web none turns it off).
+DEFAULT_WEB = "tcp:8080:backlog=511"
 
 
 def default_motd() -> Path:
@@ -36,6 +38,11 @@ def default_motd() -> Path:
 @attrs.frozen
 class Config:
     ports: tuple[str, ...] = (DEFAULT_PORT,)
+    web: tuple[str, ...] = (DEFAULT_WEB,)
+    # Reverse proxies whose X-Forwarded-For is believed, and the page
+    # origins (besides the door's own) whose WebSocket connections are let in.
+    web_proxies: tuple[str, ...] = ()
+    web_origins: tuple[str, ...] = ()
     data: Path = Path("hfnjbbs-data")
     motd: Path = attrs.field(factory=default_motd)
     workers: int = 4
@@ -153,6 +160,9 @@ class Options(usage.Options):
         super().__init__()
         self["ports"] = []
         self["trust"] = []
+        self["web"] = []
+        self["web-proxy"] = []
+        self["web-origin"] = []
 
     def opt_port(self, endpoint: str) -> None:
         """Listen on a Twisted endpoint string (repeatable; default tcp:2323)."""
@@ -166,6 +176,29 @@ class Options(usage.Options):
 
     opt_p = opt_port
 
+    def opt_web(self, endpoint: str) -> None:
+        """Serve the browser door (a page and its WebSocket) on a Twisted
+        endpoint string (repeatable; default tcp:8080; none: no browser door)."""
+        if endpoint != "none":
+            self.opt_port(endpoint)
+            self["ports"].pop()  # checked as a port is; it is not one
+        self["web"].append(endpoint)
+
+    def opt_web_proxy(self, network: str) -> None:
+        """A reverse proxy (CIDR) whose X-Forwarded-For names the browser's
+        address (repeatable); from anyone else the header is ignored."""
+        try:
+            self["web-proxy"].append(str(parse_network(network)))
+        except ValueError as e:
+            raise usage.UsageError(f"--web-proxy {network!r}: {e}")
+
+    def opt_web_origin(self, origin: str) -> None:
+        """Also let in WebSocket connections from pages of this origin, like
+        https://chat.example.org (repeatable); the door's own page always is."""
+        if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", origin):
+            raise usage.UsageError(f"--web-origin {origin!r}: not an origin like https://example.org")
+        self["web-origin"].append(origin.lower())
+
     def opt_trust(self, network: str) -> None:
         """Exempt a network (CIDR) from limits, traps and bans (repeatable)."""
         try:
@@ -176,6 +209,9 @@ class Options(usage.Options):
     def postOptions(self) -> None:
         self.config = Config(
             ports=tuple(self["ports"]) or (DEFAULT_PORT,),
+            web=self._web(),
+            web_proxies=tuple(self["web-proxy"]),
+            web_origins=tuple(self["web-origin"]),
             data=self._data(),
             motd=self._motd(),
             workers=_number(int, 1, 64)("workers", self["workers"]),
@@ -208,6 +244,14 @@ class Options(usage.Options):
             log_size=_size("logfile-size", self["logfile-size"], 10_000, 1_000_000_000),
             log_keep=_number(int, 1, 1000)("logfile-keep", self["logfile-keep"]),
         )
+
+    def _web(self) -> tuple[str, ...]:
+        web = self["web"]
+        if "none" in web:
+            if len(web) > 1:
+                raise usage.UsageError("--web none: no other --web may be given with it")
+            return ()
+        return tuple(web) or (DEFAULT_WEB,)
 
     def _data(self) -> Path:
         data = Path(self["data"])

@@ -2,8 +2,8 @@
 
 `twistd -n hfnjbbs` goes through the plugin shim to L{Options} and
 L{makeService}, which builds the services (store, worker pool, event log,
-history, the server L{bbs.server.BBS} and a listener per port) in the order
-they start and stop.  The server's logic lives in L{bbs.server}.
+history, the server L{bbs.server.BBS}, a listener per telnet port and per
+browser-door port) in the order they start and stop.  The server's logic lives in L{bbs.server}.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from zope.interface import implementer
 from bbs import twistd_log
 from bbs.config import Config, Options
 from bbs.events import JsonEventLog
+from bbs.guard.addresses import NetworkSet
 from bbs.pool import WorkerPool
 from bbs.server import BBS
 from bbs.session import Session
@@ -33,6 +34,8 @@ from bbs.telnet.limits import TelnetLimits
 from bbs.telnet.protocol import TelnetConnection
 from bbs.telnet.sockets import tune_listener
 from bbs.turns import at_turn_end
+from bbs.web.door import WebLimits
+from bbs.web.site import WebDoorFactory, web_site
 
 __all__ = ["Options", "makeService", "service_tree"]
 
@@ -185,7 +188,17 @@ def service_tree(reactor: Any, config: Config) -> InOrder:
     factory = TelnetFactory(bbs)
     for port in config.ports:
         endpoint = _Tuned(endpoints.serverFromString(reactor, port), factory.limits)
-        listener = StreamServerEndpointService(endpoint, factory)
-        listener._raiseSynchronously = True
-        listener.setServiceParent(top)
+        _listen(top, endpoint, factory)
+    if config.web:
+        site = web_site(WebDoorFactory(
+            admit=bbs.admit, make_app=partial(Session, bbs), clock=reactor, limits=WebLimits(),
+            proxies=NetworkSet(config.web_proxies), origins=frozenset(config.web_origins)))
+        for port in config.web:
+            _listen(top, endpoints.serverFromString(reactor, port), site)
     return top
+
+
+def _listen(top: InOrder, endpoint: IStreamServerEndpoint, factory: Factory) -> None:
+    listener = StreamServerEndpointService(endpoint, factory)
+    listener._raiseSynchronously = True  # a port in use stops the start, with the reason
+    listener.setServiceParent(top)

@@ -32,6 +32,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     # A door knows the interface it implements, and nothing above it.
     "bbs.door": GROUND,
     "bbs.telnet": GROUND | {"bbs.telnet", "bbs.door"},
+    "bbs.web": GROUND | {"bbs.web", "bbs.door"},
     "bbs.terminal": GROUND | {"bbs.terminal"},
     "bbs.guard": GROUND | {"bbs.guard"},
     "bbs.store": GROUND | {"bbs.store"},

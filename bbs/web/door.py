@@ -1,0 +1,355 @@
+"""One browser's WebSocket connection, as a L{bbs.door.Door}.
+
+The wire is autobahn's (L{WebChannel}): Twisted's own WebSocket support has
+no bound on a message's size and no way to stop reading a client, both of
+which a public server needs; autobahn has both, checks UTF-8 and frames,
+and pings.  What crosses the WebSocket is ours:
+
+  - browser to server: I{binary} messages are what the user typed (UTF-8);
+    I{text} messages are control, as JSON: C{{"type": "resize", "cols": C,
+    "rows": R}}.
+  - server to browser: I{binary} messages are terminal output (UTF-8, CR LF
+    line ends, ANSI escapes), written to the terminal as they are.
+
+The browser's terminal (xterm.js) lets the server echo and edit, as a
+character-mode telnet client does: the session's editor works the same.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import attrs
+from autobahn.twisted.websocket import WebSocketServerProtocol
+from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from bbs.door import DoorApplication
+from bbs.rates import InputMeter, RateLimit, TokenBucket
+from bbs.turns import TurnEnd
+
+log = Logger()
+
+WIDTH_RANGE = (20, 500)
+HEIGHT_RANGE = (5, 500)
+TERMINAL = "xterm-256color"  # what xterm.js is
+CLOSE_NORMAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED = 1000, 1008, 1009, 1003
+
+
+@attrs.frozen
+class WebLimits:
+    """Bounds on what one browser can make us hold, compute or send.
+
+    @ivar message: Bytes in one WebSocket message (a paste of 16 KB passes);
+        a bigger one closes the connection with 1009.
+    @ivar input_rate: Bytes a second a browser may send, on average; reading
+        from one that sends faster is paused until it is back within.
+    @ivar input_burst: Bytes a browser may send at once before that.
+    @ivar pending_output: Bytes written while the browser does not read
+        (beyond the kernel's buffers); more drops it.
+    @ivar window_rate: Window sizes a second passed on, on average; a storm
+        of resizes is passed on as the size it ends on.
+    @ivar window_burst: Window sizes passed on at once before that.
+    @ivar ping: Seconds between pings of a quiet connection; one that does
+        not answer within as long again is dropped.
+    """
+
+    message: int = 64 * 1024
+    input_rate: int = 16 * 1024
+    input_burst: int = 64 * 1024
+    pending_output: int = 256 * 1024
+    window_rate: float = 2.0
+    window_burst: int = 4
+    ping: float = 60.0
+
+
+def to_web(data: bytes) -> bytes:
+    """Application bytes (C{b"\\n"} line ends) to what the browser's terminal
+    is written: CR LF line ends, nothing escaped."""
+    if b"\n" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return data
+
+
+def _typed(data: bytes) -> bytes:
+    """What a browser sent, with its line ends as the session expects them:
+    xterm.js sends Enter as CR, and a paste's line ends as CR too."""
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return data
+
+
+def _clamp(value: object, bounds: tuple[int, int]) -> int | None:
+    if type(value) is not int:
+        return None
+    low, high = bounds
+    return min(max(value, low), high)
+
+
+class WebChannel(WebSocketServerProtocol):
+    """Autobahn's side of one connection: it hands every event to its door
+    (made when the handshake is accepted, L{WebDoorFactory.door_for})."""
+
+    door: WebDoor | None = None
+
+    def onConnect(self, request):  # noqa: N802 (autobahn's names)
+        self.door = self.factory.door_for(self, request)
+        return None  # no subprotocol
+
+    def onOpen(self) -> None:  # noqa: N802
+        if self.door is not None:
+            self._guarded(self.door.opened)
+
+    def onMessage(self, payload: bytes, isBinary: bool) -> None:  # noqa: N802, N803
+        if self.door is not None:
+            self._guarded(self.door.received, payload, isBinary)
+
+    def _guarded(self, call: Callable[..., None], *args: object) -> None:
+        """Autobahn would swallow an error here without a word: say it, and
+        drop the connection rather than leave it half working."""
+        try:
+            call(*args)
+        except Exception:
+            log.failure("Unexpected error in the browser door for {ip}", ip=self.door.peer[0])
+            self.door.abort("internal error")
+
+    def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
+        if self.door is not None:
+            self.door.lost(reason or ("connection lost" if code is None else f"closed ({code})"))
+
+
+@implementer(IPushProducer)
+class WebDoor:
+    """One browser, speaking application bytes to a L{DoorApplication}.
+
+    Until the WebSocket is open there is nothing to say; then the session
+    is connected, told the terminal type and that we echo.  A refused
+    browser (a banned address) gets its one line and the close instead of
+    a session.  Output written during a turn of the reactor goes out as one
+    message at its end (L{bbs.turns}).
+    """
+
+    kind = "web"
+    prepare = staticmethod(to_web)
+    character_mode = True  # xterm.js sends keys as typed and shows what we echo
+    negotiates = False  # and has no echo of its own to turn off
+    terminal_type = TERMINAL
+
+    __slots__ = (
+        "app", "peer", "host", "window", "limits", "clock",
+        "_channel", "_admission", "_refused", "_turns", "_batch", "_input", "_unpause", "_windows",
+        "_window_due", "_reported", "_paused", "_pending", "_closing", "_lost", "_reason",
+        "_log_limit",
+    )
+
+    def __init__(self, channel: WebChannel, *, admit: Callable[[str], str | None],
+                 make_app: Callable[[], DoorApplication], peer: tuple[str, int],
+                 host: tuple[str, int], clock: IReactorTime, turns: TurnEnd, limits: WebLimits,
+                 log_limit: RateLimit) -> None:
+        self.app: DoorApplication | None = None
+        self.peer = peer
+        self.host = host
+        self.window = (80, 24)
+        self.limits = limits
+        self.clock = clock
+        self._channel = channel
+        self._admission = (admit, make_app)
+        self._turns = turns
+        self._batch: list[bytes] | None = None
+        self._input = InputMeter(clock, limits.input_rate, limits.input_burst)
+        self._unpause: IDelayedCall | None = None
+        self._windows: TokenBucket | None = None
+        self._window_due: IDelayedCall | None = None
+        self._reported = (0, 0)
+        self._paused = False
+        self._pending = 0
+        self._closing = False
+        self._lost = False
+        self._reason: str | None = None
+        self._log_limit = log_limit
+        self._refused = False
+
+    # -- from the channel
+
+    def opened(self) -> None:
+        """The handshake is done: let the browser in (a session) or say why not.
+
+        Admission comes now, not at the handshake, so that a browser counts
+        against the limits exactly while it has a session.
+        """
+        transport = self._channel.transport
+        transport.unregisterProducer()  # the web server's, before the upgrade
+        transport.registerProducer(self, True)
+        admit, make_app = self._admission
+        refusal = admit(self.peer[0])
+        if refusal is not None:
+            self._refused = True
+            self.close(refusal)
+            return
+        app = self.app = make_app()
+        app.door_connected(self)
+        if not self._closing:
+            app.door_ttype(TERMINAL)
+        if not self._closing:
+            app.door_echo(True)
+
+    def received(self, payload: bytes, binary: bool) -> None:
+        if self._closing or self.app is None:
+            return
+        pause = self._input.spend(len(payload))
+        if pause and self._unpause is None:
+            self._channel.transport.pauseProducing()
+            self._unpause = self.clock.callLater(pause, self._resume_reading)
+            self.app.door_signal("input-flood")
+        if binary:
+            if payload:
+                self.app.door_data(_typed(payload))
+        else:
+            self._control(payload)
+
+    def lost(self, reason: str) -> None:
+        for call in (self._unpause, self._window_due):
+            if call is not None and call.active():
+                call.cancel()
+        self._unpause = self._window_due = None
+        self._closing = True
+        self._batch = None
+        if self._lost:
+            return
+        self._lost = True
+        if self.app is not None:
+            self.app.door_lost(self._reason if self._reason is not None else reason)
+
+    # -- IPushProducer: the transport tells us whether the browser reads
+
+    def pauseProducing(self) -> None:
+        self._paused = True
+
+    def resumeProducing(self) -> None:
+        self._paused = False
+        self._pending = 0
+
+    def stopProducing(self) -> None:
+        self._closing = True
+
+    # -- the Door
+
+    def write(self, data: bytes) -> None:
+        self.write_prepared(to_web(data))
+
+    def write_prepared(self, wire: bytes) -> None:
+        if self._closing or not wire:
+            return
+        if self._turns.flushing:  # the turn is over: at once, after what waits
+            self._send(wire)
+            return
+        if self._batch is None:
+            self._batch = [wire]
+            self._turns.add(self)
+        else:
+            self._batch.append(wire)
+
+    def flush(self) -> None:
+        """Send what this turn wrote, as one message."""
+        self._send(b"")
+
+    def request_echo(self, on: bool) -> bool:
+        return False  # we echo always, and never a secret
+
+    def keepalive(self) -> None:
+        if not self._closing:
+            self._channel.sendPing()
+
+    def close(self, reason: str | None = None, *, shown: bool = False) -> None:
+        if self._closing:
+            return
+        if reason is not None and not shown:
+            self._send(to_web(reason.encode("utf-8") + b"\n"))
+        else:
+            self._send(b"")
+        self._closing = True
+        self._reason = reason if reason is not None else "closed by server"
+        self._close_frame(CLOSE_POLICY if self._refused else CLOSE_NORMAL, self._reason)
+
+    def abort(self, reason: str) -> None:
+        if self._lost:
+            return
+        self._closing = True
+        self._batch = None
+        if self._reason is None:
+            self._reason = reason
+        self._channel.dropConnection(abort=True)
+
+    # -- inside
+
+    def _send(self, wire: bytes) -> None:
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            batch.append(wire)
+            wire = b"".join(batch)
+        if not wire or self._closing:
+            return
+        if self._paused:
+            self._pending += len(wire)
+            if self._pending > self.limits.pending_output:
+                self._log("Browser {ip} is not reading; dropping it")
+                self.abort("output queue full")
+                return
+        self._channel.sendMessage(wire, isBinary=True)
+
+    def _resume_reading(self) -> None:
+        self._unpause = None
+        if not self._closing:
+            self._channel.transport.resumeProducing()
+
+    def _control(self, payload: bytes) -> None:
+        try:
+            message = json.loads(payload)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict) or message.get("type") != "resize":
+            self._log("Browser {ip} sent a control message we do not know")
+            self._reason = "unknown control message"
+            self._close_frame(CLOSE_UNSUPPORTED, self._reason)
+            self._closing = True
+            return
+        width = _clamp(message.get("cols"), WIDTH_RANGE)
+        height = _clamp(message.get("rows"), HEIGHT_RANGE)
+        if width is None or height is None:
+            return  # a resize without a size: nothing to pass on
+        self.window = (width, height)
+        self._report_window()
+
+    def _report_window(self) -> None:
+        """Pass the size on, at most L{WebLimits.window_rate} times a second:
+        each costs the session a redraw; a storm ends on one report."""
+        if self._window_due is not None or self.window == self._reported or self._closing:
+            return
+        if self._windows is None:
+            self._windows = TokenBucket(self.clock, self.limits.window_rate,
+                                        self.limits.window_burst)
+        if not self._windows.take():
+            self._window_due = self.clock.callLater(1 / self._windows.rate, self._window_timer)
+            return
+        self._reported = self.window
+        self.app.door_window(*self.window)
+
+    def _window_timer(self) -> None:
+        self._window_due = None
+        self._report_window()
+
+    def _close_frame(self, code: int, reason: str) -> None:
+        # Autobahn's sendClose takes 1000 and 3000-4999 only; the codes that
+        # say why (RFC 6455 7.4.1) go through the frame call it makes.
+        self._channel.sendCloseFrame(code=code, reasonUtf8=reason.encode("utf-8")[:123],
+                                     isReply=False)
+
+    def _log(self, format: str) -> None:
+        ip = self.peer[0]
+        if self._log_limit.allow(ip):
+            log.info(format, ip=ip)
+
+
+
