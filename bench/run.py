@@ -79,7 +79,7 @@ def serve(port: str, root: str, *options: str) -> None:
 _TWISTD = "import sys; sys.argv[0] = 'twistd'; from twisted.scripts.twistd import run; run()"
 # Options given when this work tree's server has them (they are being added):
 # the load comes from many loopback addresses, and 5,000 sessions must fit.
-_WANTED = (("--trust", "127.0.0.0/8"), ("--max-connections", "20000"))
+_WANTED = (("--trust", "127.0.0.0/8"), ("--max-connections", "20000"), ("--web", "none"))
 
 
 def _env() -> dict[str, str]:

@@ -23,11 +23,14 @@ DEADLINE = 10.0
 
 
 class Server:
-    """A twistd process listening on a free loopback port."""
+    """A twistd process listening on a free loopback port (telnet), and on
+    another for the browser door if its C{args} name one (C{--web}): the
+    default port of the browser door is not for tests."""
 
     def __init__(self, workdir: Path, *args: str, wrap: Sequence[str] = ()) -> None:
         self.workdir = workdir
-        self.args = args
+        self.args = args if "--web" in args else (*args, "--web", "none")
+        self.web_port = 0
         self.wrap = tuple(wrap)  # a command that runs twistd: nsenter, prlimit
         self.data = workdir / "hfnjbbs-data"
         self.port = 0
@@ -46,7 +49,11 @@ class Server:
             cmd, cwd=self.workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         )
         try:
-            line = self.wait_for_log(r"starting on (\d+)")
+            line = self.wait_for_log(r"TelnetFactory starting on (\d+)")
+            if "--web" in self.args and "none" not in self.args:
+                web = next((seen for seen in self.output if "Site starting on" in seen), None) \
+                    or self.wait_for_log(r"Site starting on (\d+)")
+                self.web_port = int(re.search(r"starting on (\d+)", web).group(1))
         except AssertionError:
             self.stop(signal.SIGKILL)
             raise
