@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "bbs" / "web" / "static"
-ASSETS = ROOT / "scripts" / "web_assets.py"
+ASSETS = ROOT / "tools" / "web_assets.py"
 PREFIX = "{{static}}/"
 
 

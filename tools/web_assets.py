@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The browser door's vendored xterm.js files, reproduced from npm and checked.
 
-    python scripts/web_assets.py           # download, verify, write the files
-    python scripts/web_assets.py --check   # verify the committed files, offline
+    python tools/web_assets.py           # download, verify, write the files
+    python tools/web_assets.py --check   # verify the committed files, offline
 
 The page must work after C{pip install .} on a machine without node or a
 network, and must load nothing from a CDN, so the built files of pinned npm
