@@ -29,9 +29,12 @@ class Browser:
     def __init__(self, srv: Server, *, forwarded: str | None = BROWSER,
                  origin: str | None = None) -> None:
         headers = {"X-Forwarded-For": forwarded} if forwarded else {}
+        # Entered as a context (websockets' way) and left to the server to
+        # close: every test ends with the server's stop.
         self.ws: ClientConnection = connect(
             f"ws://127.0.0.1:{srv.web_port}/ws", open_timeout=DEADLINE,
-            origin=origin or f"http://127.0.0.1:{srv.web_port}", additional_headers=headers)
+            origin=origin or f"http://127.0.0.1:{srv.web_port}",
+            additional_headers=headers).__enter__()
         self.seen = b""
         try:
             self.ws.send(json.dumps({"type": "resize", "cols": 100, "rows": 30}))
