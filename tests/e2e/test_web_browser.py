@@ -100,24 +100,24 @@ def test_the_browser_edits_its_line(web, page):
     peer.expect(f"<{guest}> half typed and done\r\n")
 
 
-def _sizes(web) -> list[tuple[int, int]]:
-    return [(e["width"], e["height"]) for e in web.events()
+def _sizes(events: list[dict]) -> list[tuple[int, int]]:
+    """The sizes the browser told, in order."""
+    return [(e["width"], e["height"]) for e in events
             if e["eventid"] == "cowrie.client.size" and e["src_ip"] == BROWSER]
 
 
 def test_resizing_the_window_changes_the_wrap_width(web, page):
     peer = web.login("alice")
     words = " ".join(f"w{n:03}" for n in range(30))  # 149 columns of chat
-    web.events_when(lambda es: bool(_sizes(web)))  # the page has told its first size
+    web.events_when(lambda es: bool(_sizes(es)))  # the page has told its first size
     page.driver.set_window_size(1600, 700)
-    web.events_when(lambda es: _sizes(web)[-1][0] > 160)
+    web.events_when(lambda es: _sizes(es)[-1][0] > 160)
     peer.line(words)
     rows = page.wait("w029$")
     said = [r for r in rows if "w0" in r]
     assert said == [f"<alice> {words}"], rows  # one row
     page.driver.set_window_size(600, 700)
-    web.events_when(lambda es: _sizes(web)[-1][0] < 80)
-    cols = _sizes(web)[-1][0]
+    cols = _sizes(web.events_when(lambda es: _sizes(es)[-1][0] < 80))[-1][0]
     peer.line(words.replace("w", "v"))
     rows = page.wait("v029$")
     said = [r for r in rows if "v0" in r]
@@ -127,15 +127,21 @@ def test_resizing_the_window_changes_the_wrap_width(web, page):
     assert " ".join(r.strip() for r in said) == f"<alice> {words.replace('w', 'v')}"
 
 
-def test_a_ban_closes_the_browser_with_its_line_and_a_reload_shows_it(web, page):
+def test_a_ban_closes_the_browser_with_its_line_and_a_reload_shows_it(web, page, tmp_path_factory):
+    from selenium.webdriver.common.by import By
+
     boss = web.login("boss", "boss-password-1")
     boss.line(f"/ban {BROWSER} 1h spam")
     boss.expect(f"Banned {BROWSER}/32 for 1h: spam".encode())
     page.wait("You are banned: spam")
     shown, text = page.status()
-    assert shown and text.startswith("Disconnected") and "Reconnect" in text, text
+    assert shown and text.startswith("Disconnected"), text
+    reconnect = page.driver.find_element(By.ID, "reconnect")
+    assert reconnect.is_displayed() and reconnect.text == "Reconnect"
+    assert page.driver.switch_to.active_element == reconnect  # Enter reconnects
     page.driver.refresh()
     rows = page.wait("banned")
     assert not any("login:" in r for r in rows), rows
     shown, text = page.status()
     assert shown and "banned" in text.lower(), text
+    print(f"screenshot: {page.screenshot(tmp_path_factory.getbasetemp() / 'browser-banned.png')}")
