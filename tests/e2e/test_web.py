@@ -117,6 +117,7 @@ def test_the_browser_edits_as_a_character_mode_terminal(web):
     browser.type("日本x\x7f\x7f\r")  # Backspace over x, then over a wide character
     telnet.expect(b"<" + guest + "> 日\r\n".encode())
     telnet.line("/nick alicia")
+    browser.expect("alice is now known as alicia")
     browser.type("/msg ali\t")  # Tab completes a nickname
     browser.expect("/msg alicia ")
 
