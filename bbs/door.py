@@ -125,3 +125,4 @@ class DoorApplication(Protocol):
 
     def door_lost(self, reason: str) -> None:
         """The connection is gone, for C{reason}."""
+

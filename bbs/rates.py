@@ -3,20 +3,23 @@
 Every layer limits something -- chat lines and logins (L{bbs.guard.limits}),
 Tab completions (the editor), window reports and input bytes (telnet), log
 lines per address (the event log) -- and they all count the same way, so
-the counters live here on the ground floor, below all of them.  None holds
-a timer except L{RateLimit}, whose summary must be written when a window
-ends even if its address never comes back.
+the counters live here on the ground floor, below all of them.  Two hold a
+timer: L{RateLimit}, whose summary must be written when a window ends even
+if its address never comes back, and L{Paced}, whose last value must be
+passed on when the allowance has refilled.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable, Protocol
+from typing import Callable, Generic, Protocol, TypeVar
 
 import attrs
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
 MAX_ADDRESSES = 10_000  # addresses whose log rate is tracked at once
+
+T = TypeVar("T")
 
 
 class Clock(Protocol):
@@ -155,3 +158,43 @@ class RateLimit:
             window.call.cancel()
         if window.suppressed:
             self._summary(address, window.suppressed)
+
+
+class Paced(Generic[T]):
+    """A value that changes often, passed on at most C{rate} times a second.
+
+    What it is passed on to costs something each time (a window size costs
+    the session and the user's screen a redraw), so a storm of changes past
+    the allowance is passed on as the value it ends on, once the allowance
+    has refilled; a value passed on already is not passed on again.
+    """
+
+    __slots__ = ("_clock", "_bucket", "_due", "_told", "_latest")
+
+    def __init__(self, clock: IReactorTime, rate: float, burst: int) -> None:
+        self._clock = clock
+        self._bucket = TokenBucket(clock, rate, burst)
+        self._due: IDelayedCall | None = None
+        self._told: T | None = None  # none yet: the first value is passed on, whatever it is
+        self._latest: T | None = None
+
+    def offer(self, value: T, tell: Callable[[T], None]) -> None:
+        """The value is now C{value}: C{tell} it now, later, or not at all."""
+        self._latest = value
+        if self._due is not None or value == self._told:
+            return
+        if not self._bucket.take():
+            self._due = self._clock.callLater(1 / self._bucket.rate, self._later, tell)
+            return
+        self._told = value
+        tell(value)
+
+    def cancel(self) -> None:
+        """Tell nothing more (the connection is gone)."""
+        if self._due is not None and self._due.active():
+            self._due.cancel()
+        self._due = None
+
+    def _later(self, tell: Callable[[T], None]) -> None:
+        self._due = None
+        self.offer(self._latest, tell)

@@ -28,8 +28,6 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "bbs/commands/catalog.py": "tests/commands/test_chat.py (/help lists the catalogue)",
     # Parts of a session, driven through a session.
     "bbs/applying.py": "tests/test_session.py, tests/core/test_defences.py, test_front_door.py",
-    # A Protocol, and a value whose one property the telnet and session tests read.
-    "bbs/door.py": "tests/telnet/test_environ.py, tests/core/test_front_door.py (exploit)",
     # Values a handler reads and returns, tested with the handlers and the
     # sessions that apply them.
     "bbs/context.py": "tests/commands/ (every handler reads a Context made by invoke.ctx)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from twisted.internet.task import Clock
 
-from bbs.rates import RateLimit, TokenBucket
+from bbs.rates import Paced, RateLimit, TokenBucket
 
 
 class TestTokenBucket:
@@ -68,3 +68,33 @@ def test_the_log_allowance_table_is_bounded():
     assert len(limit._windows) <= 100
     assert len(summaries) == 10_000 - 100  # ended early, counted all the same
     assert all(count == 1 for _, count in summaries)
+
+
+def test_the_first_size_is_told_even_the_default_and_a_size_told_is_not_told_again():
+    told: list[tuple[int, int]] = []
+    reports = Paced(Clock(), 2.0, 4)
+    reports.offer((80, 24), told.append)
+    reports.offer((80, 24), told.append)
+    assert told == [(80, 24)]
+
+
+def test_a_storm_past_the_allowance_is_told_once_as_the_size_it_ends_on():
+    clock, told = Clock(), []
+    reports = Paced(clock, 2.0, 4)
+    for width in range(30, 60):
+        reports.offer((width, 24), told.append)
+    assert told == [(30, 24), (31, 24), (32, 24), (33, 24)]
+    clock.advance(0.5)
+    assert told[-1] == (59, 24) and len(told) == 5
+    clock.advance(10)
+    assert len(told) == 5
+
+
+def test_nothing_is_told_once_cancelled():
+    clock, told = Clock(), []
+    reports = Paced(clock, 1.0, 1)
+    reports.offer((80, 24), told.append)
+    reports.offer((100, 30), told.append)
+    reports.cancel()
+    clock.advance(10)
+    assert told == [(80, 24)]

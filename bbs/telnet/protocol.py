@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from bbs.door import DoorApplication, Variable
-from bbs.rates import InputMeter, RateLimit, TokenBucket
+from bbs.rates import InputMeter, Paced, RateLimit, TokenBucket
 from bbs.telnet.limits import TelnetLimits
 from bbs.telnet.parser import CR, IAC, LF, TelnetParser
 from bbs.telnet.sockets import ConnectionSocket, address
@@ -175,10 +175,8 @@ class TelnetConnection(_Output, Protocol):
         "_pending",
         "_reason",
         "_registered",
-        "_reported",
         "_silent",
         "_unpause",
-        "_window_due",
         "_windows",
         "app",
         "app_data",
@@ -213,9 +211,7 @@ class TelnetConnection(_Output, Protocol):
         self.host: tuple[str, int] = ("", 0)
         self._input = InputMeter(self.clock, limits.input_rate, limits.input_burst)
         self._unpause: IDelayedCall | None = None  # resumes reading a fast sender
-        self._windows: TokenBucket | None = None  # made on the first size report
-        self._reported = (0, 0)  # the size the app was last told: none yet
-        self._window_due: IDelayedCall | None = None
+        self._windows: Paced[tuple[int, int]] | None = None  # made on the first size report
         self._ayt: TokenBucket | None = None  # made on the first AYT
         # While waiting for the first negotiation, the watch that waits.
         self._silent: _SilenceWatch | None = None
@@ -299,10 +295,12 @@ class TelnetConnection(_Output, Protocol):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._spoke()
-        for call in (self._linger, self._unpause, self._window_due):
+        if self._windows is not None:
+            self._windows.cancel()
+        for call in (self._linger, self._unpause):
             if call is not None and call.active():
                 call.cancel()
-        self._linger = self._unpause = self._window_due = None
+        self._linger = self._unpause = None
         self._stop()
         held = self.parser.held()
         self._registered = False
@@ -508,24 +506,15 @@ class TelnetConnection(_Output, Protocol):
         self.close(_FOREIGN_LINES[name])
 
     def _report_window(self) -> None:
-        """Tell the app the current size, at most L{TelnetLimits.window_rate} times a second.
-
-        A NAWS storm costs the app (and the user's screen) one redraw per
-        report, so reports beyond the allowance are coalesced: the size the
-        storm ends on is reported once the allowance has refilled.
-        """
-        window = self.parser.window
-        if self._window_due is not None or window == self._reported or self._closing:
+        """Tell the app the current size, within L{TelnetLimits.window_rate}
+        (L{bbs.rates.Paced}: a NAWS storm ends on one report)."""
+        if self._closing:
             return
         if self._windows is None:
             limits = self.limits
-            self._windows = TokenBucket(self.clock, limits.window_rate, limits.window_burst)
-        if not self._windows.take():
-            self._window_due = self.clock.callLater(1 / self._windows.rate, self._window_timer)
-            return
-        self._reported = window
-        self.app.door_window(*window)
+            self._windows = Paced(self.clock, limits.window_rate, limits.window_burst)
+        self._windows.offer(self.parser.window, self._tell_window)
 
-    def _window_timer(self) -> None:
-        self._window_due = None
-        self._report_window()
+    def _tell_window(self, window: tuple[int, int]) -> None:
+        if not self._closing:
+            self.app.door_window(*window)

@@ -27,7 +27,7 @@ from twisted.logger import Logger
 from zope.interface import implementer
 
 from bbs.door import DoorApplication
-from bbs.rates import InputMeter, RateLimit, TokenBucket
+from bbs.rates import InputMeter, Paced, RateLimit
 from bbs.turns import TurnEnd
 
 log = Logger()
@@ -140,7 +140,7 @@ class WebDoor:
     __slots__ = (
         "app", "peer", "host", "window", "limits", "clock",
         "_channel", "_admission", "_refused", "_turns", "_batch", "_input", "_unpause", "_windows",
-        "_window_due", "_reported", "_paused", "_pending", "_closing", "_lost", "_reason",
+        "_paused", "_pending", "_closing", "_lost", "_reason",
         "_log_limit",
     )
 
@@ -160,9 +160,7 @@ class WebDoor:
         self._batch: list[bytes] | None = None
         self._input = InputMeter(clock, limits.input_rate, limits.input_burst)
         self._unpause: IDelayedCall | None = None
-        self._windows: TokenBucket | None = None
-        self._window_due: IDelayedCall | None = None
-        self._reported = (0, 0)
+        self._windows: Paced[tuple[int, int]] | None = None  # made on the first size
         self._paused = False
         self._pending = 0
         self._closing = False
@@ -210,10 +208,11 @@ class WebDoor:
             self._control(payload)
 
     def lost(self, reason: str) -> None:
-        for call in (self._unpause, self._window_due):
-            if call is not None and call.active():
-                call.cancel()
-        self._unpause = self._window_due = None
+        if self._unpause is not None and self._unpause.active():
+            self._unpause.cancel()
+        self._unpause = None
+        if self._windows is not None:
+            self._windows.cancel()
         self._closing = True
         self._batch = None
         if self._lost:
@@ -323,22 +322,17 @@ class WebDoor:
         self._report_window()
 
     def _report_window(self) -> None:
-        """Pass the size on, at most L{WebLimits.window_rate} times a second:
-        each costs the session a redraw; a storm ends on one report."""
-        if self._window_due is not None or self.window == self._reported or self._closing:
+        """Pass the size on within L{WebLimits.window_rate} (L{bbs.rates.Paced})."""
+        if self._closing:
             return
         if self._windows is None:
-            self._windows = TokenBucket(self.clock, self.limits.window_rate,
-                                        self.limits.window_burst)
-        if not self._windows.take():
-            self._window_due = self.clock.callLater(1 / self._windows.rate, self._window_timer)
-            return
-        self._reported = self.window
-        self.app.door_window(*self.window)
+            self._windows = Paced(self.clock, self.limits.window_rate,
+                                          self.limits.window_burst)
+        self._windows.offer(self.window, self._tell_window)
 
-    def _window_timer(self) -> None:
-        self._window_due = None
-        self._report_window()
+    def _tell_window(self, window: tuple[int, int]) -> None:
+        if not self._closing and self.app is not None:
+            self.app.door_window(*window)
 
     def _close_frame(self, code: int, reason: str) -> None:
         # Autobahn's sendClose takes 1000 and 3000-4999 only; the codes that
