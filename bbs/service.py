@@ -32,7 +32,7 @@ from bbs.session import Session
 from bbs.store import DATABASE_NAME, SQLiteStore
 from bbs.telnet.limits import TelnetLimits
 from bbs.telnet.protocol import TelnetConnection
-from bbs.telnet.sockets import tune_listener
+from bbs.sockets import SocketLimits, tune_listener
 from bbs.turns import at_turn_end
 from bbs.web.door import WebLimits
 from bbs.web.site import WebDoorFactory, web_site
@@ -74,10 +74,10 @@ class TelnetFactory(Factory):
 
 @implementer(IStreamServerEndpoint)
 class _Tuned:
-    """An endpoint that gives its listening socket the options every telnet
-    connection wants, to be handed down to each (L{tune_listener})."""
+    """An endpoint that gives its listening socket the options every
+    connection of its door wants, to be handed down to each (L{tune_listener})."""
 
-    def __init__(self, endpoint: IStreamServerEndpoint, limits: TelnetLimits) -> None:
+    def __init__(self, endpoint: IStreamServerEndpoint, limits: SocketLimits) -> None:
         self._endpoint = endpoint
         self._limits = limits
 
@@ -190,11 +190,12 @@ def service_tree(reactor: Any, config: Config) -> InOrder:
         endpoint = _Tuned(endpoints.serverFromString(reactor, port), factory.limits)
         _listen(top, endpoint, factory)
     if config.web:
+        limits = WebLimits(dead_peer=config.dead_peer_timeout)
         site = web_site(WebDoorFactory(
-            admit=bbs.admit, make_app=partial(Session, bbs), clock=reactor, limits=WebLimits(),
+            admit=bbs.admit, make_app=partial(Session, bbs), clock=reactor, limits=limits,
             proxies=NetworkSet(config.web_proxies), origins=frozenset(config.web_origins)))
         for port in config.web:
-            _listen(top, endpoints.serverFromString(reactor, port), site)
+            _listen(top, _Tuned(endpoints.serverFromString(reactor, port), limits), site)
     return top
 
 

@@ -3,7 +3,7 @@
 Two base classes exist only so that CPython places the fields a room flush
 reads right after the object header, in its first cache line:
 `bbs.session._FlushFirst` (editor, ignoring, door, shared key) and
-`bbs.telnet.protocol._Output` with `bbs.telnet.sockets.ConnectionSocket`
+`bbs.telnet.protocol._Output` with `bbs.sockets.ConnectionSocket`
 (batch, closing, coalescer, paused, socket, queued).  This measures a room
 flush with those layouts against the same classes with the fields in their
 natural order, one class at a time, interleaved in one process, with rooms
@@ -31,7 +31,7 @@ from bbs.server import BBS
 from bbs.session import Session, _FlushFirst
 from bbs.styled import Span
 from bbs.telnet.protocol import TelnetConnection, _Output
-from bbs.telnet.sockets import ConnectionSocket
+from bbs.sockets import ConnectionSocket
 
 
 class _NoSink:

@@ -9,12 +9,13 @@ with (each server pinned to CPU 0, C{loadgen.py} to CPU 1).  Then it measures wh
 the anchors have no scenario for, with direct C{loadgen.py} calls: the login storm
 of ours and of the bare server in turns (the host drifts between the anchors'
 runs), members who never read (their queue must be capped and they dropped, the
-room unharmed) and one room of 5,000.  Last it prints our figure, the Twisted
+room unharmed), our browser door beside our telnet door (C{ws_load.py}: the
+same scenarios over WebSockets) and one room of 5,000.  Last it prints our figure, the Twisted
 reference's, the ratio and the target of the "Performance" issue for each metric.
 
 Our server runs from this work tree (not an installed copy) with a fresh data
 directory for every start.  Everything is loopback-only; every server is stopped by
-its own PID; the run is bounded (about 9 minutes, or 3 with C{--quick}).
+its own PID; the run is bounded (about 13 minutes, or 4 with C{--quick}).
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ BARE = "bare"  # bench/ref_bbs.py: our dialect's bare bones on plain Twisted, a 
 PAIRED = "logins-paired"  # connect5k's storm without the hold, ours and bare's in turns
 PAIRS = 3
 REF_PORTS = {"twisted": 7000, BARE: 7002, "asyncio": 7001, "ngircd": 6667}
+WEB = "hfnjbbs-web"  # our browser door, beside our telnet door (NAME) in the doors' runs
+WEB_PORT = 8093
 
 # The targets of the "Performance" issue.
 FANOUT_P99_RATIO = 1.5  # at most this times the Twisted reference
@@ -56,9 +59,12 @@ RSS_PER_SESSION = 8 * 1024  # bytes, holding all sessions
 LOGINS_PER_S = 1500
 LOGIN_P99_MS = 50.0
 P99_BOUND_MS = 50.0  # the room's bound while members stall
+# The targets of the "browser door" issue.
+WEB_P99_RATIO = 1.5  # fan-out p99 at most this times the telnet door's
+WEB_RSS_PER_SESSION = 12 * 1024  # bytes
 
 # Budgets in seconds: the whole run, and the margin kept for stopping servers.
-BUDGET = {False: 570.0, True: 180.0}
+BUDGET = {False: 780.0, True: 240.0}
 MARGIN = 15.0
 
 
@@ -223,10 +229,11 @@ class Harness:
             say(f"! bench_anchors exited with status {proc.returncode}")
 
     def loadgen_run(self, mode: str, args: list[str], port: int, pid: int, label: str,
-                    deadline: float) -> dict:
-        """One direct loadgen.py call (pinned to CPU 1) against C{port}; its JSON."""
+                    deadline: float, driver: list[str] | None = None) -> dict:
+        """One direct loadgen.py call (pinned to CPU 1) against C{port}; its JSON.
+        C{driver}: what runs loadgen (default: loadgen.py itself)."""
         deadline = max(5.0, min(deadline, self.left() - MARGIN, 600.0))
-        argv = [sys.executable, str(self.loadgen), mode, "--port", str(port), "--cpu", "1",
+        argv = (driver or [sys.executable, str(self.loadgen)]) + [mode, "--port", str(port), "--cpu", "1",
                 "--server-pid", str(pid), "--label", label, "-q",
                 "--deadline", "%.0f" % deadline] + args
         try:
@@ -406,6 +413,44 @@ def big_room(h: Harness, port: int, options: list[str], clients: int) -> None:
     h.record(d)
     say(f"  room{clients}: {d.get('status')}, {len(stamps)} logged in, "
         f"p99 {g(d, 'latency_ms.p99')} ms")
+
+
+def doors(h: Harness, port: int, options: list[str], quick: bool) -> None:
+    """Our browser door beside our telnet door: the same scenarios through
+    the same driver (C{ws_load.py}, loadgen with a WebSocket dialect), each
+    run on a fresh server, telnet then browser, so that the two compare the
+    doors on the same minutes of the host."""
+    web = [x for x in options if x != "--web" and x != "none"] + [
+        "--web", f"tcp:{WEB_PORT}:interface=127.0.0.1"]
+    driver = [sys.executable, str(Path(__file__).resolve().parent / "ws_load.py"),
+              "--loadgen", str(h.loadgen)]
+    common = ["--concurrency", "8", "--src-net", SRC_NET] + h.greet
+    scenarios = [
+        ("doors-fanout1000", "fanout", ["--clients", "1000", "--messages", "100" if quick else "200"]),
+        ("doors-tput100", "throughput", ["--find-max", "--clients", "100", "--rate", "500",
+                                         "--step", "1.5", "--duration", "1.5" if quick else "3",
+                                         "--refine", "1" if quick else "2"]),
+        ("doors-connect", "connect", ["--clients", "1000" if quick else "5000", "--rooms", "50",
+                                      "--hold", "2"]),
+    ]
+    for scenario, mode, args in scenarios:
+        for server, dialect, target in ((NAME, "bbs", port), (WEB, "ws", WEB_PORT)):
+            if h.left() < 60:
+                say(f"! skipping {scenario} for {server}: time budget spent")
+                return
+            say(f"$ {scenario}: {server} ({dialect})")
+            srv = Server(port, h.work, web, h.work / "server-doors.log")
+            try:
+                if not wait_port(WEB_PORT):
+                    raise RuntimeError(f"our server did not open its browser door on {WEB_PORT}")
+                d = h.loadgen_run(mode, args + common + ["--dialect", dialect], target, srv.pid,
+                                  server, 120, driver)
+            finally:
+                srv.stop()
+            d.update({"server": server, "scenario": scenario, "rep": 0})
+            h.record(d)
+            say(f"  {server}: {d.get('status')}, p99 {g(d, 'latency_ms.p99')} ms, "
+                f"max {g(d, 'max_rate_pass')} msg/s, {g(d, 'rss_per_conn_bytes')} B/session")
 
 
 def held_bans(work: Path) -> None:
@@ -698,14 +743,54 @@ def table(r: Results, refs: list[str]) -> str:
                       "info", ""] + [""] * len(extra))
         lines.append(["  stopped after SIGTERM within 5 s", fmt(d.get("stopped_in_s") is not None),
                       "", "", "", ""] + [""] * len(extra))
-    widths = [max(len(x[i]) for x in [head] + lines) for i in range(len(head))]
-    out = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(x, widths)))
-           for x in [head] + lines]
-    out.insert(1, "-" * len(out[0]))
+    out = columns(head, lines)
     out.append("")
     out.append("(*) twisted and asyncio speak the `line` dialect: for them a login is only a connect;")
     out.append("    bare (bench/ref_bbs.py) logs in, joins, announces and echoes like us, and no more.")
     out.append("(**) fan-out runs and the highest passing throughput step.")
+    return "\n".join(out)
+
+
+def columns(head: list[str], lines: list[list[str]]) -> list[str]:
+    """Rows as aligned text: the first column left, the others right."""
+    widths = [max(len(x[i]) for x in [head] + lines) for i in range(len(head))]
+    out = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(x, widths)))
+           for x in [head] + lines]
+    out.insert(1, "-" * len(out[0]))
+    return out
+
+
+def doors_table(r: Results) -> str:
+    """The browser door beside the telnet door, from L{doors}' runs."""
+    if not any(r.rows.get((WEB, s)) for s in ("doors-fanout1000", "doors-tput100", "doors-connect")):
+        return ""
+    lines = []
+
+    def row(label: str, scenario: str, path: str, target: str = "",
+            ok: Callable[[float, float], bool] | None = None, scale: float = 1.0) -> None:
+        w, t = (r.median(s, scenario, path) for s in (WEB, NAME))
+        w, t = (None if v is None else v / scale for v in (w, t))
+        passed = None if ok is None or w is None or t is None else ok(w, t)
+        lines.append([label, fmt(w), fmt(t), ratio(w, t), target, verdict(passed)])
+
+    clients = g(r.any(WEB, "doors-fanout1000"), "clients")
+    row(f"fanout, room {fmt(clients)}: p99 ms", "doors-fanout1000", "latency_ms.p99",
+        f"<= {WEB_P99_RATIO}x telnet", lambda w, t: w <= WEB_P99_RATIO * t)
+    row("  p50 ms", "doors-fanout1000", "latency_ms.p50")
+    row("  deliveries/s (burst)", "doors-fanout1000", "deliveries_per_s")
+    row("max msg/s, room 100 (p99<=50ms, 0 lost)", "doors-tput100", "max_rate_pass")
+    held = g(r.any(WEB, "doors-connect"), "clients")
+    row(f"RSS per session, KB ({fmt(held)} held)", "doors-connect", "rss_per_conn_bytes",
+        f"<= {WEB_RSS_PER_SESSION // 1024} KB", lambda w, t: w * 1024 <= WEB_RSS_PER_SESSION,
+        scale=1024)
+    row("logins per second, 8 in flight", "doors-connect", "conn_per_s")
+    lost = [r.total(s, "doors-fanout1000", ("lost", "excess", "dups")) for s in (WEB, NAME)]
+    lines.append(["lost+duplicated deliveries", fmt(lost[0]), fmt(lost[1]), "", "0",
+                  verdict(None if lost[0] is None else lost[0] == 0)])
+    out = columns(["browser door (WebSocket)", "web", "telnet", "ratio", "target", "verdict"], lines)
+    out.append("")
+    out.append("Both doors of our server, each run on a fresh server through bench/ws_load.py;")
+    out.append("a browser session holds a WebSocket where a telnet one holds a socket.")
     return "\n".join(out)
 
 
@@ -761,8 +846,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"${SHARED_ENV}, else <repo>/../shared/bench/bench_anchors.py")
     ap.add_argument("--reps", type=int, default=1,
                     help="repetitions of each anchor scenario (medians are shown); 1 fits "
-                         "the 10-minute budget, 3 does not")
-    ap.add_argument("--quick", action="store_true", help="a ~3 minute smoke run, smaller scenarios")
+                         "the 13-minute budget, 3 does not")
+    ap.add_argument("--quick", action="store_true", help="a ~4 minute smoke run, smaller scenarios")
     ap.add_argument("--out", help="JSON lines of every run (overwritten); default: a temp file")
     ap.add_argument("--port", type=int, default=4023, help="our server's port (default 4023)")
     ap.add_argument("--servers", default="twisted,bare,asyncio,ngircd",
@@ -778,6 +863,10 @@ def main(argv: list[str] | None = None) -> int:
         refs = [s for s in REF_PORTS if s in a.servers.split(",")]
         rows = [json.loads(x) for x in open(a.table) if x.strip()]
         print(table(Results(rows), refs))
+        web = doors_table(Results(rows))
+        if web:
+            print()
+            print(web)
         return 0
     if not 1 <= a.reps <= 5:
         ap.error("--reps must be 1 to 5")
@@ -813,6 +902,7 @@ def main(argv: list[str] | None = None) -> int:
     best = Results(rows).median(NAME, "tput100", "max_rate_pass")
     rate = max(100.0, min(1000.0, round((best or 1000.0) / 2, -1)))
     steps = [lambda: slow_readers(h, a.port, options, rate, a.quick),
+             lambda: doors(h, a.port, options, a.quick),
              lambda: big_room(h, a.port, options, 1000 if a.quick else 5000)]
     if not a.quick and BARE in refs:
         steps.insert(0, lambda: login_pairs(h, a.port, options, PAIRS))
@@ -826,6 +916,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"hfnjbbs vs the shared anchors ({'quick' if a.quick else 'full'} run, reps {a.reps}, "
           f"{time.monotonic() - started:.0f} s; server CPU 0, loadgen CPU 1)")
     print(table(Results(rows), refs))
+    web = doors_table(Results(rows))
+    if web:
+        print()
+        print(web)
     print(f"\nraw results: {out}")
     if not a.quick:
         held_bans(work)

@@ -25,7 +25,7 @@ from bbs.door import DoorApplication, Variable
 from bbs.rates import InputMeter, Paced, RateLimit, TokenBucket
 from bbs.telnet.limits import TelnetLimits
 from bbs.telnet.parser import CR, IAC, LF, TelnetParser
-from bbs.telnet.sockets import ConnectionSocket, address
+from bbs.sockets import ConnectionSocket, address
 from bbs.text import loggable
 from bbs.turns import TurnEnd, turn_end
 

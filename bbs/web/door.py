@@ -1,9 +1,10 @@
 """One browser's WebSocket connection, as a L{bbs.door.Door}.
 
-The wire is autobahn's (L{WebChannel}): Twisted's own WebSocket support has
-no bound on a message's size and no way to stop reading a client, both of
-which a public server needs; autobahn has both, checks UTF-8 and frames,
-and pings.  What crosses the WebSocket is ours:
+What comes in is autobahn's (L{WebChannel}): Twisted's own WebSocket
+support has no bound on a message's size and no way to stop reading a
+client, both of which a public server needs; autobahn has both, and checks
+the handshake, frames and UTF-8.  What goes out we frame ourselves
+(L{to_web}), once for a whole room.  What crosses the WebSocket is ours:
 
   - browser to server: I{binary} messages are what the user typed (UTF-8);
     I{text} messages are control, as JSON: C{{"type": "resize", "cols": C,
@@ -18,16 +19,20 @@ character-mode telnet client does: the session's editor works the same.
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Callable
 
 import attrs
+import txaio
 from autobahn.twisted.websocket import WebSocketServerProtocol
+from autobahn.websocket.protocol import WebSocketProtocol
 from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from bbs.door import DoorApplication
 from bbs.rates import InputMeter, Paced, RateLimit
+from bbs.sockets import ConnectionSocket
 from bbs.turns import TurnEnd
 
 log = Logger()
@@ -36,6 +41,7 @@ WIDTH_RANGE = (20, 500)
 HEIGHT_RANGE = (5, 500)
 TERMINAL = "xterm-256color"  # what xterm.js is
 CLOSE_NORMAL, CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED = 1000, 1008, 1009, 1003
+OPEN = WebSocketProtocol.STATE_OPEN
 
 
 @attrs.frozen
@@ -52,8 +58,10 @@ class WebLimits:
     @ivar window_rate: Window sizes a second passed on, on average; a storm
         of resizes is passed on as the size it ends on.
     @ivar window_burst: Window sizes passed on at once before that.
-    @ivar ping: Seconds between pings of a quiet connection; one that does
-        not answer within as long again is dropped.
+    @ivar socket_buffer: Bytes of kernel send and receive buffer asked for
+        (L{bbs.sockets}).
+    @ivar dead_peer: Seconds before the kernel drops a connection whose
+        browser went away without a word.
     """
 
     message: int = 64 * 1024
@@ -62,15 +70,31 @@ class WebLimits:
     pending_output: int = 256 * 1024
     window_rate: float = 2.0
     window_burst: int = 4
-    ping: float = 60.0
+    socket_buffer: int = 64 * 1024
+    dead_peer: float = 300.0
 
 
 def to_web(data: bytes) -> bytes:
-    """Application bytes (C{b"\\n"} line ends) to what the browser's terminal
-    is written: CR LF line ends, nothing escaped."""
+    """Application bytes (C{b"\\n"} line ends) to what goes on the wire: one
+    binary WebSocket message (RFC 6455 5.2: final, unmasked, as a server
+    sends it) of terminal bytes with CR LF line ends.
+
+    We frame it ourselves rather than through autobahn's C{sendMessage}:
+    a room line is framed once for every browser in the room (L{bbs.lines}),
+    and sent at a fifteenth of the cost (``bench/ws_load.py``); the test
+    holds it to the bytes autobahn makes.
+    """
     if b"\n" in data:
         data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    return data
+    n = len(data)
+    if n < 126:
+        return bytes((0x82, n)) + data
+    if n < 65536:
+        return _HEAD16.pack(0x82, 126, n) + data
+    return _HEAD64.pack(0x82, 127, n) + data
+
+
+_HEAD16, _HEAD64 = struct.Struct("!BBH"), struct.Struct("!BBQ")
 
 
 def _typed(data: bytes) -> bytes:
@@ -93,12 +117,18 @@ class WebChannel(WebSocketServerProtocol):
     (made when the handshake is accepted, L{WebDoorFactory.door_for})."""
 
     door: WebDoor | None = None
+    # Autobahn warns of every client that breaks the protocol or does not
+    # answer a close, one line each and at any rate: the door says what a
+    # browser did once, within its log's limit (L{onClose}).
+    log = txaio.make_logger(level="error")
 
     def onConnect(self, request):  # noqa: N802 (autobahn's names)
         self.door = self.factory.door_for(self, request)
         return None  # no subprotocol
 
     def onOpen(self) -> None:  # noqa: N802
+        # What autobahn keeps of the handshake, unused once open: 1.5 KB a browser.
+        self.http_headers = self.http_request_data = self.http_response_data = None
         if self.door is not None:
             self._guarded(self.door.opened)
 
@@ -116,19 +146,21 @@ class WebChannel(WebSocketServerProtocol):
             self.door.abort("internal error")
 
     def onClose(self, wasClean: bool, code: int | None, reason: str | None) -> None:  # noqa: N802, N803
+        if self.failedByMe and self.door is not None:  # a bad frame: its close code went out
+            self.door.failed(self.localCloseCode, self.localCloseReason or "")
         if self.door is not None:
             self.door.lost(reason or ("connection lost" if code is None else f"closed ({code})"))
 
 
 @implementer(IPushProducer)
-class WebDoor:
+class WebDoor(ConnectionSocket):
     """One browser, speaking application bytes to a L{DoorApplication}.
 
     Until the WebSocket is open there is nothing to say; then the session
     is connected, told the terminal type and that we echo.  A refused
     browser (a banned address) gets its one line and the close instead of
-    a session.  Output written during a turn of the reactor goes out as one
-    message at its end (L{bbs.turns}).
+    a session.  Output written during a turn of the reactor goes out in one
+    write at its end (L{bbs.turns}), a message for each write.
     """
 
     kind = "web"
@@ -138,7 +170,7 @@ class WebDoor:
     terminal_type = TERMINAL
 
     __slots__ = (
-        "app", "peer", "host", "window", "limits", "clock",
+        "app", "peer", "host", "window", "limits", "clock", "transport",
         "_channel", "_admission", "_refused", "_turns", "_batch", "_input", "_unpause", "_windows",
         "_paused", "_pending", "_closing", "_lost", "_reason",
         "_log_limit",
@@ -146,11 +178,11 @@ class WebDoor:
 
     def __init__(self, channel: WebChannel, *, admit: Callable[[str], str | None],
                  make_app: Callable[[], DoorApplication], peer: tuple[str, int],
-                 host: tuple[str, int], clock: IReactorTime, turns: TurnEnd, limits: WebLimits,
+                 clock: IReactorTime, turns: TurnEnd, limits: WebLimits,
                  log_limit: RateLimit) -> None:
         self.app: DoorApplication | None = None
         self.peer = peer
-        self.host = host
+        self.host = ("", 0)  # known once open
         self.window = (80, 24)
         self.limits = limits
         self.clock = clock
@@ -177,13 +209,15 @@ class WebDoor:
         Admission comes now, not at the handshake, so that a browser counts
         against the limits exactly while it has a session.
         """
-        transport = self._channel.transport
+        transport = self.transport = self._channel.transport
         transport.unregisterProducer()  # the web server's, before the upgrade
         transport.registerProducer(self, True)
+        self.host = self._attach(self.limits)  # its socket: sent on directly (L{bbs.sockets})
         admit, make_app = self._admission
         refusal = admit(self.peer[0])
         if refusal is not None:
             self._refused = True
+            self._log("Browser {ip} refused: {why}", why=refusal)
             self.close(refusal)
             return
         app = self.app = make_app()
@@ -206,6 +240,13 @@ class WebDoor:
                 self.app.door_data(_typed(payload))
         else:
             self._control(payload)
+
+    def failed(self, code: int | None, reason: str) -> None:
+        """The browser broke the protocol (a bad frame, one too big, text
+        that is not UTF-8) and was closed with C{code}: said once."""
+        self._log("Browser {ip} closed with {code}: {reason}", code=code, reason=reason)
+        if self._reason is None:
+            self._reason = f"protocol error: {reason}"
 
     def lost(self, reason: str) -> None:
         if self._unpause is not None and self._unpause.active():
@@ -236,7 +277,8 @@ class WebDoor:
     # -- the Door
 
     def write(self, data: bytes) -> None:
-        self.write_prepared(to_web(data))
+        if data:
+            self.write_prepared(to_web(data))
 
     def write_prepared(self, wire: bytes) -> None:
         if self._closing or not wire:
@@ -251,13 +293,16 @@ class WebDoor:
             self._batch.append(wire)
 
     def flush(self) -> None:
-        """Send what this turn wrote, as one message."""
+        """Send what this turn wrote, in one write."""
         self._send(b"")
 
     def request_echo(self, on: bool) -> bool:
         return False  # we echo always, and never a secret
 
     def keepalive(self) -> None:
+        """A ping: a browser gone without a word is found as a telnet client
+        is, by the kernel, when it does not acknowledge it within
+        L{WebLimits.dead_peer} (C{TCP_USER_TIMEOUT}, L{bbs.sockets})."""
         if not self._closing:
             self._channel.sendPing()
 
@@ -270,7 +315,13 @@ class WebDoor:
             self._send(b"")
         self._closing = True
         self._reason = reason if reason is not None else "closed by server"
-        self._close_frame(CLOSE_POLICY if self._refused else CLOSE_NORMAL, self._reason)
+        if self._refused:
+            # As telnet's refusal, one write and hang up: a flood of refused
+            # browsers is not kept waiting for their answers to the close.
+            self._close_frame(CLOSE_POLICY, self._reason)
+            self._channel.dropConnection(abort=False)
+        else:
+            self._close_frame(CLOSE_NORMAL, self._reason)
 
     def abort(self, reason: str) -> None:
         if self._lost:
@@ -296,7 +347,8 @@ class WebDoor:
                 self._log("Browser {ip} is not reading; dropping it")
                 self.abort("output queue full")
                 return
-        self._channel.sendMessage(wire, isBinary=True)
+        if self._channel.state == OPEN:  # not after a close frame, ours or the browser's
+            self._put(wire)
 
     def _resume_reading(self) -> None:
         self._unpause = None
@@ -340,10 +392,10 @@ class WebDoor:
         self._channel.sendCloseFrame(code=code, reasonUtf8=reason.encode("utf-8")[:123],
                                      isReply=False)
 
-    def _log(self, format: str) -> None:
+    def _log(self, format: str, **fields: object) -> None:
         ip = self.peer[0]
         if self._log_limit.allow(ip):
-            log.info(format, ip=ip)
+            log.info(format, ip=ip, **fields)
 
 
 

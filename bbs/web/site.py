@@ -14,6 +14,7 @@ from anyone else the header is ignored.
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -151,18 +152,27 @@ class WebDoorFactory(WebSocketServerFactory):
         self.log_limit = RateLimit(clock, LOG_RATE, LOG_PER, _suppressed)
         self.setProtocolOptions(
             maxFramePayloadSize=limits.message, maxMessagePayloadSize=limits.message,
-            autoPingInterval=limits.ping, autoPingTimeout=limits.ping,
+            # No auto-ping: it holds a timer per connection (3 KB each);
+            # the session's keepalive pings instead (L{WebDoor.keepalive}).
+            autoPingInterval=0,
             openHandshakeTimeout=10, closeHandshakeTimeout=2,
+            failByDrop=False,  # a bad frame is answered with its close code
         )
+        # Autobahn copies its ~40 options into every connection that lacks
+        # them: as class attributes of our own channel class, each has them
+        # once (2 KB less a browser).
+        # (A function among them stays a plain function, not a method.)
+        self.protocol = type("WebChannel", (WebChannel,), {
+            name: staticmethod(value) if inspect.isfunction(value) else value
+            for name in WebChannel.CONFIG_ATTRS for value in [getattr(self, name)]})
 
     def door_for(self, channel: WebChannel, request: ConnectionRequest) -> WebDoor:
         if not self._origin_allowed(request):
             raise ConnectionDeny(ConnectionDeny.FORBIDDEN, "This page's origin may not connect.")
         peer = _address(request.peer)
         ip = self.client_ip(peer[0], request.headers)
-        host = channel.transport.getHost()
         return WebDoor(channel, admit=self.admit, make_app=self.make_app, peer=(ip, peer[1]),
-                       host=(host.host, host.port), clock=self.clock, turns=turn_end(self.clock),
+                       clock=self.clock, turns=turn_end(self.clock),
                        limits=self.limits, log_limit=self.log_limit)
 
     def client_ip(self, peer: str, headers: dict[str, str]) -> str:

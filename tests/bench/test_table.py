@@ -49,3 +49,22 @@ def test_server_cpu_per_login_shows_the_hosts_minute():
     anchors, paired = [line for line in lines if "server CPU per login" in line]
     assert anchors.split()[5:] == ["0.780", "-", "0.700"]  # ours, twisted (no storm), bare
     assert paired.split()[6:] == ["0.620", "0.460"]  # medians of ours and of bare's pairs
+
+
+def test_the_browser_doors_table_sets_each_figure_beside_the_telnet_doors():
+    def ran(server: str, scenario: str, **figures) -> dict:
+        return {"server": server, "scenario": scenario, "rep": 0, "status": "ok",
+                "clients": 1000, **figures}
+    rows = [ran(run.NAME, "doors-fanout1000", latency_ms={"p50": 4.0, "p99": 10.0}, lost=0),
+            ran(run.WEB, "doors-fanout1000", latency_ms={"p50": 5.0, "p99": 16.0}, lost=0),
+            ran(run.NAME, "doors-tput100", max_rate_pass=4000.0),
+            ran(run.WEB, "doors-tput100", max_rate_pass=3000.0),
+            ran(run.NAME, "doors-connect", rss_per_conn_bytes=6 * 1024, conn_per_s=1500.0),
+            ran(run.WEB, "doors-connect", rss_per_conn_bytes=11 * 1024, conn_per_s=500.0)]
+    lines = run.doors_table(run.Results(rows)).splitlines()
+    fanout = next(line for line in lines if "p99 ms" in line)
+    assert fanout.split()[-7:] == ["16.0", "10.0", "1.60x", "<=", "1.5x", "telnet", "FAIL"]
+    rss = next(line for line in lines if "RSS per session" in line)
+    assert rss.split()[-7:] == ["11.0", "6.0", "1.83x", "<=", "12", "KB", "PASS"]
+    assert "0.75x" in next(line for line in lines if "max msg/s" in line)
+    assert run.doors_table(run.Results(rows[:1])) == ""  # no browser runs, no table

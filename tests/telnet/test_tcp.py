@@ -1,7 +1,7 @@
 """The telnet layer over a real loopback TCP connection.
 
 Writes go straight to the socket when nothing is queued in the transport
-(see L{bbs.telnet.sockets.ConnectionSocket}); these tests make sure that never
+(see L{bbs.sockets.ConnectionSocket}); these tests make sure that never
 reorders or loses output when the client is slow and Twisted has to queue,
 and that sending goes straight to the socket again once the client caught up.
 """

@@ -9,14 +9,43 @@ from twisted.internet.task import Clock
 
 from bbs.rates import RateLimit
 from bbs.turns import TurnEnd
-from bbs.web.door import WebDoor, WebLimits, to_web
+from autobahn.twisted.websocket import WebSocketServerFactory, WebSocketServerProtocol
+from twisted.internet.address import IPv4Address
+from twisted.internet.testing import StringTransport
+
+from bbs.web.door import OPEN, WebDoor, WebLimits, to_web
+
+CLOSING = WebSocketServerProtocol.STATE_CLOSING
+
+
+def messages(wire: bytes) -> list[bytes]:
+    """The payloads of the final, unmasked binary frames C{wire} is made of."""
+    out = []
+    while wire:
+        assert wire[0] == 0x82 and not wire[1] & 0x80
+        n, at = wire[1], 2
+        if n == 126:
+            n, at = int.from_bytes(wire[2:4], "big"), 4
+        elif n == 127:
+            n, at = int.from_bytes(wire[2:10], "big"), 10
+        assert len(wire) >= at + n
+        out.append(wire[at:at + n])
+        wire = wire[at + n:]
+    return out
 
 
 class Transport:
     def __init__(self) -> None:
+        self.writes: list[bytes] = []
         self.paused = 0
         self.resumed = 0
         self.producer = None
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def getHost(self) -> IPv4Address:  # noqa: N802
+        return IPv4Address("TCP", "127.0.0.1", 8080)
 
     def registerProducer(self, producer, streaming: bool) -> None:  # noqa: N802
         assert self.producer is None, "a producer is registered already"
@@ -37,18 +66,20 @@ class Channel:
 
     def __init__(self) -> None:
         self.transport = Transport()
-        self.sent: list[bytes] = []
+        self.state = OPEN
         self.closed: tuple[int, str] | None = None
         self.dropped = False
         self.pings = 0
 
-    def sendMessage(self, payload: bytes, isBinary: bool = False) -> None:  # noqa: N802, N803
-        assert isBinary
-        self.sent.append(payload)
+    @property
+    def sent(self) -> list[bytes]:
+        """What each write carried, its messages joined."""
+        return [b"".join(messages(wire)) for wire in self.transport.writes]
 
     def sendCloseFrame(self, code: int, reasonUtf8: bytes, isReply: bool) -> None:  # noqa: N802, N803
         assert not isReply
         self.closed = (code, reasonUtf8.decode("utf-8"))
+        self.state = CLOSING
 
     def dropConnection(self, abort: bool = False) -> None:  # noqa: N802
         self.dropped = True
@@ -80,7 +111,7 @@ def make(refusal: str | None = None, limits: WebLimits = WebLimits()):
     channel, app = Channel(), App()
     channel.transport.producer = "the web server's, before the upgrade"
     door = WebDoor(channel, admit=lambda ip: refusal, make_app=lambda: app, peer=("192.0.2.9", 5555),
-                   host=("127.0.0.1", 8080), clock=clock, turns=TurnEnd(clock), limits=limits,
+                   clock=clock, turns=TurnEnd(clock), limits=limits,
                    log_limit=RateLimit(clock, 10, 60.0, lambda key, count: None))
     channel.door = door
     return clock, channel, app, door
@@ -91,11 +122,39 @@ def test_an_open_websocket_is_a_character_mode_xterm_session_and_a_turn_is_one_m
     door.opened()
     assert app.calls == [("connected",), ("ttype", "xterm-256color"), ("echo", True)]
     assert channel.transport.producer is door
+    assert door.host == ("127.0.0.1", 8080)
     assert channel.sent == []  # not before the turn ends
     door.write(b"more\n")
     clock.advance(0)
     assert channel.sent == [b"Welcome\r\nlogin: more\r\n"]
+    assert messages(channel.transport.writes[0]) == [b"Welcome\r\nlogin: ", b"more\r\n"]
     assert door.kind == "web" and door.character_mode and door.prepare is to_web
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+def test_our_frames_are_the_bytes_autobahn_would_send(size):
+    """to_web frames output itself (a fifteenth of sendMessage's cost):
+    held here to autobahn's own frames for every length encoding."""
+    channel = WebSocketServerProtocol()
+    channel.factory = WebSocketServerFactory()
+    channel.transport = StringTransport()
+    channel._connectionMade()
+    channel.state, channel.websocket_version = OPEN, 13
+    text = bytes(range(32, 127)) * (size // 95 + 1)
+    text = text[:size]
+    channel.sendMessage(text, isBinary=True)
+    assert to_web(text) == channel.transport.value()
+    assert to_web(b"a\nb\r\n") == to_web(b"a\r\nb\r\n") == b"\x82\x06a\r\nb\r\n"
+
+
+def test_nothing_is_sent_after_the_browser_closed():
+    clock, channel, app, door = make()
+    door.opened()
+    clock.advance(0)
+    channel.state = CLOSING  # its close frame came, autobahn answered
+    door.write(b"into the void\n")
+    clock.advance(0)
+    assert channel.sent == [b"Welcome\r\nlogin: "]
 
 
 def test_typed_bytes_reach_the_session_with_each_line_end_one_newline():

@@ -1,16 +1,17 @@
-"""What the telnet layer does to the sockets under Twisted.
+"""What the doors do to the sockets under Twisted.
 
 Two jobs that reach below Twisted's public interface, kept here so that
-nothing else does: the socket options every connection gets (set once on
-the listening socket where the system hands them down, L{tune_listener}),
-and, behind one class (L{ConnectionSocket}), a connection's own socket:
-given the options it did not inherit, and sent on directly when nothing of
-ours waits in its transport.
+nothing else does (the telnet and browser doors both use them): the
+socket options every connection gets (set once on the listening socket
+where the system hands them down, L{tune_listener}), and, behind one class
+(L{ConnectionSocket}), a connection's own socket: given the options it did
+not inherit, and sent on directly when nothing of ours waits in its
+transport.
 
 Checked against Twisted 26.10.0: L{ConnectionSocket} reads the private
 fields C{dataBuffer} and C{_tempDataLen} of
 C{twisted.internet.abstract.FileDescriptor}, and a TCP server transport's
-C{server} (its port).  C{tests/telnet/test_sockets.py} fails if their shape
+C{server} (its port).  C{tests/test_sockets.py} fails if their shape
 changes.
 """
 
@@ -19,17 +20,32 @@ from __future__ import annotations
 import functools
 import ipaddress
 import socket
+from typing import Protocol
 from weakref import WeakKeyDictionary
 
 from twisted.internet.abstract import FileDescriptor
 from twisted.internet.interfaces import IAddress, ITransport
 
-from bbs.telnet.accept_log import quiet_accept_loop
-from bbs.telnet.limits import TelnetLimits
+from bbs.accept_log import quiet_accept_loop
 
 KEEPALIVE_PROBES = 5  # unanswered TCP keepalive probes before a silent peer is dead
 
 _Option = tuple[int, int, int]  # (level, option, value) for setsockopt
+
+
+class SocketLimits(Protocol):
+    """What a door's limits say of its sockets (hashable: options are cached per value).
+
+    @ivar socket_buffer: Bytes of kernel send and receive buffer.
+    @ivar dead_peer: Seconds before the kernel drops a connection whose
+        peer went away without a word.
+    """
+
+    @property
+    def socket_buffer(self) -> int: ...
+
+    @property
+    def dead_peer(self) -> float: ...
 
 
 def address(address: IAddress) -> tuple[str, int]:
@@ -47,12 +63,12 @@ def address(address: IAddress) -> tuple[str, int]:
 
 
 @functools.cache
-def _wanted(limits: TelnetLimits) -> tuple[_Option, ...]:
+def _wanted(limits: SocketLimits) -> tuple[_Option, ...]:
     """The socket options every connection gets.
 
     No Nagle delay (a chat line should leave at once), bounded kernel buffers
-    (L{TelnetLimits.socket_buffer}), and a dead peer dropped within
-    L{TelnetLimits.dead_peer}: what we send (a line, the keepalive NOP) may
+    (L{SocketLimits.socket_buffer}), and a dead peer dropped within
+    L{SocketLimits.dead_peer}: what we send (a line, the keepalive NOP) may
     go unacknowledged that long (C{TCP_USER_TIMEOUT}), and a silent
     connection is probed from half that time on, five probes in the other
     half (keepalive).  Options this system lacks are left out.
@@ -78,11 +94,11 @@ def _wanted(limits: TelnetLimits) -> tuple[_Option, ...]:
 
 
 class _Listening:
-    """What the telnet layer knows of a listening port (L{tune_listener})."""
+    """What we know of a listening port (L{tune_listener})."""
 
     __slots__ = ("missing", "host", "limits")
 
-    def __init__(self, host: tuple[str, int] | None, limits: TelnetLimits) -> None:
+    def __init__(self, host: tuple[str, int] | None, limits: SocketLimits) -> None:
         # Of the options it was given, those accepted sockets do not come
         # with (none, on Linux): None until the first one is looked at.
         self.missing: tuple[_Option, ...] | None = None
@@ -94,7 +110,7 @@ class _Listening:
 _LISTENING: WeakKeyDictionary[object, _Listening] = WeakKeyDictionary()
 
 
-def tune_listener(port: object, limits: TelnetLimits | None = None) -> object:
+def tune_listener(port: object, limits: SocketLimits) -> object:
     """Set the connections' socket options on C{port}'s listening socket.
 
     Linux copies them all to every socket it accepts, which saves eight
@@ -106,7 +122,6 @@ def tune_listener(port: object, limits: TelnetLimits | None = None) -> object:
     quiet_accept_loop(port)
     sock = getattr(port, "socket", None)
     if isinstance(sock, socket.socket):
-        limits = limits or TelnetLimits()
         try:
             for level, option, value in _wanted(limits):
                 sock.setsockopt(level, option, value)
@@ -118,7 +133,7 @@ def tune_listener(port: object, limits: TelnetLimits | None = None) -> object:
     return port
 
 
-def _tune(transport: object, listening: _Listening | None, limits: TelnetLimits) -> None:
+def _tune(transport: object, listening: _Listening | None, limits: SocketLimits) -> None:
     """Give a new connection's socket our options, those it did not come with
     from its port."""
     if listening is not None and listening.limits is not limits \
@@ -189,7 +204,7 @@ class ConnectionSocket:
 
     transport: ITransport
 
-    def _attach(self, limits: TelnetLimits) -> tuple[str, int]:
+    def _attach(self, limits: SocketLimits) -> tuple[str, int]:
         """Look at the transport once, when connected: tune its socket, see
         whether we may send past it, and return the local address (the
         port's, if it is bound to one: no system call)."""
@@ -198,10 +213,12 @@ class ConnectionSocket:
         listening = _LISTENING.get(port) if port is not None else None
         _tune(transport, listening, limits)
         self._socket = None
-        # We gave the transport output: until it has sent it all, ours goes
-        # behind it (and checking costs two more objects per send, cache-cold
-        # in a room flush, so we only look while this is set).
-        self._queued = False
+        # The transport has output of ours: until it has sent it all, ours
+        # goes behind it (and checking costs two more objects per send,
+        # cache-cold in a room flush, so we only look while this is set).
+        # Set at first, as output may wait there already (a WebSocket's
+        # handshake answer): the first send looks.
+        self._queued = True
         if isinstance(transport, FileDescriptor) and hasattr(transport, "dataBuffer") \
                 and hasattr(transport, "_tempDataLen"):
             handle = getattr(transport, "getHandle", None)

@@ -9,8 +9,9 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import LogLevel, formatEvent
 
-from bbs.telnet.accept_log import AcceptLog
-from bbs.telnet.sockets import tune_listener
+from bbs.accept_log import AcceptLog
+from bbs.sockets import tune_listener
+from bbs.telnet.limits import TelnetLimits
 
 
 def _accept_event(log_format: str, **fields: object) -> dict:
@@ -60,8 +61,8 @@ def test_a_tuned_twisted_port_logs_its_accept_loop_through_the_limit(logged):
     port.startListening()
     try:
         del logged[:]  # the port's start
-        tune_listener(port)
-        tune_listener(port)  # twice is once
+        tune_listener(port, TelnetLimits())
+        tune_listener(port, TelnetLimits())  # twice is once
         observer = port._logger.observer
         assert isinstance(observer, AcceptLog) and not isinstance(observer._observer, AcceptLog)
         for _ in range(100):  # as tcp.Port.doRead logs, through _BuffersLogs

@@ -1,4 +1,4 @@
-"""Socket tuning and the direct-send path (bbs/telnet/sockets.py).
+"""Socket tuning and the direct-send path (bbs/sockets.py).
 
 The direct-send path reads private fields of Twisted's TCP transport
 (C{dataBuffer}, C{_tempDataLen}); the last tests run it over a real loopback
@@ -16,10 +16,10 @@ from twisted.internet.protocol import Factory
 from twisted.internet.testing import StringTransportWithDisconnection
 from twisted.trial.unittest import TestCase
 
-from bbs.telnet import sockets as sockets_module
+from bbs import sockets as sockets_module
 from bbs.telnet.limits import TelnetLimits
 from bbs.telnet.protocol import TelnetConnection
-from bbs.telnet.sockets import tune_listener
+from bbs.sockets import tune_listener
 from tests.telnet.test_protocol import connect
 from tests.telnet.test_tcp import App, Reader, _connect, _next_turn, chunk
 
@@ -77,10 +77,10 @@ def test_every_connection_gets_no_delay_and_bounded_buffers(tuned):
     wanted = (1, reference.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
     port = _Port()
     if tuned == "before":
-        tune_listener(port)
+        tune_listener(port, TelnetLimits())
     first = port.accept()
     if tuned == "after the first accept":
-        tune_listener(port)  # the first socket came without: the check must see it
+        tune_listener(port, TelnetLimits())  # the first socket came without: the check must see it
     second = port.accept()
     try:
         for _, accepted in (first, second):
@@ -136,7 +136,7 @@ def test_a_dead_peer_is_given_up_within_dead_peer_seconds(dead_peer, expected, t
 def test_only_the_options_a_connection_did_not_inherit_are_set_on_it():
     # As on a system that does not hand down the user timeout.
     port = _Port()
-    tune_listener(port)
+    tune_listener(port, TelnetLimits())
     first, second = port.accept(), port.accept()
     try:
         for _, accepted in (first, second):
@@ -152,7 +152,7 @@ def test_only_the_options_a_connection_did_not_inherit_are_set_on_it():
 
 def test_a_connection_wanting_other_buffers_than_its_port_gets_them():
     port = _Port()
-    tune_listener(port)
+    tune_listener(port, TelnetLimits())
     first, second = port.accept(), port.accept()
     try:
         _connect_over(port, first[1])  # the port's own size: inherited
@@ -171,7 +171,7 @@ def test_a_connection_wanting_other_buffers_than_its_port_gets_them():
 def test_the_local_address_is_the_one_connected_to(interface):
     # A port bound to one address answers for all its connections.
     port = _Port(interface)
-    tune_listener(port)
+    tune_listener(port, TelnetLimits())
     client, accepted = port.accept()
     try:
         telnet = _connect_over(port, accepted)

@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""The shared C{loadgen.py} with one more dialect, C{ws}: the browser door.
+
+    python bench/ws_load.py --loadgen PATH/loadgen.py MODE --dialect ws [loadgen options]
+
+C{ws} is loadgen's C{bbs} dialect (login lines, readiness sentinels, ANSI
+stripped) carried the way the page carries it: each client upgrades C{GET /ws}
+with its page's origin, then sends what it types as masked binary messages and
+reads the terminal's output from binary messages.  Every measurement, bound and
+report is loadgen's own: this file only swaps the socket for a WebSocket under
+its clients, so a C{ws} figure and a C{bbs} figure of the same run compare the
+doors and nothing else.  Any other dialect is passed to loadgen untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import importlib.util
+import os
+import socket
+import struct
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+MAX_HEADER = 16 * 1024
+OP_CONT, OP_TEXT, OP_BIN, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
+
+
+def mask(key: bytes, data: bytes) -> bytes:
+    """RFC 6455 §5.3: the payload XOR the key repeated (one integer XOR, not a loop)."""
+    n = len(data)
+    if not n:
+        return data
+    k = (key * (n // 4 + 1))[:n]
+    return (int.from_bytes(data, "little") ^ int.from_bytes(k, "little")).to_bytes(n, "little")
+
+
+def frame(opcode: int, payload: bytes) -> bytes:
+    """One final, masked client frame."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+    key = os.urandom(4)
+    return head + key + mask(key, payload)
+
+
+class Frames:
+    """Server frames (never masked) from a byte stream: C{(opcode, payload)}s."""
+
+    __slots__ = ("buf",)
+
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        buf = self.buf + data if self.buf else data
+        out = []
+        i, end = 0, len(buf)
+        while end - i >= 2:
+            b0, b1 = buf[i], buf[i + 1]
+            n, at = b1 & 0x7F, i + 2
+            if n == 126:
+                if end - at < 2:
+                    break
+                (n,) = struct.unpack_from("!H", buf, at)
+                at += 2
+            elif n == 127:
+                if end - at < 8:
+                    break
+                (n,) = struct.unpack_from("!Q", buf, at)
+                at += 8
+            if b1 & 0x80:
+                raise ValueError("the server masked a frame")
+            if end - at < n:
+                break
+            out.append((b0 & 0x0F, buf[at:at + n]))
+            i = at + n
+        self.buf = buf[i:]
+        return out
+
+
+class WebSocket(asyncio.Protocol):
+    """A WebSocket client that is also the transport of one loadgen client."""
+
+    def __init__(self, inner: asyncio.Protocol, host: str, port: int, loop) -> None:
+        self.inner = inner
+        self.where = f"{host}:{port}"
+        self.t: asyncio.Transport | None = None
+        self.upgraded = loop.create_future()
+        self.head = b""
+        self.frames: Frames | None = None
+        self.closing = False
+
+    # -- the TCP connection
+    def connection_made(self, transport) -> None:
+        self.t = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.key = base64.b64encode(os.urandom(16))
+        transport.write(b"GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+                        b"Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                        b"Sec-WebSocket-Version: 13\r\nOrigin: http://%s\r\n\r\n"
+                        % (self.where.encode(), self.key, self.where.encode()))
+
+    def data_received(self, data: bytes) -> None:
+        if self.frames is None:
+            self.head += data
+            cut = self.head.find(b"\r\n\r\n")
+            if cut < 0:
+                if len(self.head) > MAX_HEADER:
+                    self._refused(b"response header too long")
+                return
+            head, data = self.head[:cut], self.head[cut + 4:]
+            self.head = b""
+            accept = base64.b64encode(hashlib.sha1(self.key + GUID).digest())
+            if not head.startswith(b"HTTP/1.1 101") or accept not in head:
+                self._refused(head.split(b"\r\n", 1)[0])
+                return
+            self.frames = Frames()
+            self.inner.connection_made(self)
+            self.upgraded.set_result(None)
+            if not data:
+                return
+        try:
+            got = self.frames.feed(data)
+        except ValueError as e:
+            self._refused(str(e).encode())
+            return
+        for opcode, payload in got:
+            if opcode in (OP_BIN, OP_CONT, OP_TEXT):
+                self.inner.data_received(payload)
+            elif opcode == OP_PING:
+                self.t.write(frame(OP_PONG, payload))
+            elif opcode == OP_CLOSE:
+                if not self.closing:
+                    self.t.write(frame(OP_CLOSE, payload[:2]))
+                self.closing = True
+                self.t.close()
+
+    def connection_lost(self, exc) -> None:
+        if self.frames is not None:
+            self.inner.connection_lost(exc)
+        elif not self.upgraded.done():
+            self.upgraded.set_exception(ConnectionError("closed before the upgrade"))
+
+    def _refused(self, why: bytes) -> None:
+        if not self.upgraded.done():
+            self.upgraded.set_exception(ConnectionError(why[:60].decode("latin-1")))
+        self.t.abort()
+
+    # -- the transport loadgen's client sees
+    def write(self, data: bytes) -> None:
+        if not self.closing:
+            self.t.write(frame(OP_BIN, data))
+
+    def is_closing(self) -> bool:
+        return self.closing or self.t.is_closing()
+
+    def close(self) -> None:
+        if not self.closing and not self.t.is_closing():
+            self.closing = True
+            self.t.write(frame(OP_CLOSE, struct.pack("!H", 1000)))
+        self.t.close()
+
+    def abort(self) -> None:
+        self.closing = True
+        self.t.abort()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.t.get_extra_info(name, default)
+
+
+class WebSocketLoop:
+    """The event loop, but C{create_connection} opens a WebSocket."""
+
+    def __init__(self, loop) -> None:
+        self._loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loop, name)
+
+    async def create_connection(self, factory, host: str, port: int, **kw):
+        ws = WebSocket(factory(), host, port, self._loop)
+        await self._loop.create_connection(lambda: ws, host, port, **kw)
+        await ws.upgraded
+        return ws, ws.inner
+
+
+def load(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("loadgen", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def with_websockets(loadgen: ModuleType) -> None:
+    """Every loadgen run opens its clients over WebSockets."""
+    plain = loadgen.Run
+
+    class Run(plain):
+        def __init__(self, a, loop) -> None:
+            super().__init__(a, WebSocketLoop(loop))
+            self.result["dialect"] = "ws"
+
+    loadgen.Run = Run
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] != ["--loadgen"] or len(argv) < 2:
+        raise SystemExit(__doc__.split("\n\n")[1])
+    loadgen = load(Path(argv[1]))
+    rest = argv[2:]
+    for i, arg in enumerate(rest[:-1]):
+        if arg == "--dialect" and rest[i + 1] == "ws":
+            rest[i + 1] = "bbs"
+            with_websockets(loadgen)
+    return loadgen.main(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
