@@ -5,7 +5,6 @@ not a key we take."""
 from __future__ import annotations
 
 import base64
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from twisted.conch.ssh.common import NS
 
 from bbs.pubkeys import KEY_LINE_MAX, KeyProblem, fingerprint, parse_public_key
-
-
-def keygen(tmp_path: Path, *args: str, comment: str = "me@host") -> Path:
-    """A key pair made by ssh-keygen; the path of its .pub file."""
-    name = tmp_path / ("k" + "".join(a.strip("-") for a in args))
-    subprocess.run(["ssh-keygen", "-q", *args, "-N", "", "-C", comment, "-f", str(name)],
-                   check=True, capture_output=True)
-    return name.with_suffix(".pub")
-
-
-def keygen_l(pub: Path) -> str:
-    return subprocess.run(["ssh-keygen", "-lf", str(pub)], check=True, capture_output=True,
-                          text=True).stdout.strip()
+from tests.keygen import keygen, keygen_l
 
 
 def raw(ed: bool) -> bytes:
