@@ -91,7 +91,9 @@ def from_blob(blob: bytes, comment: str = "") -> PublicKey:
         kind, rest = common.getNS(blob)
         algorithm = kind.decode("ascii")
     except Exception:
-        raise KeyProblem("That is not an OpenSSH public key: its key data is damaged.") from None
+        algorithm = ""
+    if not algorithm.isprintable() or not algorithm.strip():
+        raise KeyProblem("That is not an OpenSSH public key: its key data is damaged.")
     if algorithm == "ssh-dss":
         raise KeyProblem("DSA keys (ssh-dss) are not accepted: they are too weak, and OpenSSH "
                          "no longer takes them either; make one with ssh-keygen -t ed25519.")

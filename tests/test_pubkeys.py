@@ -88,11 +88,14 @@ def test_a_megabyte_line_is_refused_unread() -> None:
     ("ssh-ed25519 AAAA%%%", "not valid base64"),
     ("ssh-ed25519 " + base64.b64encode(NS(b"ssh-ed25519") + NS(b"short")).decode(), "damaged"),
     ("ssh-ed25519 " + base64.b64encode(b"\xff\xff").decode(), "damaged"),
+    ("ssh-ed25519 " + "A" * 1000, "damaged"),  # zeros: a type of no name
+    ("ssh-ed25519 " + base64.b64encode(NS(b"\x00\x01") + NS(b"x")).decode(), "damaged"),
     ("ssh-dss " + base64.b64encode(NS(b"ssh-dss") + b"\0" * 20).decode(), "DSA keys"),
     ("ssh-rsa " + base64.b64encode(NS(b"ssh-ed25519") + NS(b"k" * 32)).decode(),
      "says ssh-rsa, but its key data is an ssh-ed25519 key"),
-    ("ssh-ed25519 " + base64.b64encode(NS(b"ssh-foo\x1b[2J") + NS(b"x")).decode(),
+    ("ssh-ed25519 " + base64.b64encode(NS(b"ssh-foo") + NS(b"x")).decode(),
      "type ssh-foo are not accepted"),
+    ("ssh-ed25519 " + base64.b64encode(NS(b"ssh-foo\x1b[2J") + NS(b"x")).decode(), "damaged"),
 ])
 def test_what_is_not_a_key_is_refused_in_one_sentence(line: str, reason: str) -> None:
     with pytest.raises(KeyProblem, match=reason) as refused:
