@@ -5,8 +5,10 @@ conch as clients see them (OpenSSH's ssh-keyscan over loopback)."""
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -186,7 +188,8 @@ class ServedTests(TestCase):
     client sees the fingerprints we print."""
 
     async def test_ssh_keyscan_sees_our_fingerprints(self) -> None:
-        data = Path(self.mktemp())
+        data = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, data)
         keys = host_keys(data)
         factory = SSHFactory()
         factory.privateKeys = keys.private_keys()
