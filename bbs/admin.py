@@ -106,7 +106,7 @@ def user_add(store: SQLiteStore, args: argparse.Namespace) -> str:
 def user_del(store: SQLiteStore, args: argparse.Namespace) -> str:
     if not store.delete_account(args.name):
         raise AdminError(f"There is no account {args.name}.")
-    return f"Deleted account {args.name} and its mail."
+    return f"Deleted account {args.name}, its mail and its SSH keys."
 
 
 def user_list(store: SQLiteStore, args: argparse.Namespace) -> str | list[str]:
@@ -277,7 +277,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = command(users, "add", user_add, "register an account", creates=True)
     sub.add_argument("name")
     sub.add_argument("--sysop", action="store_true", help="with sysop rights")
-    command(users, "del", user_del, "delete an account and its mail").add_argument("name")
+    command(users, "del", user_del, "delete an account, its mail and its SSH keys").add_argument("name")
     command(users, "list", user_list, "list the accounts")
     sub = command(users, "sysop", user_sysop, "grant or revoke sysop rights")
     sub.add_argument("name")

@@ -148,7 +148,8 @@ def test_user_sysop_and_del(admin: Admin) -> None:
     assert admin("user", "sysop", "alice", "off")[1] == "alice is no longer a sysop.\n"
     code, _, err = admin("user", "sysop", "bob", "on")
     assert code == 1 and "There is no account bob" in err
-    assert admin("user", "del", "ALICE")[:2] == (0, "Deleted account ALICE and its mail.\n")
+    assert admin("user", "del", "ALICE")[:2] == (
+        0, "Deleted account ALICE, its mail and its SSH keys.\n")
     code, _, err = admin("user", "del", "alice")
     assert code == 1 and "There is no account alice" in err
 
