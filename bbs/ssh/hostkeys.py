@@ -25,7 +25,7 @@ import attrs
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from twisted.conch.ssh import keys
+from twisted.conch.ssh.keys import Key
 from twisted.logger import Logger
 
 from bbs.pubkeys import PublicKey, from_blob
@@ -49,8 +49,8 @@ class HostKey:
     public half as L{bbs.pubkeys} describes it (type, size, fingerprint)."""
 
     path: Path
-    private: keys.Key = attrs.field(repr=False)
-    public: keys.Key = attrs.field(repr=False)
+    private: Key = attrs.field(repr=False)
+    public: Key = attrs.field(repr=False)
     described: PublicKey
 
 
@@ -60,14 +60,14 @@ class HostKeys:
 
     keys: tuple[HostKey, ...]
 
-    def private_keys(self) -> dict[bytes, keys.Key]:
+    def private_keys(self) -> dict[bytes, Key]:
         """For C{SSHFactory.privateKeys}: by key format (C{b"ssh-ed25519"},
         C{b"ssh-rsa"}).  conch signs C{rsa-sha2-256} and C{rsa-sha2-512} with
         the C{ssh-rsa} key itself (C{SSHServerTransport._getHostKeys}), and
         offers the algorithms in this order."""
         return {k.described.algorithm.encode("ascii"): k.private for k in self.keys}
 
-    def public_keys(self) -> dict[bytes, keys.Key]:
+    def public_keys(self) -> dict[bytes, Key]:
         """For C{SSHFactory.publicKeys}, keyed as L{private_keys}."""
         return {k.described.algorithm.encode("ascii"): k.public for k in self.keys}
 
@@ -92,7 +92,7 @@ def _make(kind: type) -> _PrivateKey:
 def _host_key(path: Path, private: _PrivateKey) -> HostKey:
     public = private.public_key()
     line = public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-    return HostKey(path, keys.Key(private), keys.Key(public),
+    return HostKey(path, Key(private), Key(public),
                    from_blob(base64.b64decode(line.split()[1])))
 
 
