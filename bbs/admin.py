@@ -1,4 +1,5 @@
-"""C{hfnjbbs-admin}: manage accounts, sysops and bans, and print the bot report from the shell.
+"""C{hfnjbbs-admin}: manage accounts, sysops and bans, and print the bot report
+and the SSH host keys' fingerprints from the shell.
 
 It opens the same database as the server and may run while the server does:
 SQLite's WAL mode and busy timeout let both write, and the server takes up ban
@@ -28,6 +29,7 @@ from bbs.store import (
     StoreError,
 )
 from bbs.names import Registered, identity_problem
+from bbs.ssh.hostkeys import HostKeyError, existing_host_keys
 from bbs.text import escape, name_problem
 
 PROG = "hfnjbbs-admin"
@@ -104,7 +106,7 @@ def user_add(store: SQLiteStore, args: argparse.Namespace) -> str:
 def user_del(store: SQLiteStore, args: argparse.Namespace) -> str:
     if not store.delete_account(args.name):
         raise AdminError(f"There is no account {args.name}.")
-    return f"Deleted account {args.name} and its mail."
+    return f"Deleted account {args.name}, its mail and its SSH keys."
 
 
 def user_list(store: SQLiteStore, args: argparse.Namespace) -> str | list[str]:
@@ -231,14 +233,30 @@ def bot_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def ssh_fingerprints(args: argparse.Namespace) -> int:
+    """Print the host keys' fingerprints, as ssh-keygen -l does and as a
+    client shows them on first contact; it reads the key files and makes none."""
+    try:
+        keys = existing_host_keys(Path(args.data))
+    except HostKeyError as e:
+        print(f"{PROG}: {shown(str(e))}", file=sys.stderr)
+        return 1
+    if keys is None:
+        print(f"{PROG}: There are no SSH host keys in {shown(args.data)} yet; the server makes "
+              "them on its first start.", file=sys.stderr)
+        return 1
+    print(shown(keys.fingerprints()))
+    return 0
+
+
 Command = Callable[[SQLiteStore, argparse.Namespace], "str | list[str]"]
 
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Manage hfnjbbs accounts, sysops and bans, back up its database "
-        "and print the bot report.",
+        description="Manage hfnjbbs accounts, sysops and bans, back up its database, "
+        "print the bot report and the SSH host keys' fingerprints.",
     )
     parser.add_argument(
         "--data", default=DEFAULT_DATA, metavar="DIR",
@@ -259,7 +277,7 @@ def make_parser() -> argparse.ArgumentParser:
     sub = command(users, "add", user_add, "register an account", creates=True)
     sub.add_argument("name")
     sub.add_argument("--sysop", action="store_true", help="with sysop rights")
-    command(users, "del", user_del, "delete an account and its mail").add_argument("name")
+    command(users, "del", user_del, "delete an account, its mail and its SSH keys").add_argument("name")
     command(users, "list", user_list, "list the accounts")
     sub = command(users, "sysop", user_sysop, "grant or revoke sysop rights")
     sub.add_argument("name")
@@ -299,6 +317,12 @@ def make_parser() -> argparse.ArgumentParser:
         help=f"rows in each ranking (default: {report.DEFAULT_TOP})",
     )
     sub.add_argument("--json", action="store_true", help="print one JSON object instead")
+
+    ssh = topics.add_parser("ssh", help="the SSH door's host keys").add_subparsers(
+        dest="action", required=True, metavar="ACTION"
+    )
+    summary = "print the fingerprints of the host keys, as SSH clients show them"
+    ssh.add_parser("fingerprints", help=summary, description=summary)
     return parser
 
 
@@ -309,6 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.code if isinstance(e.code, int) else 2
     if args.topic == "report":
         return bot_report(args)
+    if args.topic == "ssh":
+        return ssh_fingerprints(args)
     path = Path(args.data) / DATABASE_NAME
     if not path.exists():
         if not args.creates:

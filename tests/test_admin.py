@@ -14,7 +14,9 @@ import pytest
 
 from bbs import passwords
 from bbs.admin import main
+from bbs.ssh.hostkeys import ED25519_FILE, RSA_FILE, host_keys
 from bbs.store import SQLiteStore
+from tests.keygen import keygen_l
 
 PASSWORD = "correct horse battery"
 
@@ -146,7 +148,8 @@ def test_user_sysop_and_del(admin: Admin) -> None:
     assert admin("user", "sysop", "alice", "off")[1] == "alice is no longer a sysop.\n"
     code, _, err = admin("user", "sysop", "bob", "on")
     assert code == 1 and "There is no account bob" in err
-    assert admin("user", "del", "ALICE")[:2] == (0, "Deleted account ALICE and its mail.\n")
+    assert admin("user", "del", "ALICE")[:2] == (
+        0, "Deleted account ALICE, its mail and its SSH keys.\n")
     code, _, err = admin("user", "del", "alice")
     assert code == 1 and "There is no account alice" in err
 
@@ -278,3 +281,32 @@ def test_ban_list_shows_the_newest_and_finds_by_text(admin: Admin) -> None:
     assert admin("ban", "list", "--match", "nope")[1] == "No ban mentions nope.\n"
     code, _, err = admin("ban", "list", "--limit", "0")
     assert code == 2 and "Not a number of bans" in err
+
+
+def test_ssh_fingerprints_are_those_of_the_host_keys(admin: Admin) -> None:
+    made = host_keys(admin.data)
+    code, out, err = admin("ssh", "fingerprints")
+    assert (code, err) == (0, "")
+    assert out.splitlines() == made.fingerprints()
+    assert out.split()[:2] == keygen_l(admin.data / ED25519_FILE).split()[:2]
+    assert not (admin.data / "bbs.sqlite3").exists()  # no database is needed, none made
+
+
+def test_ssh_fingerprints_before_the_first_start_makes_no_key(admin: Admin) -> None:
+    code, out, err = admin("ssh", "fingerprints")
+    assert (code, out) == (1, "")
+    assert err == (f"hfnjbbs-admin: There are no SSH host keys in {admin.data} yet; the server "
+                   "makes them on its first start.\n")
+    assert not admin.data.exists()
+    admin.data.mkdir()
+    assert admin("ssh", "fingerprints")[0] == 1
+    assert list(admin.data.iterdir()) == []
+
+
+def test_ssh_fingerprints_of_a_damaged_key_name_the_file(admin: Admin) -> None:
+    admin.data.mkdir()
+    (admin.data / RSA_FILE).write_bytes(b"not a key")
+    code, out, err = admin("ssh", "fingerprints")
+    assert (code, out) == (1, "")
+    assert f"The SSH host key {admin.data / RSA_FILE} is not an OpenSSH private key" in err
+    assert (admin.data / RSA_FILE).read_bytes() == b"not a key"

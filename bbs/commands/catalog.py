@@ -6,7 +6,7 @@ so the package importing them back would be an import cycle.
 
 from __future__ import annotations
 
-from bbs.commands import Registry, accounts, chat, registry, sysop  # noqa: F401
+from bbs.commands import Registry, accounts, chat, keys, registry, sysop  # noqa: F401
 
 __all__ = ["load"]
 

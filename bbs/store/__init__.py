@@ -1,4 +1,4 @@
-"""Persistence: accounts, mail, boards, room history and bans.
+"""Persistence: accounts and their SSH keys, mail, boards, room history and bans.
 
 L{IStore} (in L{bbs.store.interface}) is the boundary; L{SQLiteStore} (in
 L{bbs.store.sqlite}) keeps everything in one SQLite file (C{bbs.sqlite3} in
@@ -15,23 +15,26 @@ The rest of the server imports the store's names from here, its entry point.
 """
 
 from bbs.store.bounds import (
-    BAN_CHANGES_KEEP, BAN_CHANGES_READ, HISTORY_KEEP, HISTORY_LINES, MAILBOX_LIMIT, PRUNE_BATCH,
+    BAN_CHANGES_KEEP, BAN_CHANGES_READ, HISTORY_KEEP, HISTORY_LINES, KEYS_PER_ACCOUNT, MAILBOX_LIMIT,
+    PRUNE_BATCH,
 )
 from bbs.store.errors import (
-    AccountExists, MailboxFull, NoSuchAccount, NoSuchBoard, Refused, SchemaTooNew, StoreError,
+    AccountExists, KeyExists, MailboxFull, NoSuchAccount, NoSuchBoard, Refused, SchemaTooNew,
+    StoreError, TooManyKeys,
 )
 from bbs.store.interface import IStore
 from bbs.store.records import (
-    Account, BanChanges, BanRecord, BanRow, BoardInfo, HistoryEntry, Mail, Post, PostHeader,
+    Account, AccountKey, BanChanges, BanRecord, BanRow, BoardInfo, HistoryEntry, Mail, Post,
+    PostHeader,
 )
 from bbs.store.sqlite import DATABASE_NAME, SQLiteStore
 
 __all__ = [
     "BAN_CHANGES_KEEP", "BAN_CHANGES_READ", "DATABASE_NAME", "HISTORY_KEEP", "HISTORY_LINES",
-    "MAILBOX_LIMIT", "PRUNE_BATCH",
-    "AccountExists", "MailboxFull", "NoSuchAccount", "NoSuchBoard", "Refused", "SchemaTooNew",
-    "StoreError",
+    "KEYS_PER_ACCOUNT", "MAILBOX_LIMIT", "PRUNE_BATCH",
+    "AccountExists", "KeyExists", "MailboxFull", "NoSuchAccount", "NoSuchBoard", "Refused",
+    "SchemaTooNew", "StoreError", "TooManyKeys",
     "IStore", "SQLiteStore",
-    "Account", "BanChanges", "BanRecord", "BanRow", "BoardInfo", "HistoryEntry", "Mail", "Post",
+    "Account", "AccountKey", "BanChanges", "BanRecord", "BanRow", "BoardInfo", "HistoryEntry", "Mail", "Post",
     "PostHeader",
 ]

@@ -4,6 +4,7 @@ keep, and on how much of the ban log is kept and read at once."""
 # Bounds on what one user can make the server keep.
 MAILBOX_LIMIT = 100
 HISTORY_KEEP = 200
+KEYS_PER_ACCOUNT = 16  # SSH public keys one account may hold
 # Lines of a room replayed to who joins it: the hub keeps as many in memory
 # and the history writer saves no more per room in one batch.
 HISTORY_LINES = 20

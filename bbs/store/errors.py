@@ -30,3 +30,11 @@ class NoSuchBoard(Refused):
 
 class MailboxFull(Refused):
     pass
+
+
+class KeyExists(Refused):
+    pass
+
+
+class TooManyKeys(Refused):
+    pass

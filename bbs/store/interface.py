@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from zope.interface import Interface
 
 from bbs.store.records import (
-    Account, BanChanges, BanRecord, BanRow, BoardInfo, HistoryEntry, Mail, Post, PostHeader,
+    Account, AccountKey, BanChanges, BanRecord, BanRow, BoardInfo, HistoryEntry, Mail, Post, PostHeader,
 )
 
 
@@ -39,13 +39,27 @@ class IStore(Interface):
         """Grant or revoke sysop rights; raise L{NoSuchAccount}."""
 
     def delete_account(nick: str) -> bool:
-        """Remove the account and its mailbox; whether it existed."""
+        """Remove the account, its mailbox and its keys; whether it existed."""
 
     def list_accounts() -> list[Account]:
         """Every account, by folded nickname."""
 
     def touch_seen(nick: str, when: float) -> None:
         """Record when C{nick} was last seen; unknown nicks are ignored."""
+
+    def add_key(nick: str, algorithm: str, blob: bytes, comment: str, fingerprint: str,
+                when: float) -> AccountKey:
+        """Put an SSH public key (its wire form C{blob}) on the account;
+        raise L{NoSuchAccount}, L{KeyExists} or L{TooManyKeys}."""
+
+    def list_keys(nick: str) -> list[AccountKey]:
+        """The SSH keys of C{nick}, numbered from 1 in the order added."""
+
+    def delete_key(nick: str, number: int) -> AccountKey | None:
+        """Remove key C{number} of the list; the key removed, if there was one."""
+
+    def has_key(nick: str, blob: bytes) -> bool:
+        """Whether the account C{nick} holds the key whose wire form is C{blob}."""
 
     def send_mail(sender: str, recipient: str, text: str, when: float) -> int:
         """Leave mail; raise L{NoSuchAccount} or L{MailboxFull}. The id."""

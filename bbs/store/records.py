@@ -1,5 +1,5 @@
-"""The values the store holds and hands out: accounts, mail, boards and
-posts, room history, bans and the changes to them.  Frozen, so a value read
+"""The values the store holds and hands out: accounts and their SSH keys,
+mail, boards and posts, room history, bans and the changes to them.  Frozen, so a value read
 in a worker thread can be handed to the reactor thread as it is."""
 
 from __future__ import annotations
@@ -69,6 +69,20 @@ class HistoryEntry:
     text: str
     kind: str
     at: float
+
+
+@attrs.frozen
+class AccountKey:
+    """An SSH public key on an account; C{number} is its place in the
+    account's list, in the order the keys were added.  C{blob} is the key's
+    wire form, as a client offers it."""
+
+    number: int
+    algorithm: str
+    blob: bytes = attrs.field(repr=False)
+    comment: str
+    fingerprint: str
+    added: float
 
 
 def _check_target(record: BanRecord, attribute: attrs.Attribute, target: str) -> None:

@@ -119,5 +119,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # Expired bans are pruned in batches, oldest first.
         "CREATE INDEX bans_by_expiry ON bans (expires) WHERE expires IS NOT NULL",
     ),
+    (
+        # Public keys a user logs in with over SSH; they go with the account.
+        # The unique pair is also the index the SSH door's look-up uses.
+        """CREATE TABLE account_keys (
+            id INTEGER PRIMARY KEY,
+            nick_key TEXT NOT NULL REFERENCES accounts (nick_key) ON DELETE CASCADE,
+            algorithm TEXT NOT NULL,
+            blob BLOB NOT NULL,
+            comment TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            added REAL NOT NULL,
+            UNIQUE (nick_key, blob)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -35,13 +35,16 @@ from typing import Any, ParamSpec, TypeVar
 import attrs
 from zope.interface import implementer
 
-from bbs.store.bounds import BAN_CHANGES_KEEP, BAN_CHANGES_READ, HISTORY_KEEP, MAILBOX_LIMIT, PRUNE_BATCH
+from bbs.store.bounds import (
+    BAN_CHANGES_KEEP, BAN_CHANGES_READ, HISTORY_KEEP, KEYS_PER_ACCOUNT, MAILBOX_LIMIT, PRUNE_BATCH,
+)
 from bbs.store.errors import (
-    AccountExists, MailboxFull, NoSuchAccount, NoSuchBoard, SchemaTooNew, StoreError,
+    AccountExists, KeyExists, MailboxFull, NoSuchAccount, NoSuchBoard, SchemaTooNew, StoreError,
+    TooManyKeys,
 )
 from bbs.store.interface import IStore
 from bbs.store.records import (
-    Account, BanChanges, BanRecord, BanRow, BoardInfo, HistoryEntry, Mail, Post, PostHeader,
+    Account, AccountKey, BanChanges, BanRecord, BanRow, BoardInfo, HistoryEntry, Mail, Post, PostHeader,
 )
 from bbs.store.schema import MIGRATIONS, SCHEMA_VERSION
 from bbs.text import fold
@@ -303,6 +306,59 @@ class SQLiteStore:
             db.execute(
                 "UPDATE accounts SET last_seen = ? WHERE nick_key = ?", (when, fold(nick))
             )
+
+    # SSH keys
+
+    @_surfaced("add the key")
+    def add_key(self, nick: str, algorithm: str, blob: bytes, comment: str, fingerprint: str,
+                when: float) -> AccountKey:
+        key = fold(nick)
+        with self._writing() as db:
+            if db.execute("SELECT 1 FROM accounts WHERE nick_key = ?", (key,)).fetchone() is None:
+                raise NoSuchAccount(f"There is no account {nick}.")
+            rows = db.execute(
+                "SELECT blob FROM account_keys WHERE nick_key = ?", (key,)
+            ).fetchall()
+            if any(row[0] == blob for row in rows):
+                raise KeyExists("That key is already on your account.")
+            if len(rows) >= KEYS_PER_ACCOUNT:
+                raise TooManyKeys(f"An account holds at most {KEYS_PER_ACCOUNT} keys; "
+                                  "delete one before adding another.")
+            db.execute(
+                "INSERT INTO account_keys"
+                " (nick_key, algorithm, blob, comment, fingerprint, added)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (key, algorithm, blob, comment, fingerprint, when),
+            )
+        return AccountKey(len(rows) + 1, algorithm, blob, comment, fingerprint, when)
+
+    @_surfaced("list the keys")
+    def list_keys(self, nick: str) -> list[AccountKey]:
+        rows = self._read(
+            "SELECT algorithm, blob, comment, fingerprint, added FROM account_keys"
+            " WHERE nick_key = ? ORDER BY id",
+            fold(nick),
+        )
+        return [AccountKey(number, *row) for number, row in enumerate(rows, 1)]
+
+    @_surfaced("delete the key")
+    def delete_key(self, nick: str, number: int) -> AccountKey | None:
+        if number < 1:
+            return None
+        with self._writing() as db:
+            row = db.execute(
+                "DELETE FROM account_keys WHERE id = (SELECT id FROM account_keys"
+                " WHERE nick_key = ? ORDER BY id LIMIT 1 OFFSET ?)"
+                " RETURNING algorithm, blob, comment, fingerprint, added",
+                (fold(nick), number - 1),
+            ).fetchone()
+        return None if row is None else AccountKey(number, *row)
+
+    @_surfaced("look the key up")
+    def has_key(self, nick: str, blob: bytes) -> bool:
+        return bool(self._read(
+            "SELECT 1 FROM account_keys WHERE nick_key = ? AND blob = ?", fold(nick), blob
+        ))
 
     # Mail
 

@@ -97,8 +97,12 @@ def test_migration_from_version_1(tmp_path: Path) -> None:
         # What version 3 added works, and counts from the accounts already there.
         assert account_keys(store) == {"alice"}
         version = store.accounts_version()
+        # What version 6 added works: keys on an account that was there before.
+        store.add_key("alice", "ssh-ed25519", b"blob", "", "SHA256:x", 9.0)
+        assert store.has_key("ALICE", b"blob")
         store.delete_account("alice")
         assert store.accounts_version() != version
+        assert not store.has_key("alice", b"blob")
     finally:
         store.close()
     with closing(_raw(path)) as db:

@@ -1,5 +1,5 @@
-"""The SQLite store: accounts, mail, boards, history, bans and their change
-feed, threads."""
+"""The SQLite store: accounts and their SSH keys, mail, boards, history, bans
+and their change feed, threads."""
 
 from __future__ import annotations
 
@@ -19,11 +19,14 @@ from zope.interface.verify import verifyObject
 from bbs.store import (
     Account,
     AccountExists,
+    AccountKey,
     BanChanges,
     BanRecord,
     BanRow,
     HistoryEntry,
     IStore,
+    KeyExists,
+    KEYS_PER_ACCOUNT,
     MailboxFull,
     NoSuchAccount,
     NoSuchBoard,
@@ -31,6 +34,7 @@ from bbs.store import (
     PostHeader,
     SQLiteStore,
     StoreError,
+    TooManyKeys,
 )
 from bbs.store import sqlite as sqlite_store
 from bbs.store.schema import MIGRATIONS
@@ -123,6 +127,82 @@ def test_touch_seen(store: SQLiteStore) -> None:
     assert store.get_account("Alice").last_seen == 1234.5  # type: ignore[union-attr]
     store.touch_seen("ghost", 1.0)  # deleted meanwhile: nothing to record
     assert store.get_account("ghost") is None
+
+
+# SSH keys
+
+ED_BLOB = b"\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + bytes(range(32))
+
+
+def _add(store: SQLiteStore, nick: str, blob: bytes, comment: str = "", when: float = 5.0):
+    return store.add_key(nick, "ssh-ed25519", blob, comment, "SHA256:" + blob.hex()[-8:], when)
+
+
+def test_keys_are_listed_in_the_order_added_and_found_by_blob(store: SQLiteStore) -> None:
+    store.create_account("Alice", "h")
+    first = _add(store, "alice", ED_BLOB, "laptop", 5.0)
+    second = _add(store, "ALICE", ED_BLOB[:-1] + b"\xff", "phone", 6.0)
+    assert first == AccountKey(1, "ssh-ed25519", ED_BLOB, "laptop", "SHA256:1c1d1e1f", 5.0)
+    assert second.number == 2
+    assert store.list_keys("alice") == [first, second]
+    assert store.has_key("Alice", ED_BLOB) and store.has_key("alice", second.blob)
+    assert not store.has_key("alice", ED_BLOB[:-1] + b"\x00")
+    assert "blob" not in repr(first) and ED_BLOB.hex() not in repr(first)
+
+
+def test_a_key_is_the_accounts_own(store: SQLiteStore) -> None:
+    store.create_account("Alice", "h")
+    store.create_account("Bob", "h")
+    _add(store, "alice", ED_BLOB)
+    assert not store.has_key("bob", ED_BLOB)
+    assert not store.has_key("nobody", ED_BLOB)
+    assert store.list_keys("bob") == []
+    _add(store, "bob", ED_BLOB)  # the same key on two accounts: each its own
+    assert store.has_key("bob", ED_BLOB)
+    with pytest.raises(NoSuchAccount):
+        _add(store, "nobody", ED_BLOB)
+
+
+def test_the_same_key_twice_is_refused(store: SQLiteStore) -> None:
+    store.create_account("Alice", "h")
+    _add(store, "alice", ED_BLOB, "laptop")
+    with pytest.raises(KeyExists, match="That key is already on your account."):
+        _add(store, "alice", ED_BLOB, "another comment")
+    assert len(store.list_keys("alice")) == 1
+
+
+def test_an_account_holds_a_bounded_number_of_keys(store: SQLiteStore) -> None:
+    store.create_account("Alice", "h")
+    for n in range(KEYS_PER_ACCOUNT):
+        _add(store, "alice", ED_BLOB + bytes([n]))
+    with pytest.raises(TooManyKeys, match=f"at most {KEYS_PER_ACCOUNT} keys"):
+        _add(store, "alice", ED_BLOB + b"\xff")
+    assert len(store.list_keys("alice")) == KEYS_PER_ACCOUNT
+    # The same key again is still told as the same key, not as one too many.
+    with pytest.raises(KeyExists):
+        _add(store, "alice", ED_BLOB + b"\x00")
+
+
+def test_delete_key_by_its_number(store: SQLiteStore) -> None:
+    store.create_account("Alice", "h")
+    keys = [_add(store, "alice", ED_BLOB + bytes([n]), str(n)) for n in range(3)]
+    assert store.delete_key("alice", 2) == keys[1]
+    assert [k.comment for k in store.list_keys("alice")] == ["0", "2"]
+    assert [k.number for k in store.list_keys("alice")] == [1, 2]
+    assert not store.has_key("alice", keys[1].blob)
+    for missing in (0, -1, 3):
+        assert store.delete_key("alice", missing) is None
+    assert store.delete_key("bob", 1) is None
+    assert len(store.list_keys("alice")) == 2
+
+
+def test_deleting_the_account_deletes_its_keys(store: SQLiteStore) -> None:
+    store.create_account("Alice", "h")
+    _add(store, "alice", ED_BLOB)
+    assert store.delete_account("alice")
+    store.create_account("Alice", "h")  # whoever registers the name next has no keys
+    assert store.list_keys("alice") == []
+    assert not store.has_key("alice", ED_BLOB)
 
 
 # Mail
