@@ -33,6 +33,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "bbs.door": GROUND,
     "bbs.telnet": GROUND | {"bbs.telnet", "bbs.door"},
     "bbs.web": GROUND | {"bbs.web", "bbs.door"},
+    "bbs.ssh": GROUND | {"bbs.ssh", "bbs.door"},
     "bbs.terminal": GROUND | {"bbs.terminal"},
     "bbs.guard": GROUND | {"bbs.guard"},
     "bbs.store": GROUND | {"bbs.store"},
