@@ -220,3 +220,12 @@ def test_the_kexinit_of_asyncssh() -> None:
             "asyncio.run(main())\n")
     version, payload = first_packet([sys.executable, "-W", "ignore", "-c", code, "{port}"])
     check_real_kexinit(version, payload, b"AsyncSSH_")
+
+
+def test_the_event_fields_are_those_the_schema_documents() -> None:
+    from bbs.events import make_event
+    from tests.events.schema import validate
+
+    event = make_event("cowrie.client.kex", kex_event_fields(parse_kexinit(cyberduck())),
+                       session="s", src_ip="192.0.2.1", message="m", sensor="n", when=0)
+    assert validate(event) == []
