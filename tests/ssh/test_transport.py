@@ -14,6 +14,8 @@ import struct
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from twisted.conch.ssh import keys
 from twisted.conch.ssh.common import NS
@@ -25,7 +27,7 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.internet.utils import getProcessOutputAndValue
-from twisted.logger import Logger
+from twisted.logger import Logger, globalLogPublisher
 from twisted.test.iosim import connectedServerAndClient
 from twisted.trial.unittest import TestCase
 
@@ -369,6 +371,40 @@ def test_a_real_key_exchange_with_conchs_client(logged: list) -> None:
     [(kexinit, algorithms, digest)] = heard.kex
     assert (algorithms, digest) == reference_hassh(client.ourKexInitPayload[1:])
     assert heard.refused == [] and lines_of(logged) == []
+    # Encrypted now: a packet over the bound before authentication (a 1 MB
+    # public key, say) is refused all the same.
+    client.sendPacket(50, b"k" * 40_000)  # SSH_MSG_USERAUTH_REQUEST
+    pump.flush()
+    assert len(heard.refused) == 1
+    assert heard.refused[0].startswith("packet of ") and "over the limit of 35000" in heard.refused[0]
+    assert len(lines_of(logged)) == 1 and no_tracebacks(logged)
+
+
+PACKETS = st.lists(st.tuples(st.integers(0, 255), st.binary(max_size=200)), max_size=5).map(
+    lambda packets: b"".join(plain_packet(bytes([kind]) + body) for kind, body in packets))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(max_size=2000), PACKETS), st.lists(st.integers(1, 300), max_size=20),
+       st.sampled_from([b"", VERSION]))
+def test_whatever_a_client_sends_no_exception_escapes(data: bytes, cuts: list[int],
+                                                     version: bytes) -> None:
+    """Random bytes or packets of any type with random bodies, before or
+    after a version line, in random pieces: the transport reads them or
+    closes with one line; nothing is raised."""
+    events: list[dict] = []
+    globalLogPublisher.addObserver(events.append)
+    try:
+        wire = Wire()
+        data = version + data
+        at = 0
+        for cut in cuts + [len(data)]:
+            wire.send(data[at:at + cut])
+            at += cut
+        assert len(wire.heard.refused) <= 1
+        assert len(lines_of(events)) == len(wire.heard.refused) and no_tracebacks(events)
+    finally:
+        globalLogPublisher.removeObserver(events.append)
 
 
 class RealClientTests(TestCase):
