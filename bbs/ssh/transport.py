@@ -10,7 +10,9 @@ public server that bots walk into needs beside it is here:
     the connection at once with C{Protocol mismatch.}, as OpenSSH's sshd
     says it;
   - the key exchange and authentication finish within a deadline
-    (C{handshake_timeout}); L{SSHTransport.authenticated} ends it;
+    (C{handshake_timeout}); L{SSHTransport.authenticated} ends it, which
+    starting the connection service (conch does it on success) calls;
+  - no compression is offered: conch inflates without a bound;
   - until authentication a packet is at most L{MAX_PACKET_UNAUTHENTICATED}
     bytes, the size RFC 4253 section 6.1 asks every implementation to take
     (conch's own bound, 1 MiB, is the one that stays after it);
@@ -124,6 +126,9 @@ class SSHTransport(SSHServerTransport):
     """
 
     _log = Logger(observer=_discard)
+    # No compression: conch inflates a zlib packet with no bound, so 35,000
+    # bytes before authentication (1 MiB after) could become gigabytes.
+    supportedCompressions = [b"none"]
 
     def __init__(self, listener: TransportListener | None = None, *,
                  handshake_timeout: float = HANDSHAKE_TIMEOUT,
@@ -152,6 +157,13 @@ class SSHTransport(SSHServerTransport):
         on a packet before it end (conch's 1 MiB stays)."""
         self._cancel_deadline()
         self.max_packet = None
+
+    def setService(self, service: Any) -> None:
+        """The connection service starts only once the client has
+        authenticated (conch's user authentication starts it then)."""
+        if service.name == b"ssh-connection":
+            self.authenticated()
+        super().setService(service)
 
     def dataReceived(self, data: bytes) -> None:
         if self._closing:

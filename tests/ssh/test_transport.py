@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from twisted.conch.ssh import keys
 from twisted.conch.ssh.common import NS
+from twisted.conch.ssh.connection import SSHConnection
 from twisted.conch.ssh.factory import SSHFactory
 from twisted.conch.ssh.transport import SSHClientTransport, SSHServerTransport
 from twisted.cred.portal import Portal
@@ -297,6 +298,23 @@ def test_an_exception_in_a_handler_closes_with_one_line_and_no_traceback(logged:
     [reason] = wire.heard.refused
     assert reason.startswith("error handling a packet (error: ")
     assert len(lines_of(logged)) == 1 and no_tracebacks(logged)
+
+
+def test_starting_the_connection_service_is_authentication() -> None:
+    wire = Wire(handshake_timeout=30)
+    wire.send(VERSION)
+    wire.proto.setService(SSHConnection())
+    wire.clock.advance(3600)
+    assert not wire.closed and wire.proto.max_packet is None
+
+
+def test_a_client_that_offers_only_compression_is_refused() -> None:
+    """zlib would inflate a small packet into gigabytes: only none is offered."""
+    wire = Wire()
+    zlib_only = client_kexinit().replace(NS(b"none") * 2, NS(b"zlib") * 2)
+    assert zlib_only != client_kexinit()
+    wire.send(VERSION + plain_packet(bytes([20]) + zlib_only))
+    assert wire.closed and wire.heard.refused == ["couldn't match all kex parts"]
 
 
 def test_the_handshake_deadline(logged: list) -> None:
