@@ -49,6 +49,12 @@ def lines(path: Path) -> list[dict[str, Any]]:
 EXAMPLES: dict[str, dict[str, Any]] = {
     "cowrie.session.connect": dict(src_port=40123, dst_ip="203.0.113.1", dst_port=2323,
                                    protocol="telnet"),
+    "cowrie.client.version": dict(version="SSH-2.0-OpenSSH_9.2p1 Debian-2"),
+    "cowrie.client.kex": dict(hassh="ec7378c1a92f5a8dde7e8b7a1ddf33d1",
+                              hasshAlgorithms="curve25519-sha256;aes128-ctr;hmac-sha2-256;none",
+                              kexAlgs=["curve25519-sha256", "ext-info-c"],
+                              keyAlgs=["ssh-ed25519"], encCS=["aes128-ctr"],
+                              macCS=["hmac-sha2-256"], compCS=["none"], langCS=[""]),
     "cowrie.client.size": dict(width=80, height=24),
     "cowrie.client.var": dict(name="TERM", value="xterm"),
     "cowrie.telnet.exploit_attempt": dict(cve="CVE-2026-24061", name="USER", value="-f root"),
@@ -104,6 +110,15 @@ def test_validate_rejects_bad_events() -> None:
     assert validate({**good, "eventid": "nope"}) == ["eventid: unknown event 'nope'"]
     assert validate({k: v for k, v in good.items() if k != "sensor"}) == ["sensor: missing"]
     assert validate({**good, "timestamp": "yesterday"})[0].startswith("timestamp:")
+    connect = make_event("cowrie.session.connect", EXAMPLES["cowrie.session.connect"],
+                         session="a", src_ip="", message="m", sensor="n", when=DAY1)
+    assert validate({**connect, "protocol": "ssh"}) == []
+    assert validate({**connect, "protocol": "ftp"}) == [
+        "protocol: 'ftp' is not one of ['telnet', 'ssh', 'web']"]
+    kex = make_event("cowrie.client.kex", EXAMPLES["cowrie.client.kex"], session="a",
+                     src_ip="", message="m", sensor="n", when=DAY1)
+    assert validate({**kex, "kexAlgs": ["a", 1]}) == ["kexAlgs: expected a list of strings"]
+    assert validate({**kex, "kexAlgs": "a,b"}) == ["kexAlgs: expected array, got str"]
     # Passwords stay optional so a session can leave a real user's out.
     login = make_event("cowrie.login.failed", {"username": "ann"}, session="a", src_ip="",
                        message="m", sensor="n", when=DAY1)

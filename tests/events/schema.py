@@ -16,7 +16,7 @@ from typing import Any
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
-    "null": (type(None),),
+    "null": (type(None),), "array": (list,),
 }
 
 
@@ -35,6 +35,10 @@ def _type_problem(name: str, value: Any, spec: dict[str, Any]) -> str | None:
             pattern = spec.get("pattern")
             if pattern and isinstance(value, str) and not re.fullmatch(pattern, value):
                 return f"{name}: {value!r} does not match {pattern}"
+            if "enum" in spec and value not in spec["enum"]:
+                return f"{name}: {value!r} is not one of {spec['enum']}"
+            if kind == "array" and not all(isinstance(item, str) for item in value):
+                return f"{name}: expected a list of strings"
             return None
     return f"{name}: expected {' or '.join(kinds)}, got {type(value).__name__}"
 
