@@ -40,6 +40,7 @@ log = Logger()
 
 LOG_RATE, LOG_PER = 10, 60.0  # lines about one address a minute
 FOREVER = "public, max-age=31536000, immutable"
+HTTP_IDLE = 60.0  # seconds
 # Our own files only.  Styles: xterm.js writes its own <style> for its
 # theme and cell layout, so inline styles are allowed; scripts never are.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -220,6 +221,8 @@ def web_site(factory: WebDoorFactory, folder: Path | None = None) -> Site:
     root = Root(Page(html))
     root.putChild(b"static", Versioned(folder, current))
     root.putChild(b"ws", WebSocketResource(factory))
-    site = Site(root)
+    # An idle HTTP connection (one that sends no request, or half of one)
+    # is closed after a minute, not Twisted's twelve hours.
+    site = Site(root, timeout=HTTP_IDLE)
     site.displayTracebacks = False
     return site

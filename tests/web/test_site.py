@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from autobahn.websocket.types import ConnectionDeny
 from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
 from twisted.web.server import NOT_DONE_YET
 from twisted.web.test.requesthelper import DummyRequest
 
@@ -108,3 +109,22 @@ def test_x_forwarded_for_is_believed_from_the_proxies_named_only():
     assert web.client_ip("10.1.2.3", {"x-forwarded-for": "not an address"}) == "10.1.2.3"
     assert web.client_ip("10.1.2.3", {"x-forwarded-for": "::ffff:203.0.113.7"}) \
         == "203.0.113.7"
+
+
+def test_each_connection_shares_the_factorys_options_instead_of_copying_them():
+    """Autobahn copies its options into a connection that lacks them: ours has
+    them from its class, 2 KB less a browser; no auto-ping timer either."""
+    web = factory(limits=WebLimits(message=1000))
+    channel = web.buildProtocol(None)
+    channel.transport = StringTransport()
+    channel._connectionMade()
+    assert not set(channel.CONFIG_ATTRS) & set(vars(channel))
+    assert channel.maxMessagePayloadSize == channel.maxFramePayloadSize == 1000
+    assert channel.autoPingInterval == 0 and not channel.failByDrop
+    # An option that is a function stays one: it is not bound to the connection.
+    assert channel.perMessageCompressionAccept([]) is None
+
+
+def test_an_idle_http_connection_is_closed_within_a_minute(folder):
+    site = web_site(factory(), folder)
+    assert site.timeOut == 60
