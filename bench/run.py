@@ -85,7 +85,8 @@ def serve(port: str, root: str, *options: str) -> None:
 _TWISTD = "import sys; sys.argv[0] = 'twistd'; from twisted.scripts.twistd import run; run()"
 # Options given when this work tree's server has them (they are being added):
 # the load comes from many loopback addresses, and 5,000 sessions must fit.
-_WANTED = (("--trust", "127.0.0.0/8"), ("--max-connections", "20000"), ("--web", "none"))
+_WANTED = (("--trust", "127.0.0.0/8"), ("--max-connections", "20000"), ("--web", "none"),
+           ("--ssh", "none"))
 
 
 def _env() -> dict[str, str]:
@@ -433,6 +434,9 @@ def doors(h: Harness, port: int, options: list[str], quick: bool) -> None:
         ("doors-connect", "connect", ["--clients", "1000" if quick else "5000", "--rooms", "50",
                                       "--hold", "2"]),
     ]
+    # The telnet load has no colours (it names no terminal type): the
+    # browser's turn theirs off, so that both doors send the same text.
+    colourless = ["--login", "{nick}", "--login", "/colour off", "--login", "/join {room}"]
     for scenario, mode, args in scenarios:
         for server, dialect, target in ((NAME, "bbs", port), (WEB, "ws", WEB_PORT)):
             if h.left() < 60:
@@ -443,7 +447,8 @@ def doors(h: Harness, port: int, options: list[str], quick: bool) -> None:
             try:
                 if not wait_port(WEB_PORT):
                     raise RuntimeError(f"our server did not open its browser door on {WEB_PORT}")
-                d = h.loadgen_run(mode, args + common + ["--dialect", dialect], target, srv.pid,
+                d = h.loadgen_run(mode, args + common + ["--dialect", dialect]
+                                  + (colourless if dialect == "ws" else []), target, srv.pid,
                                   server, 120, driver)
             finally:
                 srv.stop()
@@ -778,6 +783,14 @@ def doors_table(r: Results) -> str:
         f"<= {WEB_P99_RATIO}x telnet", lambda w, t: w <= WEB_P99_RATIO * t)
     row("  p50 ms", "doors-fanout1000", "latency_ms.p50")
     row("  deliveries/s (burst)", "doors-fanout1000", "deliveries_per_s")
+    cpu = [r.median(s, "doors-fanout1000", "server_cpu_util") for s in (WEB, NAME)]
+    rate = [r.median(s, "doors-fanout1000", "deliveries_per_s") for s in (WEB, NAME)]
+    per = [c / d * 1e6 if c and d else None for c, d in zip(cpu, rate)]
+    lines.append(["  server CPU per delivery, us (***)", fmt(per[0], 2), fmt(per[1], 2),
+                  ratio(per[0], per[1]), "", ""])
+    load = [r.median(s, "doors-fanout1000", "client_cpu_util") for s in (WEB, NAME)]
+    lines.append(["  server / load generator CPU busy", f"{fmt(cpu[0], 2)} / {fmt(load[0], 2)}",
+                  f"{fmt(cpu[1], 2)} / {fmt(load[1], 2)}", "", "", ""])
     row("max msg/s, room 100 (p99<=50ms, 0 lost)", "doors-tput100", "max_rate_pass")
     held = g(r.any(WEB, "doors-connect"), "clients")
     row(f"RSS per session, KB ({fmt(held)} held)", "doors-connect", "rss_per_conn_bytes",
@@ -790,7 +803,10 @@ def doors_table(r: Results) -> str:
     out = columns(["browser door (WebSocket)", "web", "telnet", "ratio", "target", "verdict"], lines)
     out.append("")
     out.append("Both doors of our server, each run on a fresh server through bench/ws_load.py;")
-    out.append("a browser session holds a WebSocket where a telnet one holds a socket.")
+    out.append("a browser session holds a WebSocket where a telnet one holds a socket, and its")
+    out.append("terminal is in character mode (each line redraws the input row below it).")
+    out.append("(***) what the door costs the server; when the load generator is the busier")
+    out.append("      (its WebSocket client is Python), the latencies are partly its own.")
     return "\n".join(out)
 
 

@@ -6,7 +6,9 @@
 C{ws} is loadgen's C{bbs} dialect (login lines, readiness sentinels, ANSI
 stripped) carried the way the page carries it: each client upgrades C{GET /ws}
 with its page's origin, then sends what it types as masked binary messages and
-reads the terminal's output from binary messages.  Every measurement, bound and
+reads the terminal's output from binary messages, less the echo of the line it
+typed (the page's terminal is in character mode: the server echoes what is
+typed, and the line then comes again from the room).  Every measurement, bound and
 report is loadgen's own: this file only swaps the socket for a WebSocket under
 its clients, so a C{ws} figure and a C{bbs} figure of the same run compare the
 doors and nothing else.  Any other dialect is passed to loadgen untouched.
@@ -29,6 +31,7 @@ from typing import Any
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 MAX_HEADER = 16 * 1024
 OP_CONT, OP_TEXT, OP_BIN, OP_CLOSE, OP_PING, OP_PONG = 0, 1, 2, 8, 9, 10
+RESIZE = b'{"type": "resize", "cols": 200, "rows": 50}'
 
 
 def mask(key: bytes, data: bytes) -> bytes:
@@ -62,6 +65,8 @@ class Frames:
         self.buf = b""
 
     def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        if not self.buf and len(data) >= 2 and data[1] < 126 and len(data) == data[1] + 2:
+            return [(data[0] & 0x0F, data[2:])]  # the usual read: one small frame, whole
         buf = self.buf + data if self.buf else data
         out = []
         i, end = 0, len(buf)
@@ -99,6 +104,7 @@ class WebSocket(asyncio.Protocol):
         self.head = b""
         self.frames: Frames | None = None
         self.closing = False
+        self.echo = b""  # the line just typed, until the next output
 
     # -- the TCP connection
     def connection_made(self, transport) -> None:
@@ -113,6 +119,11 @@ class WebSocket(asyncio.Protocol):
                         % (self.where.encode(), self.key, self.where.encode()))
 
     def data_received(self, data: bytes) -> None:
+        n = len(data)
+        if n > 2 and data[0] == 0x82 and data[1] == n - 2 and self.frames is not None \
+                and not self.frames.buf:
+            self._output(data[2:])  # the usual read: one small binary frame, whole
+            return
         if self.frames is None:
             self.head += data
             cut = self.head.find(b"\r\n\r\n")
@@ -127,6 +138,9 @@ class WebSocket(asyncio.Protocol):
                 self._refused(head.split(b"\r\n", 1)[0])
                 return
             self.frames = Frames()
+            # As the page does, its window's size first: a desktop's, so that
+            # a line typed is echoed whole (not scrolled) and none is wrapped.
+            self.t.write(frame(OP_TEXT, RESIZE))
             self.inner.connection_made(self)
             self.upgraded.set_result(None)
             if not data:
@@ -136,9 +150,10 @@ class WebSocket(asyncio.Protocol):
         except ValueError as e:
             self._refused(str(e).encode())
             return
+        output = []
         for opcode, payload in got:
             if opcode in (OP_BIN, OP_CONT, OP_TEXT):
-                self.inner.data_received(payload)
+                output.append(payload)
             elif opcode == OP_PING:
                 self.t.write(frame(OP_PONG, payload))
             elif opcode == OP_CLOSE:
@@ -146,6 +161,22 @@ class WebSocket(asyncio.Protocol):
                     self.t.write(frame(OP_CLOSE, payload[:2]))
                 self.closing = True
                 self.t.close()
+        if output:
+            self._output(output[0] if len(output) == 1 else b"".join(output))
+
+    def _output(self, data: bytes) -> None:
+        """Terminal output, to loadgen's client."""
+        if b"\x1b[K" in data:
+            # The input row's redraw (character mode): C code here, so that
+            # loadgen's regex for escapes runs only when colours do.
+            data = data.replace(b"\x1b[K", b"")
+        if self.echo:
+            # The server echoes what is typed (character mode, as the page
+            # is) in its next output: the line typed is not the line
+            # delivered, which comes after it.
+            data = data.replace(self.echo, b"", 1)
+            self.echo = b""
+        self.inner.data_received(data)
 
     def connection_lost(self, exc) -> None:
         if self.frames is not None:
@@ -161,6 +192,7 @@ class WebSocket(asyncio.Protocol):
     # -- the transport loadgen's client sees
     def write(self, data: bytes) -> None:
         if not self.closing:
+            self.echo = data.rstrip(b"\r\n")
             self.t.write(frame(OP_BIN, data))
 
     def is_closing(self) -> bool:
@@ -176,8 +208,8 @@ class WebSocket(asyncio.Protocol):
         self.closing = True
         self.t.abort()
 
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        return self.t.get_extra_info(name, default)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.t, name)  # the rest of a transport: the TCP one's
 
 
 class WebSocketLoop:
