@@ -187,8 +187,7 @@ class Applying:
             self.print(error(attempt))
             return None
         self._attempt = attempt
-        d = deferLater(self.bbs.clock, attempt.delay, _nothing) if attempt.delay else succeed(None)
-        d.addCallback(lambda _: _turn(attempt))
+        d = checkable(self.bbs.clock, attempt)
         d.addCallback(lambda _: self._check_password(ask, password, attempt))
         d.addBoth(self._password_checked, attempt)
         return d
@@ -197,7 +196,7 @@ class Applying:
                         attempt: LoginAttempt) -> Deferred | None:
         if attempt.over or self.state == CLOSED:
             return None
-        return self._run(ask.then, password, "login", judge=partial(_verdict, attempt))
+        return self._run(ask.then, password, "login", judge=partial(verdict, attempt))
 
     def _password_checked(self, result: object, attempt: LoginAttempt) -> object:
         attempt.release()  # no verdict came (no store, a crash): it counts for nothing
@@ -300,6 +299,14 @@ def _nothing() -> None:
     pass
 
 
+def checkable(clock: Any, attempt: LoginAttempt) -> Deferred:
+    """Fire when a typed password may be checked: after the login throttle's
+    delay for it, and when its account has a check slot free."""
+    d = deferLater(clock, attempt.delay, _nothing) if attempt.delay else succeed(None)
+    d.addCallback(lambda _: _turn(attempt))
+    return d
+
+
 def _turn(attempt: LoginAttempt) -> Deferred:
     """Fire when the attempt's account may have one more check running."""
     d: Deferred = Deferred()
@@ -307,7 +314,7 @@ def _turn(attempt: LoginAttempt) -> Deferred:
     return d
 
 
-def _verdict(attempt: LoginAttempt, effects: Sequence[fx.Effect]) -> None:
+def verdict(attempt: LoginAttempt, effects: Sequence[fx.Effect]) -> None:
     """Tell the throttle what a password check found."""
     for effect in effects:
         if isinstance(effect, fx.LoginFailed):

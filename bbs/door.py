@@ -1,8 +1,8 @@
 """Doors: what a session needs of the connection that carries it, and what
 the connection tells the session, whatever protocol carries them.
 
-Telnet is the first door (L{bbs.telnet.protocol.TelnetConnection}); SSH and
-the browser are next.  A session, the hub, the commands and the honeypot
+The doors are telnet (L{bbs.telnet.protocol.TelnetConnection}), the
+browser (L{bbs.web.door.WebDoor}) and SSH (L{bbs.ssh.door.SSHDoor}).  A session, the hub, the commands and the honeypot
 know a connection only as a L{Door}, so a new door is a new adapter beside
 the telnet one, not a change threaded through the session.
 
@@ -14,10 +14,13 @@ line, see L{bbs.lines}) are converted once.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import attrs
+
+if TYPE_CHECKING:
+    from twisted.internet.defer import Deferred
 
 __all__ = ["Door", "DoorApplication", "Variable"]
 
@@ -52,9 +55,14 @@ class Door(Protocol):
     @ivar terminal_type: What the client calls its terminal, or C{None}.
     @ivar prepare: Application bytes to this kind of door's wire bytes, for
         L{write_prepared}: pure, the same function for every door of a kind.
+    @ivar authenticates: Whether the door asks who comes in itself (SSH):
+        then the session shows no C{login:} prompt, is asked by
+        L{DoorApplication.door_password} and L{DoorApplication.door_key}, and
+        starts at L{DoorApplication.door_shell} or L{DoorApplication.door_exec}.
     """
 
     kind: str
+    authenticates: bool
     peer: tuple[str, int]
     host: tuple[str, int]
     window: tuple[int, int]
@@ -122,6 +130,26 @@ class DoorApplication(Protocol):
 
     def door_environ(self, variables: tuple[Variable, ...]) -> None:
         """The client sent environment variables about itself."""
+
+    def door_event(self, eventid: str, message: str, fields: Mapping[str, Any]) -> None:
+        """What the door saw of the client, for the event log (its version,
+        its key exchange: Cowrie's vocabulary)."""
+
+    def door_password(self, user: str, password: str | None) -> Deferred[bool]:
+        """Whether C{user} may come in with C{password} (C{None}: none was
+        asked, as for a guest); an authenticating door's question."""
+
+    def door_key(self, user: str, blob: bytes, signed: bool) -> Deferred[bool]:
+        """Whether C{user} may come in with the public key C{blob}: asked
+        first unsigned (would it do?), then C{signed}, the door having
+        checked the signature; only the signed answer lets it in."""
+
+    def door_shell(self) -> None:
+        """The client asked for its interactive session, on the terminal the
+        door has described (after a successful L{door_password} or L{door_key})."""
+
+    def door_exec(self, command: str) -> None:
+        """The client asked to run C{command} instead of a session."""
 
     def door_lost(self, reason: str) -> None:
         """The connection is gone, for C{reason}."""

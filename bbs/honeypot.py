@@ -99,8 +99,12 @@ class Trapped(Protocol):
 
 class Honeypot:
     def __init__(self, session: Trapped, username: str, first_line: str | None = None, *,
-                 password: str | None = None, ban: bool = True) -> None:
+                 password: str | None = None, ban: bool = True,
+                 command: str | None = None) -> None:
         self.session = session
+        # An SSH exec: that command alone is answered, with no banner and no
+        # prompt, and then the session ends (as sshd runs one command).
+        self.command = command
         session.honeypot = self  # what the session writes from now on is recorded
         self.ban = ban
         bbs = session.bbs
@@ -142,8 +146,14 @@ class Honeypot:
                 f"login attempt [{self.username}/{text}] succeeded",
                 username=self.username, password=text,
             )
-            self._open_shell()
-            self._send(self.shell.banner_after_login().encode("utf-8"))
+            if self.command is None:
+                self._open_shell()
+                self._send(self.shell.banner_after_login().encode("utf-8"))
+                return
+            self.logged_in = True
+            if self.recorder is not None:
+                self.recorder.input(now, self.command + "\r")
+            self._run(self.command)
             return
         if self._waiting is not None:
             self._waiting.append(text)  # answered once the output before it is out
@@ -189,7 +199,7 @@ class Honeypot:
             self._waiting.extend(waiting)  # still behind the answer now going out
 
     def _answered(self, exit: bool) -> None:
-        if exit:
+        if exit or self.command is not None:
             self.end("exit")
         else:
             self.session.editor.set_prompt(self.shell.prompt)  # "> " inside a script

@@ -25,6 +25,7 @@ from bbs.commands.accounts import identify
 from bbs.applying import Applying
 from bbs.context import Context, HubView, Sighting
 from bbs.door import Door, Variable
+from bbs.door_logins import Admitted, DoorLogins
 from bbs.durations import format_duration
 from bbs.events import make_event
 from bbs.guard.bans import describe
@@ -89,7 +90,7 @@ class _FlushFirst:
     __slots__ = ("editor", "ignoring", "door", "shared_key")
 
 
-class Session(_FlushFirst, Applying):
+class Session(_FlushFirst, Applying, DoorLogins):
     """What sits behind a door (a L{bbs.door.DoorApplication}), the same
     whichever door the user came in by: login, chat and the honeypot.
 
@@ -104,7 +105,7 @@ class Session(_FlushFirst, Applying):
         "_limiter", "_flood_warned", "_idle_warned", "_prompted_at",
         "_keepalive_at", "_shown_prompt", "_closing", "_ttype_colour", "_login_tries",
         "_ask", "_attempt", "_chain", "_pending", "_secret_echo", "_told_echo", "_paces",
-        "_whole", "_typed",
+        "_whole", "_typed", "admitted",
     )
 
     def __init__(self, bbs: Seat[Session]) -> None:
@@ -152,6 +153,7 @@ class Session(_FlushFirst, Applying):
         # fed (so a line it ends came whole), and whether anything was.
         self._whole = False
         self._typed = False
+        self.admitted: Admitted | None = None  # who an SSH door let in, until its shell
         self.editor = LineEditor(self, clock=bbs.clock)  # we are its EditorOwner
 
     # -- door application ---------------------------------------------------
@@ -170,6 +172,8 @@ class Session(_FlushFirst, Applying):
             f"New connection: {ip}:{port} ({host}:{host_port})",
             src_port=port, dst_ip=host, dst_port=host_port, protocol=door.kind,
         )
+        if door.authenticates:
+            return  # no login: the door asks, then opens the shell (DoorLogins)
         if self.bbs.motd is not None:
             self.deliver(self.bbs.motd)
         self._prompt()
@@ -372,7 +376,8 @@ class Session(_FlushFirst, Applying):
         score = self.score
         return score is not None and not _EVIDENCE.isdisjoint(score.signals)
 
-    def _caught(self, hit: Detection, line: str, credential: Credential | None = None) -> bool:
+    def _caught(self, hit: Detection, line: str, credential: Credential | None = None,
+                command: str | None = None) -> bool:
         behaviour = self._bot_score()
         family = hit.family if hit.family != "generic" or behaviour.family == "unknown" \
             else behaviour.family
@@ -396,7 +401,7 @@ class Session(_FlushFirst, Applying):
             ban = then.ban_on_leaving
             if credential is not None:
                 self.honeypot = Honeypot(self, credential.username, password=credential.password,
-                                         ban=ban)
+                                         ban=ban, command=command)
             else:
                 self.honeypot = Honeypot(self, line if was_login else "",
                                          None if was_login else line, ban=ban)
@@ -554,7 +559,7 @@ class Session(_FlushFirst, Applying):
         elif self._pending:
             prompt = ""
         elif self.state == LOGIN:
-            prompt = "login: "
+            prompt = "" if self.admitted is not None else "login: "  # SSH let it in: no login:
         elif self.room is not None and self.editor.character_mode:
             prompt = f"[{self.room.name}] "
         else:

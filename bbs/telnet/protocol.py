@@ -227,6 +227,7 @@ class TelnetConnection(_Output, Protocol):
         self._lost = False
 
     kind = "telnet"
+    authenticates = False  # login: asks
     prepare = staticmethod(to_wire)
 
     # -- state seen from above

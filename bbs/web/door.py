@@ -164,6 +164,7 @@ class WebDoor(ConnectionSocket):
     """
 
     kind = "web"
+    authenticates = False  # login: asks
     prepare = staticmethod(to_web)
     character_mode = True  # xterm.js sends keys as typed and shows what we echo
     negotiates = False  # and has no echo of its own to turn off
