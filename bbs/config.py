@@ -29,6 +29,8 @@ from bbs.twistd_log import log_path
 DEFAULT_PORT = "tcp:2323:backlog=511"
 # The browser door: a page and its WebSocket (--web none turns it off).
 DEFAULT_WEB = "tcp:8080:backlog=511"
+# The SSH door (--ssh none turns it off).
+DEFAULT_SSH = "tcp:2222:backlog=511"
 
 
 def default_motd() -> Path:
@@ -39,6 +41,7 @@ def default_motd() -> Path:
 class Config:
     ports: tuple[str, ...] = (DEFAULT_PORT,)
     web: tuple[str, ...] = (DEFAULT_WEB,)
+    ssh: tuple[str, ...] = (DEFAULT_SSH,)
     # Reverse proxies whose X-Forwarded-For is believed, and the page
     # origins (besides the door's own) whose WebSocket connections are let in.
     web_proxies: tuple[str, ...] = ()
@@ -161,6 +164,7 @@ class Options(usage.Options):
         self["ports"] = []
         self["trust"] = []
         self["web"] = []
+        self["ssh"] = []
         self["web-proxy"] = []
         self["web-origin"] = []
 
@@ -183,6 +187,14 @@ class Options(usage.Options):
             self.opt_port(endpoint)
             self["ports"].pop()  # checked as a port is; it is not one
         self["web"].append(endpoint)
+
+    def opt_ssh(self, endpoint: str) -> None:
+        """Serve the SSH door on a Twisted endpoint string (repeatable;
+        default tcp:2222; none: no SSH door)."""
+        if endpoint != "none":
+            self.opt_port(endpoint)
+            self["ports"].pop()  # checked as a port is; it is not one
+        self["ssh"].append(endpoint)
 
     def opt_web_proxy(self, network: str) -> None:
         """A reverse proxy (CIDR) whose X-Forwarded-For names the browser's
@@ -209,7 +221,8 @@ class Options(usage.Options):
     def postOptions(self) -> None:
         self.config = Config(
             ports=tuple(self["ports"]) or (DEFAULT_PORT,),
-            web=self._web(),
+            web=self._door("web", DEFAULT_WEB),
+            ssh=self._door("ssh", DEFAULT_SSH),
             web_proxies=tuple(self["web-proxy"]),
             web_origins=tuple(self["web-origin"]),
             data=self._data(),
@@ -245,13 +258,14 @@ class Options(usage.Options):
             log_keep=_number(int, 1, 1000)("logfile-keep", self["logfile-keep"]),
         )
 
-    def _web(self) -> tuple[str, ...]:
-        web = self["web"]
-        if "none" in web:
-            if len(web) > 1:
-                raise usage.UsageError("--web none: no other --web may be given with it")
+    def _door(self, name: str, default: str) -> tuple[str, ...]:
+        """A door's endpoints: those given, its default, or none."""
+        given = self[name]
+        if "none" in given:
+            if len(given) > 1:
+                raise usage.UsageError(f"--{name} none: no other --{name} may be given with it")
             return ()
-        return tuple(web) or (DEFAULT_WEB,)
+        return tuple(given) or (default,)
 
     def _data(self) -> Path:
         data = Path(self["data"])

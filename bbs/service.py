@@ -34,6 +34,9 @@ from bbs.telnet.limits import TelnetLimits
 from bbs.telnet.protocol import TelnetConnection
 from bbs.sockets import SocketLimits, tune_listener
 from bbs.turns import at_turn_end
+from bbs.ssh.door import SSHLimits
+from bbs.ssh.factory import SSHDoorFactory
+from bbs.ssh.hostkeys import HostKeyError, host_keys
 from bbs.web.door import WebLimits
 from bbs.web.site import WebDoorFactory, web_site
 
@@ -196,6 +199,16 @@ def service_tree(reactor: Any, config: Config) -> InOrder:
             proxies=NetworkSet(config.web_proxies), origins=frozenset(config.web_origins)))
         for port in config.web:
             _listen(top, _Tuned(endpoints.serverFromString(reactor, port), limits), site)
+    if config.ssh:
+        ssh_limits = SSHLimits(handshake=config.login_timeout, dead_peer=config.dead_peer_timeout)
+        try:
+            keys = host_keys(config.data)
+        except HostKeyError as e:
+            raise SystemExit(f"hfnjbbs: {e}") from None
+        ssh = SSHDoorFactory(keys=keys, admit=bbs.admit,
+                             make_app=partial(Session, bbs), clock=reactor, limits=ssh_limits)
+        for port in config.ssh:
+            _listen(top, _Tuned(endpoints.serverFromString(reactor, port), ssh_limits), ssh)
     return top
 
 

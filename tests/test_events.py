@@ -55,6 +55,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
                               kexAlgs=["curve25519-sha256", "ext-info-c"],
                               keyAlgs=["ssh-ed25519"], encCS=["aes128-ctr"],
                               macCS=["hmac-sha2-256"], compCS=["none"], langCS=[""]),
+    "cowrie.client.fingerprint": dict(username="carol",
+                                      fingerprint="SHA256:FePrtdhkh31zpS/OG1oV0cUkFGCqZztZT3xFO7jHEno"),
     "cowrie.client.size": dict(width=80, height=24),
     "cowrie.client.var": dict(name="TERM", value="xterm"),
     "cowrie.telnet.exploit_attempt": dict(cve="CVE-2026-24061", name="USER", value="-f root"),

@@ -24,13 +24,16 @@ DEADLINE = 10.0
 
 class Server:
     """A twistd process listening on a free loopback port (telnet), and on
-    another for the browser door if its C{args} name one (C{--web}): the
-    default port of the browser door is not for tests."""
+    others for the browser and SSH doors if its C{args} name them (C{--web},
+    C{--ssh}): their default ports are not for tests."""
 
     def __init__(self, workdir: Path, *args: str, wrap: Sequence[str] = ()) -> None:
         self.workdir = workdir
         self.args = args if "--web" in args else (*args, "--web", "none")
+        if "--ssh" not in self.args:
+            self.args = (*self.args, "--ssh", "none")
         self.web_port = 0
+        self.ssh_port = 0
         self.wrap = tuple(wrap)  # a command that runs twistd: nsenter, prlimit
         self.data = workdir / "hfnjbbs-data"
         self.port = 0
@@ -50,15 +53,24 @@ class Server:
         )
         try:
             line = self.wait_for_log(r"TelnetFactory starting on (\d+)")
-            if "--web" in self.args and "none" not in self.args:
+            if self._serves("--web"):
                 web = next((seen for seen in self.output if "Site starting on" in seen), None) \
                     or self.wait_for_log(r"Site starting on (\d+)")
                 self.web_port = int(re.search(r"starting on (\d+)", web).group(1))
+            if self._serves("--ssh"):
+                ssh = next((seen for seen in self.output if "SSHDoorFactory starting on" in seen),
+                           None) or self.wait_for_log(r"SSHDoorFactory starting on (\d+)")
+                self.ssh_port = int(re.search(r"starting on (\d+)", ssh).group(1))
         except AssertionError:
             self.stop(signal.SIGKILL)
             raise
         self.port = int(re.search(r"starting on (\d+)", line).group(1))
         return self
+
+    def _serves(self, door: str) -> bool:
+        """Whether the args open C{door} (C{--web}, C{--ssh}) on a port."""
+        args = list(self.args)
+        return any(a == door and v != "none" for a, v in zip(args, args[1:]))
 
     def wait_for_log(self, pattern: str, deadline: float = 20.0) -> str:
         """Read the server's output until a line matches C{pattern}."""

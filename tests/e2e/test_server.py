@@ -94,7 +94,7 @@ def test_sigterm_tells_everyone_and_exits_zero(tmp_path):
 def test_bad_options_are_usage_errors_before_anything_listens(tmp_path):
     for args in (["--port", "tcp:notaport"], ["--workers", "0"], ["--motd", str(tmp_path / "nope")],
                  ["--web", "tcp:notaport"], ["--web-proxy", "not a network"],
-                 ["--web-origin", "javascript:alert(1)"]):
+                 ["--web-origin", "javascript:alert(1)"], ["--ssh", "tcp:notaport"]):
         proc = subprocess.run(
             [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
              "-n", "--pidfile=", "hfnjbbs", *args],

@@ -50,7 +50,7 @@ def test_a_daemon_under_attack_keeps_its_log_bounded(tmp_path: Path):
     started = subprocess.run(
         [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
          "--pidfile", "twistd.pid", "--logfile", "logs/twistd.log", "hfnjbbs",
-         "--port", "tcp:0:interface=127.0.0.1", "--web", "none", "--data", "data",
+         "--port", "tcp:0:interface=127.0.0.1", "--web", "none", "--ssh", "none", "--data", "data",
          "--logfile-size", str(SIZE), "--logfile-keep", str(KEEP)],
         cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=60,
         capture_output=True, text=True,

@@ -1,4 +1,4 @@
-"""A real `telnet` client inside `tmux`: type keys, read the screen."""
+"""A real `telnet` (or `ssh`) client inside `tmux`: type keys, read the screen."""
 
 from __future__ import annotations
 
@@ -14,23 +14,25 @@ import pytest
 
 
 
-def require_tools() -> None:
-    missing = [t for t in ("telnet", "tmux") if shutil.which(t) is None]
+def require_tools(*tools: str) -> None:
+    missing = [t for t in ("tmux", *tools) if shutil.which(t) is None]
     if missing:
         if os.environ.get("CI"):
             raise AssertionError(f"CI must install {missing} (.ci/run does)")
-        pytest.skip(f"needs {' and '.join(missing)} (apt-get install telnet tmux)")
+        pytest.skip(f"needs {' and '.join(missing)} (apt-get install; .ci/run does)")
 
 
 class TelnetWindow:
-    """One tmux server with one window running `telnet 127.0.0.1 PORT`."""
+    """One tmux server with one window running `telnet 127.0.0.1 PORT`
+    (or C{command}: L{ssh_command})."""
 
-    def __init__(self, port: int, width: int = 80, height: int = 24) -> None:
-        require_tools()
+    def __init__(self, port: int, width: int = 80, height: int = 24,
+                 command: str | None = None) -> None:
+        require_tools("telnet" if command is None else command.split()[0])
         self.socket = f"hfnjbbs-{uuid.uuid4().hex[:8]}"
         self.env = dict(os.environ, LANG="C.UTF-8", LC_ALL="C.UTF-8", TERM="xterm-256color")
         self._tmux("new-session", "-d", "-x", str(width), "-y", str(height),
-                   f"telnet 127.0.0.1 {port}")
+                   command or f"telnet 127.0.0.1 {port}")
         self._tmux("set-option", "-g", "window-size", "manual")
         # A control-mode client reports every change of the pane, so waiting
         # for the screen is waiting for an event, not polling on a timer.
@@ -95,8 +97,19 @@ class TelnetWindow:
         self.wait(r"\[lobby\]$")
         return self
 
+    def resize(self, width: int, height: int) -> None:
+        self._tmux("resize-window", "-x", str(width), "-y", str(height))
+
     def close(self) -> None:
         self._control.kill()
         self._control.wait()
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], env=self.env,
                        capture_output=True, timeout=10)
+
+
+def ssh_command(port: int, user: str, key: str | None = None) -> str:
+    """OpenSSH's client as a person runs it: a fresh known-hosts file, and
+    either one key (C{-i}) or none offered."""
+    keys = f"-i {key} -o IdentitiesOnly=yes" if key else "-o PubkeyAuthentication=no"
+    return (f"ssh -p {port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+            f"-o LogLevel=ERROR {keys} {user}@127.0.0.1")
