@@ -237,6 +237,9 @@ class _Reader:
     recordings: int = 0
     _newest: list[tuple[datetime, int, Recording]] = attrs.Factory(list)
     samples: dict[str, _Seen] = attrs.Factory(dict)
+    doors: _Tally[str] = attrs.Factory(_Tally)
+    versions: _Tally[str] = attrs.Factory(_Tally)
+    hassh: _Tally[str] = attrs.Factory(_Tally)
     samples_pruned: bool = False
 
     def feed(self, line: bytes | None) -> None:
@@ -265,8 +268,16 @@ class _Reader:
             self.before_since += 1
             return
         if eventid == "cowrie.session.connect":
-            self.addresses.add(_key(_field(event, "src_ip")))
+            address = _key(_field(event, "src_ip"))
+            door = _key(_field(event, "protocol")) if "protocol" in event else "telnet"
+            self.addresses.add(address)
+            self.doors.add(door)
             self.sessions += 1
+        elif eventid == "cowrie.client.version":
+            self.versions.add(_key(_field(event, "version")))
+        elif eventid == "cowrie.client.kex":
+            hassh, algorithms = _key(_field(event, "hassh")), _key(_field(event, "hasshAlgorithms"))
+            self.hassh.add(hassh, algorithms)
         elif eventid in ("cowrie.login.failed", "cowrie.login.success"):
             username = _key(_field(event, "username"))
             password = _key(_field(event, "password")) if "password" in event else None
@@ -331,7 +342,8 @@ class _Reader:
 
         tallies = {"addresses": self.addresses, "credentials": self.credentials,
                    "commands": self.commands, "downloads": self.downloads,
-                   "rules": self.rules, "families": self.families, "bans": self.banned}
+                   "rules": self.rules, "families": self.families, "bans": self.banned,
+                   "ssh versions": self.versions, "hassh": self.hassh}
         return Report(
             directory=str(directory),
             files=tuple(path.name for path in files),
@@ -355,6 +367,10 @@ class _Reader:
             newest_recordings=tuple(r for _, _, r in sorted(self._newest, reverse=True)),
             approximate=tuple(name for name, tally in tallies.items() if tally.pruned)
             + (("samples",) if self.samples_pruned else ()),
+            by_door=counts(self.doors),
+            ssh_versions=counts(self.versions),
+            hassh=tuple(Count(f"{value}  {' '.join(self.hassh.details.get(value, ()))}".rstrip(), n)
+                        for value, n in self.hassh.top(self.top)),
             samples=len(self.samples),
             top_samples=tuple(
                 Sample(sha256, seen.size, seen.elf, seen.first, len(seen.sessions),

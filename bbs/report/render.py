@@ -194,8 +194,10 @@ def report_text(report: Report, *, width: int = WIDTH, encoding: str = "utf-8") 
         out.line(f"Period:      {_time(report.first)} to {_time(report.last)} UTC")
         out.line(f"Events:      {report.events} in {_plural(len(report.files), 'file')}")
         more = "more than " if "addresses" in report.approximate else ""
+        doors = ", ".join(f"{c.count} {c.value}" for c in report.by_door)
         out.line(f"Sessions:    {report.sessions} from {more}"
-                 f"{_plural(report.addresses, 'address', 'addresses')}")
+                 f"{_plural(report.addresses, 'address', 'addresses')}"
+                 + (f" ({doors})" if doors else ""))
         out.line(f"Logins:      {report.logins_failed} failed, "
                  f"{report.logins_succeeded} succeeded")
         out.line(f"Commands:    {report.commands}")
@@ -215,6 +217,11 @@ def report_text(report: Report, *, width: int = WIDTH, encoding: str = "utf-8") 
         out.table([count, _Column("USERNAME", cap=24), _Column("PASSWORD")],
                   [(str(c.count), _credential(c.username), _credential(c.password))
                    for c in report.credentials])
+        out.heading("SSH clients by version")
+        out.table([count, _Column("VERSION")], [(str(c.count), c.value) for c in report.ssh_versions])
+        out.heading("SSH clients by HASSH (the key exchange they offer)")
+        out.table([count, _Column("HASSH  ALGORITHMS")],
+                  [(str(c.count), c.value) for c in report.hassh])
         out.heading("Top commands")
         out.table([count, _Column("COMMAND")],
                   [(str(c.count), c.value) for c in report.top_commands])

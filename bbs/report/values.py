@@ -108,3 +108,6 @@ class Report:
     approximate: tuple[str, ...]
     samples: int = 0
     top_samples: tuple[Sample, ...] = ()
+    by_door: tuple[Count, ...] = ()  # sessions by door: telnet, ssh, web
+    ssh_versions: tuple[Count, ...] = ()  # SSH clients' version lines
+    hassh: tuple[Count, ...] = ()  # their key exchange fingerprints, "HASSH  its algorithms"

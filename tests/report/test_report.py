@@ -368,3 +368,30 @@ def test_samples_are_listed_with_hash_size_machine_and_who_left_them(
         "names": ["/tmp/upnp", "/var/run/upnp"], "urls": []}
     assert got["top_samples"][1]["urls"] == [URL]
     assert got["top_downloads"] == [{"url": URL, "count": 1, "outfiles": ["/tmp/x.sh"]}]
+
+
+def test_sessions_are_counted_by_door_with_ssh_clients_versions_and_hassh(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    def session(when: float, door: str) -> bytes:
+        return line("cowrie.session.connect", when, src_port=1, dst_ip="192.0.2.10",
+                    dst_port=22, protocol=door)
+    kex = dict(hasshAlgorithms="curve25519-sha256;aes128-ctr;hmac-sha2-256;none",
+               kexAlgs=["curve25519-sha256"], keyAlgs=["ssh-ed25519"], encCS=["aes128-ctr"],
+               macCS=["hmac-sha2-256"], compCS=["none"], langCS=[""])
+    d = tmp_path / "data"
+    write(d / "events.json",
+          session(DAY1, "telnet"), session(DAY1 + 1, "ssh"), session(DAY1 + 2, "ssh"),
+          session(DAY1 + 3, "web"),
+          line("cowrie.client.version", DAY1 + 4, version="SSH-2.0-Go"),
+          line("cowrie.client.version", DAY1 + 5, version="SSH-2.0-Go"),
+          line("cowrie.client.kex", DAY1 + 6, hassh="a" * 32, **kex),
+          line("cowrie.client.kex", DAY1 + 7, hassh="a" * 32, **kex))
+    code, out, _ = run(capsys, d)
+    assert code == 0
+    assert "Sessions:    4 from 1 address (2 ssh, 1 telnet, 1 web)" in out
+    assert rows(out, "SSH clients by version") == [["2", "SSH-2.0-Go"]]
+    assert rows(out, "SSH clients by HASSH (the key exchange they offer)")[0][:2] == ["2", "a" * 32]
+    code, out, _ = run(capsys, d, "--json")
+    loaded = json.loads(out)
+    assert loaded["by_door"][0] == {"value": "ssh", "count": 2}
+    assert loaded["ssh_versions"] == [{"value": "SSH-2.0-Go", "count": 2}]
