@@ -1,17 +1,28 @@
 #!/usr/bin/env python3
-"""The shared C{loadgen.py} with one more dialect, C{ws}: the browser door.
+"""The shared C{loadgen.py} with our other doors' dialects: C{ws} (the
+browser door) and C{ssh}.
 
-    python bench/ws_load.py --loadgen PATH/loadgen.py MODE --dialect ws [loadgen options]
+    python bench/door_load.py --loadgen PATH/loadgen.py MODE --dialect ws|ssh [loadgen options]
 
-C{ws} is loadgen's C{bbs} dialect (login lines, readiness sentinels, ANSI
-stripped) carried the way the page carries it: each client upgrades C{GET /ws}
-with its page's origin, then sends what it types as masked binary messages and
-reads the terminal's output from binary messages, less the echo of the line it
-typed (the page's terminal is in character mode: the server echoes what is
-typed, and the line then comes again from the room).  Every measurement, bound and
-report is loadgen's own: this file only swaps the socket for a WebSocket under
-its clients, so a C{ws} figure and a C{bbs} figure of the same run compare the
-doors and nothing else.  Any other dialect is passed to loadgen untouched.
+Both are loadgen's C{bbs} dialect (login lines, readiness sentinels, ANSI
+stripped) carried the way a person's client carries it:
+
+  - C{ws}: as the page does, each client upgrades C{GET /ws} with its
+    page's origin, sends its window's size, then types masked binary
+    messages and reads the terminal's output from binary messages;
+  - C{ssh}: as OpenSSH does, each client logs in by keyboard-interactive
+    (a guest: no password is asked) under the nickname loadgen would have
+    typed, asks for a pty of 200x50 and a shell, and types on that channel
+    (asyncssh is the client).  Its login lines should not type the nickname
+    again: C{--login "/join {room}"}.
+
+Both terminals are in character mode: the server echoes what is typed and
+redraws the input row under each line, so the echo of the line just typed and
+the row's erase codes are left out before loadgen reads.  Every measurement,
+bound and report is loadgen's own: this file only swaps the socket under its
+clients, so a C{ws} or C{ssh} figure and a C{bbs} figure of the same run
+compare the doors and nothing else.  Any other dialect is passed to loadgen
+untouched.
 """
 
 from __future__ import annotations
@@ -93,7 +104,27 @@ class Frames:
         return out
 
 
-class WebSocket(asyncio.Protocol):
+class Terminal:
+    """What a character-mode door's client hands loadgen's: its output,
+    less what loadgen's plain terminal never sees (see the module)."""
+
+    inner: asyncio.Protocol
+    echo = b""  # the line just typed, until the next output
+
+    def _output(self, data: bytes) -> None:
+        if b"\x1b[K" in data:
+            # The input row's redraw: C code here, so that loadgen's regex
+            # for escapes runs only when colours do.
+            data = data.replace(b"\x1b[K", b"")
+        if self.echo:
+            # The server echoes what is typed in its next output: the line
+            # typed is not the line delivered, which comes after it.
+            data = data.replace(self.echo, b"", 1)
+            self.echo = b""
+        self.inner.data_received(data)
+
+
+class WebSocket(Terminal, asyncio.Protocol):
     """A WebSocket client that is also the transport of one loadgen client."""
 
     def __init__(self, inner: asyncio.Protocol, host: str, port: int, loop) -> None:
@@ -104,7 +135,6 @@ class WebSocket(asyncio.Protocol):
         self.head = b""
         self.frames: Frames | None = None
         self.closing = False
-        self.echo = b""  # the line just typed, until the next output
 
     # -- the TCP connection
     def connection_made(self, transport) -> None:
@@ -164,20 +194,6 @@ class WebSocket(asyncio.Protocol):
         if output:
             self._output(output[0] if len(output) == 1 else b"".join(output))
 
-    def _output(self, data: bytes) -> None:
-        """Terminal output, to loadgen's client."""
-        if b"\x1b[K" in data:
-            # The input row's redraw (character mode): C code here, so that
-            # loadgen's regex for escapes runs only when colours do.
-            data = data.replace(b"\x1b[K", b"")
-        if self.echo:
-            # The server echoes what is typed (character mode, as the page
-            # is) in its next output: the line typed is not the line
-            # delivered, which comes after it.
-            data = data.replace(self.echo, b"", 1)
-            self.echo = b""
-        self.inner.data_received(data)
-
     def connection_lost(self, exc) -> None:
         if self.frames is not None:
             self.inner.connection_lost(exc)
@@ -228,6 +244,84 @@ class WebSocketLoop:
         return ws, ws.inner
 
 
+class SSHTerminal(Terminal):
+    """One SSH session channel (asyncssh's) that is also the transport of one
+    loadgen client."""
+
+    def __init__(self, inner: asyncio.Protocol, conn: Any) -> None:
+        self.inner = inner
+        self.conn = conn
+        self.chan: Any = None
+
+    # -- asyncssh's SSHClientSession
+    def connection_made(self, chan: Any) -> None:
+        self.chan = chan
+
+    def session_started(self) -> None:
+        self.inner.connection_made(self)
+
+    def data_received(self, data: bytes, datatype: Any) -> None:
+        self._output(data)
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        pass
+
+    def resume_writing(self) -> None:
+        pass
+
+    # -- the transport loadgen's client sees
+    def write(self, data: bytes) -> None:
+        if not self.chan.is_closing():
+            self.echo = data.rstrip(b"\r\n")
+            self.chan.write(data)
+
+    def is_closing(self) -> bool:
+        return self.chan.is_closing()
+
+    def close(self) -> None:
+        self.chan.close()
+        self.conn.close()
+
+    def abort(self) -> None:
+        self.conn.abort()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self.conn.get_extra_info(name, default)
+
+    def get_write_buffer_size(self) -> int:
+        return self.chan.get_write_buffer_size()
+
+
+class SSHLoop:
+    """The event loop, but C{create_connection} logs in over SSH and opens
+    a shell on a pty."""
+
+    def __init__(self, loop) -> None:
+        self._loop = loop
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loop, name)
+
+    async def create_connection(self, factory, host: str, port: int, local_addr=None, **kw):
+        import asyncssh  # only this dialect needs it
+
+        inner = factory()
+        nick = inner.run.nick_prefix.decode() + str(inner.idx)
+        conn = await asyncssh.connect(host, port, username=nick, password="",
+                                      preferred_auth="keyboard-interactive", known_hosts=None,
+                                      local_addr=local_addr)
+        terminal = SSHTerminal(inner, conn)
+        await conn.create_session(lambda: terminal, term_type="xterm-256color",
+                                  term_size=(200, 50), encoding=None)
+        return terminal, inner
+
+
 def load(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location("loadgen", path)
     module = importlib.util.module_from_spec(spec)
@@ -235,16 +329,19 @@ def load(path: Path) -> ModuleType:
     return module
 
 
-def with_websockets(loadgen: ModuleType) -> None:
-    """Every loadgen run opens its clients over WebSockets."""
+def with_door(loadgen: ModuleType, dialect: str, loop_class: type) -> None:
+    """Every loadgen run opens its clients through C{loop_class}'s door."""
     plain = loadgen.Run
 
     class Run(plain):
         def __init__(self, a, loop) -> None:
-            super().__init__(a, WebSocketLoop(loop))
-            self.result["dialect"] = "ws"
+            super().__init__(a, loop_class(loop))
+            self.result["dialect"] = dialect
 
     loadgen.Run = Run
+
+
+DIALECTS = {"ws": WebSocketLoop, "ssh": SSHLoop}
 
 
 def main(argv: list[str]) -> int:
@@ -253,9 +350,9 @@ def main(argv: list[str]) -> int:
     loadgen = load(Path(argv[1]))
     rest = argv[2:]
     for i, arg in enumerate(rest[:-1]):
-        if arg == "--dialect" and rest[i + 1] == "ws":
-            rest[i + 1] = "bbs"
-            with_websockets(loadgen)
+        if arg == "--dialect" and rest[i + 1] in DIALECTS:
+            dialect, rest[i + 1] = rest[i + 1], "bbs"
+            with_door(loadgen, dialect, DIALECTS[dialect])
     return loadgen.main(rest)
 
 

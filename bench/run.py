@@ -9,7 +9,7 @@ with (each server pinned to CPU 0, C{loadgen.py} to CPU 1).  Then it measures wh
 the anchors have no scenario for, with direct C{loadgen.py} calls: the login storm
 of ours and of the bare server in turns (the host drifts between the anchors'
 runs), members who never read (their queue must be capped and they dropped, the
-room unharmed), our browser door beside our telnet door (C{ws_load.py}: the
+room unharmed), our browser door beside our telnet door (C{door_load.py}: the
 same scenarios over WebSockets) and one room of 5,000.  Last it prints our figure, the Twisted
 reference's, the ratio and the target of the "Performance" issue for each metric.
 
@@ -50,7 +50,8 @@ PAIRED = "logins-paired"  # connect5k's storm without the hold, ours and bare's 
 PAIRS = 3
 REF_PORTS = {"twisted": 7000, BARE: 7002, "asyncio": 7001, "ngircd": 6667}
 WEB = "hfnjbbs-web"  # our browser door, beside our telnet door (NAME) in the doors' runs
-WEB_PORT = 8093
+SSH = "hfnjbbs-ssh"  # our SSH door, likewise
+WEB_PORT, SSH_PORT = 8093, 2293
 
 # The targets of the "Performance" issue.
 FANOUT_P99_RATIO = 1.5  # at most this times the Twisted reference
@@ -417,45 +418,56 @@ def big_room(h: Harness, port: int, options: list[str], clients: int) -> None:
 
 
 def doors(h: Harness, port: int, options: list[str], quick: bool) -> None:
-    """Our browser door beside our telnet door: the same scenarios through
-    the same driver (C{ws_load.py}, loadgen with a WebSocket dialect), each
-    run on a fresh server, telnet then browser, so that the two compare the
-    doors on the same minutes of the host."""
-    web = [x for x in options if x != "--web" and x != "none"] + [
-        "--web", f"tcp:{WEB_PORT}:interface=127.0.0.1"]
-    driver = [sys.executable, str(Path(__file__).resolve().parent / "ws_load.py"),
+    """Our browser and SSH doors beside our telnet door: the same scenarios
+    through the same driver (C{door_load.py}: loadgen with WebSocket and SSH
+    dialects), each run on a fresh server, telnet first, so that they compare
+    the doors on the same minutes of the host."""
+    opened = [x for x in options if x not in ("--web", "--ssh", "none")] + [
+        "--web", f"tcp:{WEB_PORT}:interface=127.0.0.1",
+        "--ssh", f"tcp:{SSH_PORT}:interface=127.0.0.1"]
+    driver = [sys.executable, str(Path(__file__).resolve().parent / "door_load.py"),
               "--loadgen", str(h.loadgen)]
     common = ["--concurrency", "8", "--src-net", SRC_NET] + h.greet
+    # The telnet load has no colours (it names no terminal type): the other
+    # doors' clients turn theirs off, so that every door sends the same text.
+    # An SSH client's nickname is its user name: it is not typed again.
+    logins = {"bbs": [], "ws": ["--login", "{nick}", "--login", "/colour off",
+                                "--login", "/join {room}"],
+              "ssh": ["--login", "/colour off", "--login", "/join {room}"]}
+    telnet, web, ssh = (NAME, "bbs", port), (WEB, "ws", WEB_PORT), (SSH, "ssh", SSH_PORT)
+    held = "1000" if quick else "5000"
     scenarios = [
-        ("doors-fanout1000", "fanout", ["--clients", "1000", "--messages", "100" if quick else "200"]),
+        ("doors-fanout1000", "fanout", ["--clients", "1000", "--messages", "100" if quick else "200"],
+         (telnet, web)),
         ("doors-tput100", "throughput", ["--find-max", "--clients", "100", "--rate", "500",
                                          "--step", "1.5", "--duration", "1.5" if quick else "3",
-                                         "--refine", "1" if quick else "2"]),
-        ("doors-connect", "connect", ["--clients", "1000" if quick else "5000", "--rooms", "50",
-                                      "--hold", "2"]),
+                                         "--refine", "1" if quick else "2"], (telnet, web)),
+        ("doors-connect", "connect", ["--clients", held, "--rooms", "50", "--hold", "2"],
+         (telnet, web)),
+        ("doors-fanout500", "fanout", ["--clients", "500", "--messages", "100" if quick else "200"],
+         (telnet, ssh)),
+        ("doors-connect500", "connect", ["--clients", "500", "--rooms", "1", "--hold", "2"],
+         (telnet, ssh)),
     ]
-    # The telnet load has no colours (it names no terminal type): the
-    # browser's turn theirs off, so that both doors send the same text.
-    colourless = ["--login", "{nick}", "--login", "/colour off", "--login", "/join {room}"]
-    for scenario, mode, args in scenarios:
-        for server, dialect, target in ((NAME, "bbs", port), (WEB, "ws", WEB_PORT)):
+    for scenario, mode, args, which in scenarios:
+        for server, dialect, target in which:
             if h.left() < 60:
                 say(f"! skipping {scenario} for {server}: time budget spent")
                 return
             say(f"$ {scenario}: {server} ({dialect})")
-            srv = Server(port, h.work, web, h.work / "server-doors.log")
+            srv = Server(port, h.work, opened, h.work / "server-doors.log")
             try:
-                if not wait_port(WEB_PORT):
-                    raise RuntimeError(f"our server did not open its browser door on {WEB_PORT}")
-                d = h.loadgen_run(mode, args + common + ["--dialect", dialect]
-                                  + (colourless if dialect == "ws" else []), target, srv.pid,
-                                  server, 120, driver)
+                if not (wait_port(WEB_PORT) and wait_port(SSH_PORT)):
+                    raise RuntimeError(f"our server did not open its doors on {WEB_PORT}, {SSH_PORT}")
+                d = h.loadgen_run(mode, args + common + ["--dialect", dialect] + logins[dialect],
+                                  target, srv.pid, server, 120, driver)
             finally:
                 srv.stop()
             d.update({"server": server, "scenario": scenario, "rep": 0})
             h.record(d)
             say(f"  {server}: {d.get('status')}, p99 {g(d, 'latency_ms.p99')} ms, "
-                f"max {g(d, 'max_rate_pass')} msg/s, {g(d, 'rss_per_conn_bytes')} B/session")
+                f"max {g(d, 'max_rate_pass')} msg/s, {g(d, 'rss_per_conn_bytes')} B/session, "
+                f"{g(d, 'conn_per_s')} logins/s")
 
 
 def held_bans(work: Path) -> None:
@@ -766,48 +778,65 @@ def columns(head: list[str], lines: list[list[str]]) -> list[str]:
 
 
 def doors_table(r: Results) -> str:
-    """The browser door beside the telnet door, from L{doors}' runs."""
-    if not any(r.rows.get((WEB, s)) for s in ("doors-fanout1000", "doors-tput100", "doors-connect")):
+    """Our browser and SSH doors, each beside our telnet door, from L{doors}' runs."""
+    out: list[str] = []
+    if any(r.rows.get((WEB, s)) for s in ("doors-fanout1000", "doors-tput100", "doors-connect")):
+        out += _door_section(r, WEB, "browser door (WebSocket)", "doors-fanout1000",
+                             "doors-connect", "doors-tput100", WEB_RSS_PER_SESSION, "logins")
+        out.append("")
+    if any(r.rows.get((SSH, s)) for s in ("doors-fanout500", "doors-connect500")):
+        out += _door_section(r, SSH, "SSH door", "doors-fanout500", "doors-connect500", None,
+                             None, "logins (handshakes)")
+        out.append("")
+    if not out:
         return ""
+    out.append("Each door of our server beside its telnet door, each run on a fresh server through")
+    out.append("bench/door_load.py. A browser session holds a WebSocket, an SSH one a channel of an")
+    out.append("encrypted connection, where a telnet one holds a socket; both other terminals are in")
+    out.append("character mode (each line redraws the input row below it).")
+    out.append("(***) what the door costs the server; when the load generator is the busier (its")
+    out.append("      WebSocket and SSH clients are Python), the latencies are partly its own.")
+    return "\n".join(out)
+
+
+def _door_section(r: Results, door: str, title: str, fanout: str, connect: str,
+                  tput: str | None, rss_target: int | None, logins: str) -> list[str]:
     lines = []
 
     def row(label: str, scenario: str, path: str, target: str = "",
             ok: Callable[[float, float], bool] | None = None, scale: float = 1.0) -> None:
-        w, t = (r.median(s, scenario, path) for s in (WEB, NAME))
-        w, t = (None if v is None else v / scale for v in (w, t))
-        passed = None if ok is None or w is None or t is None else ok(w, t)
-        lines.append([label, fmt(w), fmt(t), ratio(w, t), target, verdict(passed)])
+        d, t = (r.median(s, scenario, path) for s in (door, NAME))
+        d, t = (None if v is None else v / scale for v in (d, t))
+        passed = None if ok is None or d is None or t is None else ok(d, t)
+        lines.append([label, fmt(d), fmt(t), ratio(d, t), target, verdict(passed)])
 
-    clients = g(r.any(WEB, "doors-fanout1000"), "clients")
-    row(f"fanout, room {fmt(clients)}: p99 ms", "doors-fanout1000", "latency_ms.p99",
-        f"<= {WEB_P99_RATIO}x telnet", lambda w, t: w <= WEB_P99_RATIO * t)
-    row("  p50 ms", "doors-fanout1000", "latency_ms.p50")
-    row("  deliveries/s (burst)", "doors-fanout1000", "deliveries_per_s")
-    cpu = [r.median(s, "doors-fanout1000", "server_cpu_util") for s in (WEB, NAME)]
-    rate = [r.median(s, "doors-fanout1000", "deliveries_per_s") for s in (WEB, NAME)]
+    clients = g(r.any(door, fanout), "clients")
+    row(f"fanout, room {fmt(clients)}: p99 ms", fanout, "latency_ms.p99",
+        f"<= {WEB_P99_RATIO}x telnet" if door == WEB else "",
+        (lambda d, t: d <= WEB_P99_RATIO * t) if door == WEB else None)
+    row("  p50 ms", fanout, "latency_ms.p50")
+    row("  deliveries/s (burst)", fanout, "deliveries_per_s")
+    cpu = [r.median(s, fanout, "server_cpu_util") for s in (door, NAME)]
+    rate = [r.median(s, fanout, "deliveries_per_s") for s in (door, NAME)]
     per = [c / d * 1e6 if c and d else None for c, d in zip(cpu, rate)]
     lines.append(["  server CPU per delivery, us (***)", fmt(per[0], 2), fmt(per[1], 2),
                   ratio(per[0], per[1]), "", ""])
-    load = [r.median(s, "doors-fanout1000", "client_cpu_util") for s in (WEB, NAME)]
+    load = [r.median(s, fanout, "client_cpu_util") for s in (door, NAME)]
     lines.append(["  server / load generator CPU busy", f"{fmt(cpu[0], 2)} / {fmt(load[0], 2)}",
                   f"{fmt(cpu[1], 2)} / {fmt(load[1], 2)}", "", "", ""])
-    row("max msg/s, room 100 (p99<=50ms, 0 lost)", "doors-tput100", "max_rate_pass")
-    held = g(r.any(WEB, "doors-connect"), "clients")
-    row(f"RSS per session, KB ({fmt(held)} held)", "doors-connect", "rss_per_conn_bytes",
-        f"<= {WEB_RSS_PER_SESSION // 1024} KB", lambda w, t: w * 1024 <= WEB_RSS_PER_SESSION,
-        scale=1024)
-    row("logins per second, 8 in flight", "doors-connect", "conn_per_s")
-    lost = [r.total(s, "doors-fanout1000", ("lost", "excess", "dups")) for s in (WEB, NAME)]
+    if tput is not None:
+        row("max msg/s, room 100 (p99<=50ms, 0 lost)", tput, "max_rate_pass")
+    held = g(r.any(door, connect), "clients")
+    if rss_target is not None:
+        row(f"RSS per session, KB ({fmt(held)} held)", connect, "rss_per_conn_bytes",
+            f"<= {rss_target // 1024} KB", lambda d, t: d * 1024 <= rss_target, scale=1024)
+    else:
+        row(f"RSS per session, KB ({fmt(held)} held)", connect, "rss_per_conn_bytes", scale=1024)
+    row(f"{logins} per second, 8 in flight", connect, "conn_per_s")
+    lost = [r.total(s, fanout, ("lost", "excess", "dups")) for s in (door, NAME)]
     lines.append(["lost+duplicated deliveries", fmt(lost[0]), fmt(lost[1]), "", "0",
                   verdict(None if lost[0] is None else lost[0] == 0)])
-    out = columns(["browser door (WebSocket)", "web", "telnet", "ratio", "target", "verdict"], lines)
-    out.append("")
-    out.append("Both doors of our server, each run on a fresh server through bench/ws_load.py;")
-    out.append("a browser session holds a WebSocket where a telnet one holds a socket, and its")
-    out.append("terminal is in character mode (each line redraws the input row below it).")
-    out.append("(***) what the door costs the server; when the load generator is the busier")
-    out.append("      (its WebSocket client is Python), the latencies are partly its own.")
-    return "\n".join(out)
+    return columns([title, door.split("-")[-1], "telnet", "ratio", "target", "verdict"], lines)
 
 
 def _growth(d: dict) -> float | None:

@@ -60,7 +60,7 @@ class Server:
             self.proc = subprocess.Popen(
                 [sys.executable, "-c", "from twisted.scripts.twistd import run; run()",
                  "-n", "--pidfile=", "hfnjbbs", "--port", "tcp:0:interface=127.0.0.1",
-                 "--data", str(self.workdir / "data")],
+                 "--data", str(self.workdir / "data"), "--web", "none", "--ssh", "none"],
                 cwd=self.workdir, env=env, stdout=out, stderr=subprocess.STDOUT,
             )
         end = time.monotonic() + deadline

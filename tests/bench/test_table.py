@@ -68,3 +68,20 @@ def test_the_browser_doors_table_sets_each_figure_beside_the_telnet_doors():
     assert rss.split()[-7:] == ["11.0", "6.0", "1.83x", "<=", "12", "KB", "PASS"]
     assert "0.75x" in next(line for line in lines if "max msg/s" in line)
     assert run.doors_table(run.Results(rows[:1])) == ""  # no browser runs, no table
+
+
+def test_the_ssh_doors_section_shows_its_room_its_memory_and_its_handshakes():
+    def ran(server: str, scenario: str, **figures) -> dict:
+        return {"server": server, "scenario": scenario, "rep": 0, "status": "ok",
+                "clients": 500, **figures}
+    rows = [ran(run.NAME, "doors-fanout500", latency_ms={"p50": 2.0, "p99": 5.0}, lost=0),
+            ran(run.SSH, "doors-fanout500", latency_ms={"p50": 3.0, "p99": 7.5}, lost=0),
+            ran(run.NAME, "doors-connect500", rss_per_conn_bytes=6 * 1024, conn_per_s=1500.0),
+            ran(run.SSH, "doors-connect500", rss_per_conn_bytes=30 * 1024, conn_per_s=150.0)]
+    text = run.doors_table(run.Results(rows))
+    assert "browser door" not in text and "SSH door" in text
+    lines = text.splitlines()
+    assert next(line for line in lines if "p99 ms" in line).split()[-3:] == ["7.5", "5.0", "1.50x"]
+    assert "0.10x" in next(line for line in lines if "handshakes" in line)
+    assert next(line for line in lines if "RSS per session" in line).split()[-3:] \
+        == ["30.0", "6.0", "5.00x"]
