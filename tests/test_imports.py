@@ -38,8 +38,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     # A door knows the interface it implements, and nothing above it.
     "bbs.door": GROUND,
     "bbs.telnet": GROUND | {"bbs.telnet", "bbs.door"},
-    "bbs.web": GROUND | {"bbs.web", "bbs.door"},
-    "bbs.ssh": GROUND | {"bbs.ssh", "bbs.door"},
+    "bbs.doors": GROUND | {"bbs.door"},
+    "bbs.web": GROUND | {"bbs.web", "bbs.door", "bbs.doors"},
+    "bbs.ssh": GROUND | {"bbs.ssh", "bbs.door", "bbs.doors"},
     "bbs.terminal": GROUND | {"bbs.terminal"},
     "bbs.guard": GROUND | {"bbs.guard"},
     "bbs.store": GROUND | {"bbs.store"},

@@ -30,76 +30,48 @@ from twisted.conch.ssh.transport import DISCONNECT_HOST_NOT_ALLOWED_TO_CONNECT
 from twisted.cred.credentials import ISSHPrivateKey, IUsernamePassword
 from twisted.cred.error import UnauthorizedLogin
 from twisted.internet.defer import Deferred, fail
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
 from bbs.door import DoorApplication, Variable
-from bbs.rates import InputMeter, Paced, RateLimit
+from bbs.doors import TerminalDoor, TerminalLimits, clamp, crlf, typed
+from bbs.rates import RateLimit
 from bbs.ssh.hassh import KexInit, kex_event_fields
 from bbs.turns import TurnEnd
 
-log = Logger()
 
 WIDTH_RANGE = (20, 500)
 HEIGHT_RANGE = (5, 500)
 
 
 @attrs.frozen
-class SSHLimits:
-    """Bounds on what one SSH client can make us hold, compute or send.
+class SSHLimits(TerminalLimits):
+    """Bounds on what one SSH client can make us hold or compute: those of
+    every terminal door (input, output waiting for a client that does not
+    read or has not opened its session yet, window sizes), and
 
     @ivar handshake: Seconds for the key exchange and authentication.
     @ivar auth_attempts: Failed authentications before the connection is closed.
     @ivar channels: Channel requests refused before the connection is closed.
     @ivar variables: Environment variables taken from one client.
-    @ivar input_rate: Bytes a second a client may type, on average; reading
-        is paused for one that types faster.
-    @ivar input_burst: Bytes it may send at once before that.
-    @ivar pending_output: Bytes waiting for a client that does not read (or
-        has not opened its session yet); more drops it.
-    @ivar window_rate: Window sizes a second passed on, on average.
-    @ivar window_burst: Window sizes passed on at once before that.
-    @ivar socket_buffer: Bytes of kernel buffer asked for (L{bbs.sockets}).
-    @ivar dead_peer: Seconds before the kernel drops a silent dead peer.
     """
 
     handshake: float = 60.0
     auth_attempts: int = 6
     channels: int = 10
     variables: int = 32
-    input_rate: int = 16 * 1024
-    input_burst: int = 64 * 1024
-    pending_output: int = 256 * 1024
-    window_rate: float = 2.0
-    window_burst: int = 4
-    socket_buffer: int = 64 * 1024
-    dead_peer: float = 300.0
 
 
 def to_ssh(data: bytes) -> bytes:
     """Application bytes to what a pty's terminal is sent: CR LF line ends."""
-    if b"\n" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-    return data
-
-
-def _typed(data: bytes) -> bytes:
-    """A terminal sends Enter as CR (and a paste's lines so): each one C{\\n}."""
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    return data
-
-
-def _clamp(value: int, bounds: tuple[int, int]) -> int:
-    low, high = bounds
-    return min(max(value, low), high)
+    return crlf(data)
 
 
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-class SSHDoor:
+class SSHDoor(TerminalDoor):
     """One SSH connection, speaking application bytes to a L{DoorApplication}."""
 
     kind = "ssh"
@@ -112,19 +84,15 @@ class SSHDoor:
                  make_app: Callable[[], DoorApplication], peer: tuple[str, int],
                  host: tuple[str, int], clock: IReactorTime, turns: TurnEnd,
                  limits: SSHLimits, log_limit: RateLimit) -> None:
+        self._start_terminal(clock, turns, limits, log_limit)
         self.transport = transport  # our SSHTransport
-        self.app: DoorApplication | None = None
         self.peer = peer
         self.host = host
         self.window = (80, 24)
-        self.limits = limits
-        self.clock = clock
         self.channel: SessionChannel | None = None
         self.conn: Any = None  # the connection service, once authenticated (conch sets it)
         self._admission = (admit, make_app)
         self._refusal: str | None = None
-        self._turns = turns
-        self._batch: list[bytes] | None = None
         self._early: list[bytes] = []  # written before the session channel opened
         self._early_size = 0
         self._pty = False
@@ -132,15 +100,8 @@ class SSHDoor:
         self._begun = False  # and the session has begun it
         self._exec = False
         self._eof = False  # the client's input ended before that
-        self._input = InputMeter(clock, limits.input_rate, limits.input_burst)
-        self._unpause: IDelayedCall | None = None
-        self._windows: Paced[tuple[int, int]] | None = None
         self._variables = 0
         self._refused_channels = 0
-        self._closing = False
-        self._lost = False
-        self._reason: str | None = None
-        self._log_limit = log_limit
 
     # -- the connection
 
@@ -151,20 +112,6 @@ class SSHDoor:
         if self._refusal is None:
             self.app = make_app()
             self.app.door_connected(self)
-
-    def lost(self, reason: str) -> None:
-        if self._unpause is not None and self._unpause.active():
-            self._unpause.cancel()
-        self._unpause = None
-        if self._windows is not None:
-            self._windows.cancel()
-        self._closing = True
-        self._batch = None
-        if self._lost:
-            return
-        self._lost = True
-        if self.app is not None:
-            self.app.door_lost(self._reason if self._reason is not None else reason)
 
     # -- what the transport hears (bbs.ssh.transport.TransportListener)
 
@@ -240,7 +187,7 @@ class SSHDoor:
             return False
         self._pty = True
         self.terminal_type = term[:64] or None
-        self.window = (_clamp(width or 80, WIDTH_RANGE), _clamp(height or 24, HEIGHT_RANGE))
+        self.window = (clamp(width or 80, WIDTH_RANGE), clamp(height or 24, HEIGHT_RANGE))
         if self.app is not None:
             if self.terminal_type:
                 self.app.door_ttype(self.terminal_type)
@@ -248,12 +195,7 @@ class SSHDoor:
         return True
 
     def resized(self, width: int, height: int) -> None:
-        self.window = (_clamp(width, WIDTH_RANGE), _clamp(height, HEIGHT_RANGE))
-        if self._closing:
-            return
-        if self._windows is None:
-            self._windows = Paced(self.clock, self.limits.window_rate, self.limits.window_burst)
-        self._windows.offer(self.window, self._tell_window)
+        self._offer_window((clamp(width, WIDTH_RANGE), clamp(height, HEIGHT_RANGE)))
 
     def variable(self, name: str, value: str) -> bool:
         self._variables += 1
@@ -279,7 +221,7 @@ class SSHDoor:
         early, self._early = self._early, []
         self._early_size = 0
         for wire in early:
-            self._send(wire)
+            self._deliver(wire)
         if command is None:
             self.app.door_shell()
         else:
@@ -290,12 +232,8 @@ class SSHDoor:
     def received(self, data: bytes) -> None:
         if self._closing or self.app is None or not self._started:
             return
-        pause = self._input.spend(len(data))
-        if pause and self._unpause is None:
-            self.transport.transport.pauseProducing()
-            self._unpause = self.clock.callLater(pause, self._resume_reading)
-            self.app.door_signal("input-flood")
-        self.app.door_data(_typed(data))
+        self._metered(len(data))
+        self.app.door_data(typed(data))
 
     def ended_input(self) -> None:
         """The client will type no more (EOF): a command still gets its
@@ -315,26 +253,6 @@ class SSHDoor:
     @property
     def character_mode(self) -> bool:
         return self._pty
-
-    def write(self, data: bytes) -> None:
-        if data:
-            self.write_prepared(to_ssh(data))
-
-    def write_prepared(self, wire: bytes) -> None:
-        if self._closing or not wire:
-            return
-        if self._turns.flushing:
-            self._send(wire)
-            return
-        if self._batch is None:
-            self._batch = [wire]
-            self._turns.add(self)
-        else:
-            self._batch.append(wire)
-
-    def flush(self) -> None:
-        """Send what this turn wrote, in one write."""
-        self._send(b"")
 
     def request_echo(self, on: bool) -> bool:
         return False  # a pty's client leaves echo to us, always
@@ -371,13 +289,7 @@ class SSHDoor:
 
     # -- inside
 
-    def _send(self, wire: bytes) -> None:
-        batch, self._batch = self._batch, None
-        if batch is not None:
-            batch.append(wire)
-            wire = b"".join(batch)
-        if not wire or self._closing:
-            return
+    def _deliver(self, wire: bytes) -> None:
         channel = self.channel
         if channel is None or not self._started:
             self._early.append(wire)
@@ -391,19 +303,9 @@ class SSHDoor:
             self._log("SSH client {ip} is not reading; dropping it")
             self.abort("output queue full")
 
-    def _resume_reading(self) -> None:
-        self._unpause = None
-        if not self._closing:
-            self.transport.transport.resumeProducing()
-
-    def _tell_window(self, window: tuple[int, int]) -> None:
-        if not self._closing and self.app is not None:
-            self.app.door_window(*window)
-
-    def _log(self, format: str, **fields: object) -> None:
-        ip = self.peer[0]
-        if self._log_limit.allow(ip):
-            log.info(format, ip=ip, **fields)
+    def _reading(self, on: bool) -> None:
+        tcp = self.transport.transport
+        tcp.resumeProducing() if on else tcp.pauseProducing()
 
 
 def _valid_key(ok: bool) -> bool:

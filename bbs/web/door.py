@@ -26,12 +26,13 @@ import attrs
 import txaio
 from autobahn.twisted.websocket import WebSocketServerProtocol
 from autobahn.websocket.protocol import WebSocketProtocol
-from twisted.internet.interfaces import IDelayedCall, IPushProducer, IReactorTime
+from twisted.internet.interfaces import IPushProducer, IReactorTime
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from bbs.door import DoorApplication
-from bbs.rates import InputMeter, Paced, RateLimit
+from bbs.doors import TerminalDoor, TerminalLimits, clamp, crlf, typed
+from bbs.rates import RateLimit
 from bbs.sockets import ConnectionSocket
 from bbs.turns import TurnEnd
 
@@ -45,33 +46,15 @@ OPEN = WebSocketProtocol.STATE_OPEN
 
 
 @attrs.frozen
-class WebLimits:
-    """Bounds on what one browser can make us hold, compute or send.
+class WebLimits(TerminalLimits):
+    """Bounds on what one browser can make us hold, compute or send: those
+    of every terminal door, and
 
     @ivar message: Bytes in one WebSocket message (a paste of 16 KB passes);
         a bigger one closes the connection with 1009.
-    @ivar input_rate: Bytes a second a browser may send, on average; reading
-        from one that sends faster is paused until it is back within.
-    @ivar input_burst: Bytes a browser may send at once before that.
-    @ivar pending_output: Bytes written while the browser does not read
-        (beyond the kernel's buffers); more drops it.
-    @ivar window_rate: Window sizes a second passed on, on average; a storm
-        of resizes is passed on as the size it ends on.
-    @ivar window_burst: Window sizes passed on at once before that.
-    @ivar socket_buffer: Bytes of kernel send and receive buffer asked for
-        (L{bbs.sockets}).
-    @ivar dead_peer: Seconds before the kernel drops a connection whose
-        browser went away without a word.
     """
 
     message: int = 64 * 1024
-    input_rate: int = 16 * 1024
-    input_burst: int = 64 * 1024
-    pending_output: int = 256 * 1024
-    window_rate: float = 2.0
-    window_burst: int = 4
-    socket_buffer: int = 64 * 1024
-    dead_peer: float = 300.0
 
 
 def to_web(data: bytes) -> bytes:
@@ -84,8 +67,7 @@ def to_web(data: bytes) -> bytes:
     and sent at a fifteenth of the cost (``bench/ws_load.py``); the test
     holds it to the bytes autobahn makes.
     """
-    if b"\n" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    data = crlf(data)
     n = len(data)
     if n < 126:
         return bytes((0x82, n)) + data
@@ -97,19 +79,13 @@ def to_web(data: bytes) -> bytes:
 _HEAD16, _HEAD64 = struct.Struct("!BBH"), struct.Struct("!BBQ")
 
 
-def _typed(data: bytes) -> bytes:
-    """What a browser sent, with its line ends as the session expects them:
-    xterm.js sends Enter as CR, and a paste's line ends as CR too."""
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    return data
-
-
 def _clamp(value: object, bounds: tuple[int, int]) -> int | None:
-    if type(value) is not int:
-        return None
-    low, high = bounds
-    return min(max(value, low), high)
+    return clamp(value, bounds) if type(value) is int else None
+
+
+_HANDSHAKE = ("http_headers", "http_request_data", "http_response_data", "http_status_line",
+              "http_request_uri", "http_request_path", "http_request_params", "http_request_host",
+              "websocket_origin")
 
 
 class WebChannel(WebSocketServerProtocol):
@@ -127,8 +103,12 @@ class WebChannel(WebSocketServerProtocol):
         return None  # no subprotocol
 
     def onOpen(self) -> None:  # noqa: N802
-        # What autobahn keeps of the handshake, unused once open: 1.5 KB a browser.
-        self.http_headers = self.http_request_data = self.http_response_data = None
+        # What autobahn keeps of the handshake, unused once open (1.5 KB a
+        # browser), and its queue for synchronous sends, which we never make
+        # (a deque's first block is 0.7 KB): an empty tuple says "none waits".
+        for name in _HANDSHAKE:
+            setattr(self, name, None)
+        self.send_queue = ()
         if self.door is not None:
             self._guarded(self.door.opened)
 
@@ -153,7 +133,7 @@ class WebChannel(WebSocketServerProtocol):
 
 
 @implementer(IPushProducer)
-class WebDoor(ConnectionSocket):
+class WebDoor(ConnectionSocket, TerminalDoor):
     """One browser, speaking application bytes to a L{DoorApplication}.
 
     Until the WebSocket is open there is nothing to say; then the session
@@ -181,25 +161,14 @@ class WebDoor(ConnectionSocket):
                  make_app: Callable[[], DoorApplication], peer: tuple[str, int],
                  clock: IReactorTime, turns: TurnEnd, limits: WebLimits,
                  log_limit: RateLimit) -> None:
-        self.app: DoorApplication | None = None
+        self._start_terminal(clock, turns, limits, log_limit)
         self.peer = peer
         self.host = ("", 0)  # known once open
         self.window = (80, 24)
-        self.limits = limits
-        self.clock = clock
         self._channel = channel
         self._admission = (admit, make_app)
-        self._turns = turns
-        self._batch: list[bytes] | None = None
-        self._input = InputMeter(clock, limits.input_rate, limits.input_burst)
-        self._unpause: IDelayedCall | None = None
-        self._windows: Paced[tuple[int, int]] | None = None  # made on the first size
         self._paused = False
         self._pending = 0
-        self._closing = False
-        self._lost = False
-        self._reason: str | None = None
-        self._log_limit = log_limit
         self._refused = False
 
     # -- from the channel
@@ -231,14 +200,10 @@ class WebDoor(ConnectionSocket):
     def received(self, payload: bytes, binary: bool) -> None:
         if self._closing or self.app is None:
             return
-        pause = self._input.spend(len(payload))
-        if pause and self._unpause is None:
-            self._channel.transport.pauseProducing()
-            self._unpause = self.clock.callLater(pause, self._resume_reading)
-            self.app.door_signal("input-flood")
+        self._metered(len(payload))
         if binary:
             if payload:
-                self.app.door_data(_typed(payload))
+                self.app.door_data(typed(payload))
         else:
             self._control(payload)
 
@@ -248,20 +213,6 @@ class WebDoor(ConnectionSocket):
         self._log("Browser {ip} closed with {code}: {reason}", code=code, reason=reason)
         if self._reason is None:
             self._reason = f"protocol error: {reason}"
-
-    def lost(self, reason: str) -> None:
-        if self._unpause is not None and self._unpause.active():
-            self._unpause.cancel()
-        self._unpause = None
-        if self._windows is not None:
-            self._windows.cancel()
-        self._closing = True
-        self._batch = None
-        if self._lost:
-            return
-        self._lost = True
-        if self.app is not None:
-            self.app.door_lost(self._reason if self._reason is not None else reason)
 
     # -- IPushProducer: the transport tells us whether the browser reads
 
@@ -276,26 +227,6 @@ class WebDoor(ConnectionSocket):
         self._closing = True
 
     # -- the Door
-
-    def write(self, data: bytes) -> None:
-        if data:
-            self.write_prepared(to_web(data))
-
-    def write_prepared(self, wire: bytes) -> None:
-        if self._closing or not wire:
-            return
-        if self._turns.flushing:  # the turn is over: at once, after what waits
-            self._send(wire)
-            return
-        if self._batch is None:
-            self._batch = [wire]
-            self._turns.add(self)
-        else:
-            self._batch.append(wire)
-
-    def flush(self) -> None:
-        """Send what this turn wrote, in one write."""
-        self._send(b"")
 
     def request_echo(self, on: bool) -> bool:
         return False  # we echo always, and never a secret
@@ -335,13 +266,7 @@ class WebDoor(ConnectionSocket):
 
     # -- inside
 
-    def _send(self, wire: bytes) -> None:
-        batch, self._batch = self._batch, None
-        if batch is not None:
-            batch.append(wire)
-            wire = b"".join(batch)
-        if not wire or self._closing:
-            return
+    def _deliver(self, wire: bytes) -> None:
         if self._paused:
             self._pending += len(wire)
             if self._pending > self.limits.pending_output:
@@ -351,10 +276,9 @@ class WebDoor(ConnectionSocket):
         if self._channel.state == OPEN:  # not after a close frame, ours or the browser's
             self._put(wire)
 
-    def _resume_reading(self) -> None:
-        self._unpause = None
-        if not self._closing:
-            self._channel.transport.resumeProducing()
+    def _reading(self, on: bool) -> None:
+        transport = self._channel.transport
+        transport.resumeProducing() if on else transport.pauseProducing()
 
     def _control(self, payload: bytes) -> None:
         try:
@@ -371,32 +295,10 @@ class WebDoor(ConnectionSocket):
         height = _clamp(message.get("rows"), HEIGHT_RANGE)
         if width is None or height is None:
             return  # a resize without a size: nothing to pass on
-        self.window = (width, height)
-        self._report_window()
-
-    def _report_window(self) -> None:
-        """Pass the size on within L{WebLimits.window_rate} (L{bbs.rates.Paced})."""
-        if self._closing:
-            return
-        if self._windows is None:
-            self._windows = Paced(self.clock, self.limits.window_rate,
-                                          self.limits.window_burst)
-        self._windows.offer(self.window, self._tell_window)
-
-    def _tell_window(self, window: tuple[int, int]) -> None:
-        if not self._closing and self.app is not None:
-            self.app.door_window(*window)
+        self._offer_window((width, height))
 
     def _close_frame(self, code: int, reason: str) -> None:
         # Autobahn's sendClose takes 1000 and 3000-4999 only; the codes that
         # say why (RFC 6455 7.4.1) go through the frame call it makes.
         self._channel.sendCloseFrame(code=code, reasonUtf8=reason.encode("utf-8")[:123],
                                      isReply=False)
-
-    def _log(self, format: str, **fields: object) -> None:
-        ip = self.peer[0]
-        if self._log_limit.allow(ip):
-            log.info(format, ip=ip, **fields)
-
-
-

@@ -123,6 +123,13 @@ def test_each_connection_shares_the_factorys_options_instead_of_copying_them():
     assert channel.autoPingInterval == 0 and not channel.failByDrop
     # An option that is a function stays one: it is not bound to the connection.
     assert channel.perMessageCompressionAccept([]) is None
+    # Once open, no queue for synchronous sends (we make none): pings still go.
+    channel.http_headers = {"host": "x"}
+    channel.onOpen()
+    assert channel.send_queue == () and channel.http_headers is None
+    channel.state, channel.websocket_version = channel.STATE_OPEN, 13
+    channel.sendPing()
+    assert channel.transport.value().startswith(b"\x89\x00")
 
 
 def test_an_idle_http_connection_is_closed_within_a_minute(folder):
