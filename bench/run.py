@@ -15,7 +15,7 @@ reference's, the ratio and the target of the "Performance" issue for each metric
 
 Our server runs from this work tree (not an installed copy) with a fresh data
 directory for every start.  Everything is loopback-only; every server is stopped by
-its own PID; the run is bounded (about 13 minutes, or 4 with C{--quick}).
+its own PID; the run is bounded (about 13 minutes, or 5 with C{--quick}).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ WEB_P99_RATIO = 1.5  # fan-out p99 at most this times the telnet door's
 WEB_RSS_PER_SESSION = 12 * 1024  # bytes
 
 # Budgets in seconds: the whole run, and the margin kept for stopping servers.
-BUDGET = {False: 780.0, True: 240.0}
+BUDGET = {False: 780.0, True: 330.0}
 MARGIN = 15.0
 
 
@@ -892,7 +892,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=1,
                     help="repetitions of each anchor scenario (medians are shown); 1 fits "
                          "the 13-minute budget, 3 does not")
-    ap.add_argument("--quick", action="store_true", help="a ~4 minute smoke run, smaller scenarios")
+    ap.add_argument("--quick", action="store_true", help="a ~5 minute smoke run, smaller scenarios")
     ap.add_argument("--out", help="JSON lines of every run (overwritten); default: a temp file")
     ap.add_argument("--port", type=int, default=4023, help="our server's port (default 4023)")
     ap.add_argument("--servers", default="twisted,bare,asyncio,ngircd",
