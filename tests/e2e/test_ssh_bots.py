@@ -125,9 +125,9 @@ def test_the_event_log_never_holds_a_persons_password(tmp_path):
                                                 password=password, known_hosts=None,
                                                 preferred_auth="password") as conn:
                         proc = await conn.create_process(term_type="xterm")
-                        while "Welcome, dora!" not in (seen := await asyncio.wait_for(
-                                proc.stdout.read(4096), 20)):
-                            pass
+                        seen = ""
+                        while "Welcome, dora!" not in seen:
+                            seen += await asyncio.wait_for(proc.stdout.read(4096), 20)
                         proc.stdin.write("/quit\n")
                 except asyncssh.PermissionDenied:
                     pass
