@@ -8,13 +8,16 @@ conch's channel).
     while, and the session hears C{input-flood};
   - window sizes are passed on at a bounded rate (L{bbs.rates.Paced}), a
     storm as the size it ends on;
-  - the session hears once that the connection is gone, and why;
+  - closing says the reason as a last line, then hangs up the protocol's
+    way (L{TerminalDoor._hang_up}); the session hears once that the
+    connection is gone, and why;
   - lines about one address are logged within a rate.
 
 L{TerminalDoor} is a stateless mixin, as L{bbs.applying.Applying} is: the
 door holds the fields (so that a door with C{__slots__} keeps them) and
-says how to send and how to stop reading (L{TerminalDoor._deliver},
-L{TerminalDoor._reading}).  Telnet has its own (L{bbs.telnet.protocol}):
+says how to send, stop reading, hang up and cut off
+(L{TerminalDoor._deliver}, L{TerminalDoor._reading}, L{TerminalDoor._hang_up},
+L{TerminalDoor._drop}).  Telnet has its own (L{bbs.telnet.protocol}):
 it owns its socket and its parser.
 """
 
@@ -132,6 +135,14 @@ class TerminalDoor:
         """Read the client again, or stop reading it for now."""
         raise NotImplementedError
 
+    def _hang_up(self) -> None:
+        """Close the way the door's protocol closes, once what was written is out."""
+        raise NotImplementedError
+
+    def _drop(self) -> None:
+        """Cut the connection now."""
+        raise NotImplementedError
+
     # -- output
 
     def write(self, data: bytes) -> None:
@@ -193,6 +204,27 @@ class TerminalDoor:
             self.app.door_window(*window)
 
     # -- the end
+
+    def close(self, reason: str | None = None, *, shown: bool = False) -> None:
+        """Say C{reason} as a last line (unless the session has shown it),
+        then hang up; the session hears it as why (L{lost})."""
+        if self._closing:
+            return
+        last = reason is not None and not shown
+        self._send(self.prepare(reason.encode("utf-8") + b"\n") if last else b"")
+        self._closing = True
+        self._reason = reason if reason is not None else "closed by server"
+        self._hang_up()
+
+    def abort(self, reason: str) -> None:
+        """Drop the connection now, what waits unsent."""
+        if self._lost:
+            return
+        self._closing = True
+        self._batch = None
+        if self._reason is None:
+            self._reason = reason
+        self._drop()
 
     def lost(self, reason: str) -> None:
         """The connection is gone: stop every timer, tell the session once."""

@@ -261,30 +261,15 @@ class SSHDoor(TerminalDoor):
         if not self._closing:
             self.transport.sendIgnore(b"")
 
-    def close(self, reason: str | None = None, *, shown: bool = False) -> None:
-        if self._closing:
-            return
-        if reason is not None and not shown:
-            self._send(to_ssh(reason.encode("utf-8") + b"\n"))
-        else:
-            self._send(b"")
-        self._closing = True
-        self._reason = reason if reason is not None else "closed by server"
-        channel = self.channel
-        if channel is None or not self._started:
+    def _hang_up(self) -> None:
+        if self.channel is None or not self._started:
             # Not yet in: the reason goes in the disconnect message.
             self.transport.sendDisconnect(DISCONNECT_HOST_NOT_ALLOWED_TO_CONNECT,
                                           self._reason.encode("utf-8"))
             return
-        channel.finish()
+        self.channel.finish()
 
-    def abort(self, reason: str) -> None:
-        if self._lost:
-            return
-        self._closing = True
-        self._batch = None
-        if self._reason is None:
-            self._reason = reason
+    def _drop(self) -> None:
         self.transport.transport.abortConnection()
 
     # -- inside

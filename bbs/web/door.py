@@ -238,15 +238,7 @@ class WebDoor(ConnectionSocket, TerminalDoor):
         if not self._closing:
             self._channel.sendPing()
 
-    def close(self, reason: str | None = None, *, shown: bool = False) -> None:
-        if self._closing:
-            return
-        if reason is not None and not shown:
-            self._send(to_web(reason.encode("utf-8") + b"\n"))
-        else:
-            self._send(b"")
-        self._closing = True
-        self._reason = reason if reason is not None else "closed by server"
+    def _hang_up(self) -> None:
         if self._refused:
             # As telnet's refusal, one write and hang up: a flood of refused
             # browsers is not kept waiting for their answers to the close.
@@ -255,13 +247,7 @@ class WebDoor(ConnectionSocket, TerminalDoor):
         else:
             self._close_frame(CLOSE_NORMAL, self._reason)
 
-    def abort(self, reason: str) -> None:
-        if self._lost:
-            return
-        self._closing = True
-        self._batch = None
-        if self._reason is None:
-            self._reason = reason
+    def _drop(self) -> None:
         self._channel.dropConnection(abort=True)
 
     # -- inside
