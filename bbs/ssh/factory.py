@@ -19,18 +19,14 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from bbs.door import DoorApplication
-from bbs.rates import RateLimit
 from bbs.sockets import address
 from bbs.ssh.door import SSHDoor, SSHLimits
 from bbs.ssh.hostkeys import HostKeys
 from bbs.ssh.services import Connection, UserAuth
-from bbs.ssh.transport import SSHTransport
+from bbs.ssh.transport import SSHTransport, log_limit
 from bbs.turns import turn_end
 
-log = Logger()
-
 VERSION = b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3"  # what Debian 12's sshd says
-LOG_RATE, LOG_PER = 10, 60.0  # lines about one address a minute
 
 
 class DoorTransport(SSHTransport):
@@ -64,7 +60,7 @@ class SSHDoorFactory(SSHFactory):
         self.make_app = make_app
         self.clock = clock
         self.limits = limits
-        self.log_limit = RateLimit(clock, LOG_RATE, LOG_PER, _suppressed)
+        self.log_limit = log_limit(clock)  # one for the transports and the doors
         self._host_algorithms = list(chain.from_iterable(
             key.supportedSignatureAlgorithms() for key in self.privateKeys.values()))
 
@@ -81,10 +77,3 @@ class SSHDoorFactory(SSHFactory):
         transport.door = door
         transport.listener = door
         return transport
-
-
-def _suppressed(ip: str, count: int) -> None:
-    log.info("{count} more log lines about SSH client {ip} were not written", count=count, ip=ip)
-
-
-

@@ -100,7 +100,9 @@ def printable_ascii(raw: bytes) -> str:
     return "".join(chr(b) if 0x20 <= b < 0x7F else f"\\x{b:02x}" for b in raw)
 
 
-def _log_limit(clock: IReactorTime) -> RateLimit:
+def log_limit(clock: IReactorTime) -> RateLimit:
+    """The limit on log lines about one address, for the whole SSH door:
+    its transports' refusals and its doors' own lines count together."""
     limit = _LOG_LIMITS.get(clock)
     if limit is None:
         limit = _LOG_LIMITS[clock] = RateLimit(clock, LOG_RATE, LOG_PER, _log_suppressed)
@@ -289,7 +291,7 @@ class SSHTransport(SSHServerTransport):
         self._cancel_deadline()
         peer = self.transport.getPeer()
         ip = getattr(peer, "host", str(peer))
-        if _log_limit(self.clock).allow(ip):
+        if log_limit(self.clock).allow(ip):
             log.info("SSH connection from {ip} closed: {reason}", ip=ip, reason=reason)
         try:
             self.listener.ssh_refused(reason)
