@@ -183,18 +183,18 @@ class Options(usage.Options):
     def opt_web(self, endpoint: str) -> None:
         """Serve the browser door (a page and its WebSocket) on a Twisted
         endpoint string (repeatable; default tcp:8080; none: no browser door)."""
-        if endpoint != "none":
-            self.opt_port(endpoint)
-            self["ports"].pop()  # checked as a port is; it is not one
-        self["web"].append(endpoint)
+        self._door_endpoint("web", endpoint)
 
     def opt_ssh(self, endpoint: str) -> None:
         """Serve the SSH door on a Twisted endpoint string (repeatable;
         default tcp:2222; none: no SSH door)."""
+        self._door_endpoint("ssh", endpoint)
+
+    def _door_endpoint(self, name: str, endpoint: str) -> None:
         if endpoint != "none":
             self.opt_port(endpoint)
             self["ports"].pop()  # checked as a port is; it is not one
-        self["ssh"].append(endpoint)
+        self[name].append(endpoint)
 
     def opt_web_proxy(self, network: str) -> None:
         """A reverse proxy (CIDR) whose X-Forwarded-For names the browser's

@@ -2,8 +2,9 @@
 
 `twistd -n hfnjbbs` goes through the plugin shim to L{Options} and
 L{makeService}, which builds the services (store, worker pool, event log,
-history, the server L{bbs.server.BBS}, a listener per telnet port and per
-browser-door port) in the order they start and stop.  The server's logic lives in L{bbs.server}.
+history, the server L{bbs.server.BBS}, a listener per port of each door:
+telnet, the browser's, SSH) in the order they start and stop.  The server's
+logic lives in L{bbs.server}.
 """
 
 from __future__ import annotations
